@@ -1,0 +1,21 @@
+// The HMAC pepper: 32 random bytes in one Secret in the operator's own
+// namespace, created by whichever replica starts first. Blocking; call once.
+#pragma once
+#include <optional>
+#include <string>
+
+#include "kube_client.h"
+
+namespace keyward {
+
+// Reads the pepper Secret |name| in |namespace_name|, creating it (and
+// racing safely with other replicas) if it does not exist. On failure
+// returns nullopt and sets *error (never containing the pepper).
+std::optional<std::string> LoadOrCreatePepper(KubeClient& client, const std::string& namespace_name,
+                                              const std::string& name, std::string* error);
+
+// Reads the pepper without ever creating it (for read-only tools).
+std::optional<std::string> LoadPepper(KubeClient& client, const std::string& namespace_name,
+                                      const std::string& name, std::string* error);
+
+}  // namespace keyward
