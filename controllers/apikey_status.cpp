@@ -1,0 +1,79 @@
+#include "apikey_status.h"
+
+namespace keyward {
+
+using web::json::value;
+
+const Condition* FindCondition(const ApiKeyStatus& status, const std::string& type) {
+  for (const Condition& c : status.conditions) {
+    if (c.type == type) return &c;
+  }
+  return nullptr;
+}
+
+void SetReadyCondition(ApiKeyStatus* status, bool ready, const std::string& reason,
+                       const std::string& message, std::int64_t generation, TimePoint now) {
+  Condition next{"Ready", ready ? "True" : "False", reason, message, FormatRfc3339(now),
+                 generation};
+  for (Condition& c : status->conditions) {
+    if (c.type != "Ready") continue;
+    if (c.status == next.status) next.last_transition_time = c.last_transition_time;
+    c = next;
+    return;
+  }
+  status->conditions.push_back(next);
+}
+
+bool StatusChanged(const ApiKeyStatus& a, const ApiKeyStatus& b) {
+  if (a.phase != b.phase || a.key_hint != b.key_hint || a.key_hash != b.key_hash ||
+      a.secret_name != b.secret_name || a.expires_at != b.expires_at ||
+      a.last_rotated_at != b.last_rotated_at || a.observed_generation != b.observed_generation ||
+      a.previous_key_hash != b.previous_key_hash ||
+      a.previous_valid_until != b.previous_valid_until ||
+      a.conditions.size() != b.conditions.size()) {
+    return true;
+  }
+  for (std::size_t i = 0; i < a.conditions.size(); ++i) {
+    const Condition &x = a.conditions[i], &y = b.conditions[i];
+    if (x.type != y.type || x.status != y.status || x.reason != y.reason ||
+        x.message != y.message || x.observed_generation != y.observed_generation) {
+      return true;
+    }
+  }
+  return false;
+}
+
+value StatusPatch(const ApiKeyStatus& s) {
+  auto str = [](const std::string& v) { return v.empty() ? value::null() : value::string(v); };
+  value st = value::object();
+  st["phase"] = str(s.phase);
+  st["keyHint"] = str(s.key_hint);
+  st["keyHash"] = str(s.key_hash);
+  st["secretName"] = str(s.secret_name);
+  st["expiresAt"] = str(s.expires_at);
+  st["lastRotatedAt"] = str(s.last_rotated_at);
+  if (s.previous_key_hash.empty()) {
+    st["previousKey"] = value::null();
+  } else {
+    st["previousKey"]["keyHash"] = value::string(s.previous_key_hash);
+    st["previousKey"]["validUntil"] = value::string(s.previous_valid_until);
+  }
+  st["observedGeneration"] = value::number(static_cast<int64_t>(s.observed_generation));
+  value conditions = value::array(s.conditions.size());
+  for (std::size_t i = 0; i < s.conditions.size(); ++i) {
+    const Condition& c = s.conditions[i];
+    value& j = conditions[i];
+    j["type"] = value::string(c.type);
+    j["status"] = value::string(c.status);
+    j["reason"] = value::string(c.reason);
+    j["message"] = value::string(c.message);
+    j["lastTransitionTime"] = value::string(c.last_transition_time);
+    j["observedGeneration"] = value::number(static_cast<int64_t>(c.observed_generation));
+  }
+  st["conditions"] = conditions;
+  value patch;
+  patch["status"] = st;
+  return patch;
+}
+
+}  // namespace keyward

@@ -1,0 +1,34 @@
+// ApiKey status as the controller writes it: phase, the Ready condition,
+// and the JSON form for the status subresource. Pure functions.
+#pragma once
+#include <cpprest/json.h>
+
+#include <string>
+
+#include "apikey.h"
+#include "time_format.h"
+
+namespace keyward {
+
+inline constexpr const char* kPhasePending = "Pending";
+inline constexpr const char* kPhaseActive = "Active";
+inline constexpr const char* kPhaseDisabled = "Disabled";
+inline constexpr const char* kPhaseExpired = "Expired";
+inline constexpr const char* kPhaseInvalid = "Invalid";
+
+// Sets the Ready condition; lastTransitionTime moves only when the
+// condition's status changes.
+void SetReadyCondition(ApiKeyStatus* status, bool ready, const std::string& reason,
+                       const std::string& message, std::int64_t generation, TimePoint now);
+
+const Condition* FindCondition(const ApiKeyStatus& status, const std::string& type);
+
+// True when the fields keyward manages differ (timestamps of unchanged
+// conditions are ignored).
+bool StatusChanged(const ApiKeyStatus& before, const ApiKeyStatus& after);
+
+// {"status": {...}} for a merge patch of the status subresource. Empty
+// strings are sent as null so stale fields are removed.
+web::json::value StatusPatch(const ApiKeyStatus& status);
+
+}  // namespace keyward

@@ -1,0 +1,138 @@
+#include "key_secret.h"
+
+#include <openssl/crypto.h>
+
+#include "base64.h"
+#include "key_format.h"
+
+namespace keyward {
+
+using web::json::value;
+
+web::json::value BuildKeySecret(const ApiKey& key, const std::string& key_value,
+                                const KeyDigest& digest) {
+  const ApiKeySpec& spec = key.spec;
+  value s;
+  s["apiVersion"] = value::string("v1");
+  s["kind"] = value::string("Secret");
+  s["type"] = value::string(kSecretType);
+  value& meta = s["metadata"];
+  meta["name"] = value::string(EffectiveSecretName(key));
+  meta["namespace"] = value::string(key.metadata.namespace_name);
+  for (const auto& [k, v] : spec.secret_template.labels) meta["labels"][k] = value::string(v);
+  meta["labels"][kApiKeyLabel] = value::string(key.metadata.name);
+  meta["labels"]["app.kubernetes.io/managed-by"] = value::string("keyward");
+  for (const auto& [k, v] : spec.secret_template.annotations) {
+    meta["annotations"][k] = value::string(v);
+  }
+  meta["annotations"][kKeyHashAnnotation] = value::string(DigestToStatus(digest));
+  meta["annotations"][kKeyHintAnnotation] = value::string(KeyHint(key_value));
+  value owner;
+  owner["apiVersion"] = value::string(kApiVersion);
+  owner["kind"] = value::string(kKind);
+  owner["name"] = value::string(key.metadata.name);
+  owner["uid"] = value::string(key.metadata.uid);
+  owner["controller"] = value::boolean(true);
+  owner["blockOwnerDeletion"] = value::boolean(true);
+  meta["ownerReferences"] = value::array({owner});
+  for (const auto& [k, v] : spec.secret_template.data) s["data"][k] = value::string(Base64Encode(v));
+  s["data"]["key"] = value::string(Base64Encode(key_value));
+  return s;
+}
+
+namespace {
+
+std::string Annotation(const value& obj, const std::string& name) {
+  if (!obj.has_field("metadata")) return "";
+  const value& meta = obj.at("metadata");
+  if (!meta.has_field("annotations") || !meta.at("annotations").has_field(name)) return "";
+  const value& v = meta.at("annotations").at(name);
+  return v.is_string() ? v.as_string() : "";
+}
+
+bool OwnedBy(const value& obj, const std::string& uid) {
+  if (!obj.has_field("metadata") || !obj.at("metadata").has_field("ownerReferences")) return false;
+  for (const value& ref : obj.at("metadata").at("ownerReferences").as_array()) {
+    if (ref.has_field("uid") && ref.at("uid").is_string() && ref.at("uid").as_string() == uid) {
+      return true;
+    }
+  }
+  return false;
+}
+
+SecretKeyState FromExisting(const value& secret, const ApiKey& key) {
+  SecretKeyState state;
+  std::string name = key.metadata.namespace_name + "/" + EffectiveSecretName(key);
+  if (!OwnedBy(secret, key.metadata.uid)) {
+    state.outcome = SecretKeyState::Outcome::kConflict;
+    state.message = "Secret " + name + " exists and is not owned by this ApiKey; keyward will not "
+                    "overwrite it. Delete it or set spec.secretName to another name";
+    return state;
+  }
+  auto digest = DigestFromStatus(Annotation(secret, kKeyHashAnnotation));
+  if (!digest) {
+    state.outcome = SecretKeyState::Outcome::kConflict;
+    state.message = "Secret " + name + " lacks a valid " + kKeyHashAnnotation +
+                    " annotation; delete the Secret to mint a new key";
+    return state;
+  }
+  state.outcome = SecretKeyState::Outcome::kExisting;
+  state.digest = *digest;
+  state.hint = Annotation(secret, kKeyHintAnnotation);
+  return state;
+}
+
+}  // namespace
+
+SecretKeyState EnsureKeySecret(KubeClient& client, const ApiKey& key, const KeyHasher& hasher,
+                               bool try_create_first) {
+  ResourcePath path{"v1", "secrets", key.metadata.namespace_name, EffectiveSecretName(key), ""};
+  if (!try_create_first) {
+    KubeResult got = client.Get(path);
+    if (got.status.ok()) return FromExisting(got.body, key);
+    if (!got.status.NotFound()) {
+      return {SecretKeyState::Outcome::kRetry, {}, "", "reading Secret: " + got.status.String()};
+    }
+  }
+  std::string key_value = MintKey();
+  SecretKeyState state;
+  state.digest = hasher.Hash(key_value);
+  state.hint = KeyHint(key_value);
+  value secret = BuildKeySecret(key, key_value, state.digest);
+  OPENSSL_cleanse(key_value.data(), key_value.size());
+  ResourcePath collection = path;
+  collection.name.clear();
+  KubeResult created = client.Create(collection, secret);
+  if (created.status.ok()) {
+    state.outcome = SecretKeyState::Outcome::kMinted;
+    return state;
+  }
+  if (created.status.AlreadyExists()) {
+    // Someone (maybe our previous life, before a crash) created it: adopt it.
+    KubeResult got = client.Get(path);
+    if (got.status.ok()) return FromExisting(got.body, key);
+    return {SecretKeyState::Outcome::kRetry, {}, "", "reading Secret: " + got.status.String()};
+  }
+  return {SecretKeyState::Outcome::kRetry, {}, "", "creating Secret: " + created.status.String()};
+}
+
+SecretKeyState RotateKeySecret(KubeClient& client, const ApiKey& key, const KeyHasher& hasher) {
+  std::string key_value = MintKey();
+  SecretKeyState state;
+  state.digest = hasher.Hash(key_value);
+  state.hint = KeyHint(key_value);
+  value patch;
+  patch["data"]["key"] = value::string(Base64Encode(key_value));
+  patch["metadata"]["annotations"][kKeyHashAnnotation] = value::string(DigestToStatus(state.digest));
+  patch["metadata"]["annotations"][kKeyHintAnnotation] = value::string(state.hint);
+  OPENSSL_cleanse(key_value.data(), key_value.size());
+  ResourcePath path{"v1", "secrets", key.metadata.namespace_name, EffectiveSecretName(key), ""};
+  KubeResult patched = client.MergePatch(path, patch);
+  if (patched.status.ok()) {
+    state.outcome = SecretKeyState::Outcome::kMinted;
+    return state;
+  }
+  return {SecretKeyState::Outcome::kRetry, {}, "", "rotating Secret: " + patched.status.String()};
+}
+
+}  // namespace keyward

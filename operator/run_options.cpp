@@ -1,0 +1,144 @@
+#include "run_options.h"
+
+#include <unistd.h>
+
+#include <boost/program_options.hpp>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+
+#include "time_format.h"
+
+namespace keyward {
+namespace po = boost::program_options;
+
+namespace {
+
+constexpr const char* kInClusterNamespaceFile =
+    "/var/run/secrets/kubernetes.io/serviceaccount/namespace";
+
+std::string DefaultNamespace() {
+  std::ifstream in(kInClusterNamespaceFile);
+  std::string ns;
+  if (in && std::getline(in, ns) && !ns.empty()) return ns;
+  return "keyward-system";
+}
+
+std::vector<std::string> SplitCommas(const std::string& s) {
+  std::vector<std::string> out;
+  std::stringstream ss(s);
+  std::string item;
+  while (std::getline(ss, item, ',')) {
+    if (!item.empty()) out.push_back(item);
+  }
+  return out;
+}
+
+bool ParseMillis(const std::string& text, std::chrono::milliseconds* out) {
+  auto d = ParseDuration(text);
+  if (!d || d->count() <= 0) return false;
+  *out = std::chrono::duration_cast<std::chrono::milliseconds>(*d);
+  return true;
+}
+
+}  // namespace
+
+RunOptionsParse ParseRunOptions(int argc, char** argv) {
+  RunOptions o;
+  const char* env_kubeconfig = std::getenv("KUBECONFIG");
+  std::string watch, lease_duration = "15s", renew_deadline = "10s", retry_period = "2s",
+                     flush = "30s", secret_check = "5m";
+  po::options_description desc("keyward run flags");
+  // clang-format off
+  desc.add_options()
+    ("help,h", "show this help")
+    ("kubeconfig", po::value(&o.kubeconfig)->default_value(env_kubeconfig ? env_kubeconfig : ""),
+     "kubeconfig file; empty = in-cluster service account (default: $KUBECONFIG)")
+    ("namespace", po::value(&o.operator_namespace)->default_value(DefaultNamespace()),
+     "the operator's own namespace, for the pepper Secret and the Lease (in-cluster: the pod's)")
+    ("watch-namespaces", po::value(&watch)->default_value(""),
+     "comma-separated namespaces to watch for ApiKeys; empty = all namespaces")
+    ("workers", po::value(&o.workers)->default_value(o.workers),
+     "concurrent reconciles; each ApiKey is reconciled by one worker at a time")
+    ("kube-api-qps", po::value(&o.kube_qps)->default_value(o.kube_qps),
+     "steady API requests per second to the API server (client-side token bucket)")
+    ("kube-api-burst", po::value(&o.kube_burst)->default_value(o.kube_burst),
+     "API requests allowed in a burst above --kube-api-qps")
+    ("leader-elect", po::value(&o.leader_elect)->default_value(false)->implicit_value(true),
+     "elect a leader with a coordination.k8s.io Lease; only the leader writes (on in the chart)")
+    ("leader-elect-lease-name", po::value(&o.lease_name)->default_value(o.lease_name),
+     "name of the Lease in --namespace")
+    ("leader-elect-lease-duration", po::value(&lease_duration)->default_value(lease_duration),
+     "how long a Lease is held without renewal before another replica may take it")
+    ("leader-elect-renew-deadline", po::value(&renew_deadline)->default_value(renew_deadline),
+     "the leader stops writing if it could not renew within this time")
+    ("leader-elect-retry-period", po::value(&retry_period)->default_value(retry_period),
+     "how often candidates try to acquire and the leader renews")
+    ("identity", po::value(&o.identity)->default_value(""),
+     "leader-election identity (default: hostname_pid)")
+    ("pepper-secret", po::value(&o.pepper_secret)->default_value(o.pepper_secret),
+     "Secret in --namespace holding the HMAC pepper; created on first start")
+    ("log-level", po::value(&o.log_level)->default_value(o.log_level),
+     "trace, debug, info, warn, error")
+    ("log-format", po::value(&o.log_format)->default_value(o.log_format),
+     "text or json (one JSON object per line)")
+    ("https-port", po::value(&o.https_port)->default_value(o.https_port),
+     "HTTPS port for /v1/check, /v1/auth and the webhooks")
+    ("metrics-port", po::value(&o.metrics_port)->default_value(o.metrics_port),
+     "plain HTTP port for /metrics, /healthz and /readyz")
+    ("tls-cert-file", po::value(&o.tls_cert_file)->default_value(""),
+     "serving certificate (PEM); reloaded when the file changes")
+    ("tls-key-file", po::value(&o.tls_key_file)->default_value(""),
+     "serving private key (PEM)")
+    ("usage-flush-interval", po::value(&flush)->default_value(flush),
+     "how often usage counters are written to status (batches writes)")
+    ("secret-check-interval", po::value(&secret_check)->default_value(secret_check),
+     "how often the leader checks that each permanent key's Secret still exists (a deleted "
+     "Secret gets a new key); needs only get on Secrets, no watch")
+    ("max-keys-per-namespace", po::value(&o.max_keys_per_namespace)->default_value(o.max_keys_per_namespace),
+     "admission refuses more ApiKeys than this in one namespace");
+  // clang-format on
+  RunOptionsParse result;
+  try {
+    po::variables_map vm;
+    po::store(po::command_line_parser(argc, argv).options(desc).run(), vm);
+    if (vm.count("help")) {
+      std::ostringstream ss;
+      ss << "Usage: keyward run [flags]\n\nRuns the ApiKey operator.\n\n" << desc;
+      result.help = ss.str();
+      return result;
+    }
+    po::notify(vm);
+  } catch (const po::error& e) {
+    result.error = e.what();
+    return result;
+  }
+  o.watch_namespaces = SplitCommas(watch);
+  const std::pair<const std::string&, std::chrono::milliseconds*> durations[] = {
+      {lease_duration, &o.lease_duration},
+      {renew_deadline, &o.renew_deadline},
+      {retry_period, &o.retry_period},
+      {flush, &o.usage_flush_interval},
+      {secret_check, &o.secret_check_interval}};
+  for (const auto& [text, out] : durations) {
+    if (!ParseMillis(text, out)) {
+      result.error = "invalid duration \"" + text + "\" (e.g. 15s, 2m)";
+      return result;
+    }
+  }
+  if (o.workers < 1) result.error = "--workers must be at least 1";
+  if (o.kube_qps <= 0 || o.kube_burst < 1) result.error = "--kube-api-qps and --kube-api-burst must be positive";
+  if (o.renew_deadline >= o.lease_duration) {
+    result.error = "--leader-elect-renew-deadline must be shorter than --leader-elect-lease-duration";
+  }
+  if (o.log_format != "text" && o.log_format != "json") result.error = "--log-format must be text or json";
+  if (o.identity.empty()) {
+    char host[256] = {0};
+    gethostname(host, sizeof(host) - 1);
+    o.identity = std::string(host) + "_" + std::to_string(getpid());
+  }
+  if (result.error.empty()) result.options = o;
+  return result;
+}
+
+}  // namespace keyward
