@@ -1,0 +1,47 @@
+# keyward: the two commands are `make demo` and `make test` (see README.md).
+SHELL := /bin/bash
+BUILD_DIR ?= build
+ASAN_DIR ?= build-asan
+CMAKE_FLAGS ?= -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo
+export PATH := /usr/local/go/bin:$(PATH)
+
+.PHONY: all deps build build-asan unit e2e test demo demo-down bench clean
+
+all: build
+
+deps:
+	@scripts/install-deps.sh
+
+build: deps
+	cmake -S . -B $(BUILD_DIR) $(CMAKE_FLAGS) >/dev/null
+	cmake --build $(BUILD_DIR)
+
+# Same code with AddressSanitizer + UndefinedBehaviorSanitizer.
+build-asan: deps
+	cmake -S . -B $(ASAN_DIR) $(CMAKE_FLAGS) -DKEYWARD_SANITIZE=ON -DKEYWARD_BUILD_BENCH=OFF >/dev/null
+	cmake --build $(ASAN_DIR)
+
+unit: build build-asan
+	ctest --test-dir $(BUILD_DIR) --output-on-failure
+	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+	  ctest --test-dir $(ASAN_DIR) --output-on-failure
+
+# End-to-end suites against a real kube-apiserver on loopback.
+e2e: build
+	KEYWARD_BIN=$(CURDIR)/$(BUILD_DIR)/operator/keyward e2e/run
+
+# Every test: unit (plain and sanitized), then e2e.
+test: unit e2e
+
+demo: build
+	KEYWARD_BIN=$(CURDIR)/$(BUILD_DIR)/operator/keyward scripts/demo.sh
+
+demo-down:
+	scripts/demo.sh down
+
+bench: build
+	$(BUILD_DIR)/bench/decision_bench
+	BUILD_DIR=$(CURDIR)/$(BUILD_DIR) bench/run-operator-bench
+
+clean:
+	rm -rf $(BUILD_DIR) $(ASAN_DIR)
