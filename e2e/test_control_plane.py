@@ -104,6 +104,40 @@ def test_schema_rejects_unknown_type(cluster: Cluster, crds, namespace: str):
     assert not cluster.exists("apikey", "bogus-type", "-n", namespace)
 
 
+INVALID_DIR = CRD_DIR.parent / "examples" / "invalid"
+
+
+def crd_only_rejections() -> list[tuple[str, str]]:
+    """(file, expected field path) for every invalid example that the table in
+    examples/invalid/README.md says the API server refuses from the CRD alone."""
+    rows = []
+    for line in (INVALID_DIR / "README.md").read_text().splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) != 3 or not cells[0].startswith("`"):
+            continue
+        file, expect, server = cells
+        if server.startswith("yes"):
+            rows.append((file.strip("`"), expect.strip("`").split(": ")[0]))
+    return rows
+
+
+def test_crd_alone_refuses_the_examples_its_table_says(cluster: Cluster, crds, namespace: str):
+    rows = crd_only_rejections()
+    assert len(rows) >= 25, rows
+    wrong = []
+    for file, path in rows:
+        manifest = yaml.safe_load((INVALID_DIR / file).read_text())
+        manifest["metadata"]["namespace"] = namespace
+        result = cluster.kubectl("apply", "--dry-run=server", "-f", "-",
+                                 input=yaml.safe_dump(manifest), check=False)
+        message = single_line(result.stderr)
+        # The API server names the field or, for a map key, its parent map.
+        parent = path.rsplit(".", 1)[0]
+        if result.returncode == 0 or not (path in message or parent in message):
+            wrong.append(f"{file}: rc={result.returncode} {message[:300]}")
+    assert not wrong, "\n".join(wrong)
+
+
 def expires_and_ttl_rule() -> dict:
     """The CEL rule of the CRD that forbids expiresAt together with ttl."""
     found = []

@@ -27,6 +27,22 @@ bool IsSecretDataKey(std::string_view k) {
   });
 }
 
+bool IsAlnum(char c) {
+  return IsAlnumLower(c) || (c >= 'A' && c <= 'Z');
+}
+
+// A Kubernetes "name" part of a label key or value: at most 63 characters,
+// [A-Za-z0-9] at both ends, '-', '_' and '.' inside.
+bool IsQualifiedNamePart(std::string_view s) {
+  if (s.empty() || s.size() > 63 || !IsAlnum(s.front()) || !IsAlnum(s.back())) return false;
+  return std::all_of(s.begin(), s.end(),
+                     [](char c) { return IsAlnum(c) || c == '-' || c == '_' || c == '.'; });
+}
+
+constexpr std::size_t kMaxListEntries = 64;
+constexpr std::size_t kMaxActions = 32;
+constexpr std::size_t kMaxTemplateEntries = 64;
+
 class Validator {
  public:
   Validator(TimePoint now, bool creating) : now_(now), creating_(creating) {}
@@ -78,6 +94,10 @@ class Validator {
   }
 
   void CheckList(const std::string& path, const std::vector<std::string>& list) {
+    if (list.size() > kMaxListEntries) {
+      Add(path, "at most " + std::to_string(kMaxListEntries) + " entries (got " +
+                    std::to_string(list.size()) + "); use a glob such as team-* instead");
+    }
     for (std::size_t i = 0; i < list.size(); ++i) {
       if (auto err = ValidateGlob(list[i])) {
         Add(path + "[" + std::to_string(i) + "]", *err + " (\"" + list[i] + "\")");
@@ -128,6 +148,10 @@ class Validator {
     if (rule.filter.size() > 1024) Add(p + ".filter", "must be at most 1024 characters");
     if (rule.actions.empty()) {
       Add(p + ".actions", "must not be empty (omit it for the default [log])");
+    }
+    if (rule.actions.size() > kMaxActions) {
+      Add(p + ".actions", "at most " + std::to_string(kMaxActions) + " actions (got " +
+                              std::to_string(rule.actions.size()) + "); use \"*\" for all");
     }
     for (std::size_t i = 0; i < rule.actions.size(); ++i) {
       if (!IsActionName(rule.actions[i])) {
@@ -184,12 +208,42 @@ class Validator {
     if (is_volatile && has_template) {
       Add("spec.secretTemplate", "only for permanent keys: a volatile key is never stored in a Secret");
     }
+    CheckTemplateSize("spec.secretTemplate.labels", tpl.labels.size());
+    CheckTemplateSize("spec.secretTemplate.annotations", tpl.annotations.size());
+    CheckTemplateSize("spec.secretTemplate.data", tpl.data.size());
+    for (const auto& [k, v] : tpl.labels) {
+      if (!IsQualifiedName(k)) {
+        Add("spec.secretTemplate.labels." + k,
+            "not a valid label key: a name of at most 63 letters, digits, '-', '_' or '.' "
+            "(beginning and ending with a letter or digit), optionally prefixed by a DNS "
+            "subdomain and '/', e.g. team or app.kubernetes.io/name");
+      }
+      if (!IsLabelValue(v)) {
+        Add("spec.secretTemplate.labels." + k,
+            "not a valid label value (\"" + v + "\"): at most 63 letters, digits, '-', '_' "
+            "or '.', beginning and ending with a letter or digit");
+      }
+    }
+    for (const auto& [k, v] : tpl.annotations) {
+      if (!IsQualifiedName(k)) {
+        Add("spec.secretTemplate.annotations." + k,
+            "not a valid annotation key: a name of at most 63 letters, digits, '-', '_' or "
+            "'.', optionally prefixed by a DNS subdomain and '/', e.g. example.com/owner");
+      }
+    }
     for (const auto& [k, v] : tpl.data) {
       if (k == "key") {
         Add("spec.secretTemplate.data.key", "reserved: keyward writes the key itself to data.key");
       } else if (!IsSecretDataKey(k)) {
         Add("spec.secretTemplate.data." + k, "not a valid Secret data key ([-._a-zA-Z0-9]+)");
       }
+    }
+  }
+
+  void CheckTemplateSize(const std::string& path, std::size_t n) {
+    if (n > kMaxTemplateEntries) {
+      Add(path, "at most " + std::to_string(kMaxTemplateEntries) + " entries (got " +
+                    std::to_string(n) + ")");
     }
   }
 
@@ -239,6 +293,15 @@ bool IsDns1123Subdomain(std::string_view s) {
     start = dot + 1;
   }
 }
+
+bool IsQualifiedName(std::string_view s) {
+  std::size_t slash = s.find('/');
+  if (slash == std::string_view::npos) return IsQualifiedNamePart(s);
+  std::string_view prefix = s.substr(0, slash);
+  return IsDns1123Subdomain(prefix) && IsQualifiedNamePart(s.substr(slash + 1));
+}
+
+bool IsLabelValue(std::string_view s) { return s.empty() || IsQualifiedNamePart(s); }
 
 FieldErrors ValidateApiKey(const ApiKey& key, TimePoint now, bool creating) {
   return Validator(now, creating).Run(key);

@@ -27,4 +27,8 @@ std::optional<TimePoint> EffectiveExpiry(const ApiKeySpec& spec, TimePoint creat
 bool IsDns1123Subdomain(std::string_view s);
 bool IsDns1123Label(std::string_view s);
 
+// Kubernetes label/annotation keys ([prefix/]name) and label values.
+bool IsQualifiedName(std::string_view s);
+bool IsLabelValue(std::string_view s);
+
 }  // namespace keyward

@@ -178,6 +178,49 @@ TEST(Validate, LimitsDeliveryAndRotation) {
                     "data: {url: 'https://x'}}\n" + kValidSpec).empty());
 }
 
+// Flow list of n distinct names: [n0, n1, ...].
+std::string NameList(int n, const std::string& prefix) {
+  std::string out = "[";
+  for (int i = 0; i < n; ++i) out += (i ? ", " : "") + prefix + std::to_string(i);
+  return out + "]";
+}
+
+TEST(Validate, ListAndTemplateCapsMatchTheCrd) {
+  std::string rule = "  description: d\n  access:\n  - scope: namespace\n";
+  EXPECT_TRUE(Check(rule + "    namespaces: " + NameList(64, "ns") + "\n").empty());
+  ExpectOneError(rule + "    namespaces: " + NameList(65, "ns") + "\n",
+                 "spec.access[0].namespaces", "at most 64 entries (got 65)");
+  ExpectOneError(rule + "    namespaces: [a]\n    actions: " + NameList(33, "a") + "\n",
+                 "spec.access[0].actions", "at most 32 actions");
+  std::string labels = "{";
+  for (int i = 0; i < 65; ++i) labels += (i ? ", " : "") + ("l" + std::to_string(i)) + ": v";
+  labels += "}";
+  ExpectOneError("  secretTemplate: {labels: " + labels + "}\n" + kValidSpec,
+                 "spec.secretTemplate.labels", "at most 64 entries (got 65)");
+}
+
+TEST(Validate, TemplateLabelAndAnnotationSyntax) {
+  EXPECT_TRUE(Check("  secretTemplate:\n    labels: {app.kubernetes.io/name: web, team: a_b.c, "
+                    "empty: ''}\n    annotations: {example.com/owner: 'any text / at all'}\n" +
+                    kValidSpec).empty());
+  ExpectOneError("  secretTemplate: {labels: {'bad key': v}}\n" + kValidSpec,
+                 "spec.secretTemplate.labels.bad key", "not a valid label key");
+  ExpectOneError("  secretTemplate: {labels: {'Example.com/x': v}}\n" + kValidSpec,
+                 "spec.secretTemplate.labels.Example.com/x", "not a valid label key");
+  ExpectOneError("  secretTemplate: {labels: {team: '-x'}}\n" + kValidSpec,
+                 "spec.secretTemplate.labels.team", "not a valid label value");
+  ExpectOneError("  secretTemplate: {labels: {team: " + std::string(64, 'a') + "}}\n" +
+                     kValidSpec,
+                 "spec.secretTemplate.labels.team", "not a valid label value");
+  ExpectOneError("  secretTemplate: {annotations: {'a/b/c': v}}\n" + kValidSpec,
+                 "spec.secretTemplate.annotations.a/b/c", "not a valid annotation key");
+  EXPECT_TRUE(IsQualifiedName(std::string(63, 'a')));
+  EXPECT_FALSE(IsQualifiedName(std::string(64, 'a')));
+  EXPECT_FALSE(IsQualifiedName("/name"));
+  EXPECT_FALSE(IsQualifiedName("prefix/"));
+  EXPECT_TRUE(IsLabelValue(""));
+}
+
 TEST(Validate, UnknownFieldsAndWrongTypes) {
   ExpectOneError("  description: d\n  access: [{scope: namespace, namespace: [a], namespaces: "
                  "[a]}]\n",
