@@ -4,7 +4,7 @@
 #include <iostream>
 #include <string>
 
-#include "access_rules.h"
+#include "key_policy.h"
 #include "apikey.h"
 #include "apikey_policy.h"
 #include "http_kube_client.h"

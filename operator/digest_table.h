@@ -22,7 +22,7 @@ class DigestTable {
     KeyDigest digest{};
     std::int64_t until = kEmpty;  // nanoseconds since the epoch, or a mark
     std::shared_ptr<const IndexedPolicy> policy;
-    const void* prefetch = nullptr;  // the policy's rules, fetched with the policy
+    const void* prefetch = nullptr;  // the policy's compiled rules, fetched with it
 
     bool full() const { return until != kEmpty && until != kDeleted; }
     TimePoint valid_until() const {

@@ -111,7 +111,7 @@ LookupResult KeyIndex::LookupDigest(const KeyDigest& digest, TimePoint now) cons
   // The probe compares HMAC digests, whose timing leaks nothing useful about
   // a key; the final equality is still constant-time.
   if (!slot || !DigestsEqual(slot->digest, digest) || !slot->policy) return r;
-  // The policy and its rules are separate allocations: fetch both at once.
+  // The policy and its compiled rules are two allocations: fetch both at once.
   __builtin_prefetch(slot->prefetch);
   r.policy = slot->policy;
   const KeyPolicy& p = r.policy->policy;

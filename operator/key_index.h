@@ -10,7 +10,7 @@
 #include <unordered_map>
 #include <vector>
 
-#include "access_rules.h"
+#include "key_policy.h"
 #include "digest_table.h"
 #include "key_format.h"
 #include "key_hash.h"

@@ -1,4 +1,4 @@
-#include "access_rules.h"
+#include "key_policy.h"
 
 #include <gtest/gtest.h>
 
@@ -17,7 +17,7 @@ AccessTarget Pod(std::string ns, std::string pod, std::string container = "app")
 
 KeyPolicy With(AccessRule rule) {
   KeyPolicy p;
-  p.rules.push_back(std::move(rule));
+  p.rules = {std::move(rule)};
   return p;
 }
 
@@ -138,7 +138,8 @@ TEST(Decide, RulesAreOredAndActionsChecked) {
   EXPECT_EQ(d.rule_index, 1);
   t.action = "log";
   EXPECT_FALSE(Decide(p, t, kNow).allowed);
-  p.rules[1].actions = {"*"};
+  metrics.actions = {"*"};
+  p.rules = {logs, metrics};
   EXPECT_TRUE(Decide(p, t, kNow).allowed);
 }
 

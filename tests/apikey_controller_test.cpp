@@ -144,7 +144,13 @@ TEST(ApiKeyController, ScopeEditKeepsKeyAndBumpsObservedGeneration) {
   EXPECT_EQ(h.Status("logs").at("observedGeneration").as_integer(), 2);
   LookupResult r = h.index.Lookup(key, h.now);
   ASSERT_EQ(r.status, LookupStatus::kFound);
-  EXPECT_EQ(r.policy->policy.rules[0].namespaces, std::vector<std::string>{"staging"});
+  // The index decides with the edited rule at once.
+  AccessTarget staging;
+  staging.namespace_name = "staging";
+  AccessTarget prod = staging;
+  prod.namespace_name = "prod";
+  EXPECT_TRUE(Decide(r.policy->policy, staging, h.now).allowed);
+  EXPECT_FALSE(Decide(r.policy->policy, prod, h.now).allowed);
 }
 
 TEST(ApiKeyController, DeletedSecretGetsANewKeyAndAnEvent) {

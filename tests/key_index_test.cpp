@@ -15,7 +15,7 @@ std::shared_ptr<const IndexedPolicy> ClusterPolicy(ApiKeyRef ref) {
   p->ref = std::move(ref);
   AccessRule r;
   r.scope = Scope::kCluster;
-  p->policy.rules.push_back(r);
+  p->policy.rules = {r};
   return p;
 }
 
