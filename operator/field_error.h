@@ -4,12 +4,15 @@
 #include <string>
 #include <vector>
 
+#include "key_format.h"
+
 namespace keyward {
 
 struct FieldError {
   std::string path;
   std::string reason;
-  std::string String() const { return path + ": " + reason; }
+  // Never contains a key, even one pasted into the wrong field.
+  std::string String() const { return RedactKeys(path + ": " + reason); }
 };
 
 using FieldErrors = std::vector<FieldError>;

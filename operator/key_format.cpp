@@ -95,4 +95,24 @@ std::string KeyHint(std::string_view key) {
   return hint;
 }
 
+std::string RedactKeys(std::string_view text) {
+  constexpr std::size_t kMinRun = 8;
+  auto is_base62 = [](char c) {
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+  };
+  std::string out;
+  std::size_t done = 0;
+  for (std::size_t at = text.find("kw_"); at != std::string_view::npos; at = text.find("kw_", at + 1)) {
+    std::size_t end = at + 3;
+    while (end < text.size() && is_base62(text[end])) ++end;
+    if (end - at - 3 < kMinRun) continue;
+    out.append(text.substr(done, at - done));
+    out += "kw_\xE2\x80\xA6[redacted]";  // U+2026 HORIZONTAL ELLIPSIS
+    done = end;
+    at = end - 1;
+  }
+  out.append(text.substr(done));
+  return out;
+}
+
 }  // namespace keyward

@@ -35,6 +35,12 @@ const char* KeyFormatErrorString(KeyFormatError error);
 // ellipsis, last four characters. Returns "" for a malformed key.
 std::string KeyHint(std::string_view key);
 
+// |text| with every key-like run ("kw_" and 8 or more base62 characters)
+// replaced by "kw_…[redacted]". For messages that echo user input (field
+// errors, conditions, events), where a key pasted into the wrong field must
+// not end up.
+std::string RedactKeys(std::string_view text);
+
 // Encodes |value| as exactly |width| base62 digits, most significant first.
 std::string Base62Fixed(std::uint64_t value, std::size_t width);
 

@@ -43,9 +43,24 @@ value ResolvePlainScalar(const std::string& s) {
   return value::string(s);
 }
 
-}  // namespace
+// Bounds on one document: far above any ApiKey (depth ~6, a few hundred
+// nodes), low enough that hostile input (deep nesting, alias bombs) cannot
+// exhaust the stack or memory.
+constexpr int kMaxDepth = 64;
+constexpr std::size_t kMaxNodes = 100000;
 
-value YamlToJson(const YAML::Node& node) {
+struct Budget {
+  std::size_t nodes = 0;
+};
+
+value Convert(const YAML::Node& node, int depth, Budget* budget) {
+  if (depth > kMaxDepth) {
+    throw ManifestTooComplex("nested deeper than " + std::to_string(kMaxDepth) + " levels");
+  }
+  if (++budget->nodes > kMaxNodes) {
+    throw ManifestTooComplex("more than " + std::to_string(kMaxNodes) +
+                             " values once aliases are expanded");
+  }
   switch (node.Type()) {
     case YAML::NodeType::Undefined:
     case YAML::NodeType::Null:
@@ -58,23 +73,32 @@ value YamlToJson(const YAML::Node& node) {
     case YAML::NodeType::Sequence: {
       value arr = value::array(node.size());
       std::size_t i = 0;
-      for (const auto& item : node) arr[i++] = YamlToJson(item);
+      for (const auto& item : node) arr[i++] = Convert(item, depth + 1, budget);
       return arr;
     }
     case YAML::NodeType::Map: {
       value obj = value::object();
-      for (const auto& kv : node) obj[kv.first.as<std::string>()] = YamlToJson(kv.second);
+      for (const auto& kv : node) {
+        obj[kv.first.as<std::string>()] = Convert(kv.second, depth + 1, budget);
+      }
       return obj;
     }
   }
   return value::null();
 }
 
+}  // namespace
+
+value YamlToJson(const YAML::Node& node) {
+  Budget budget;
+  return Convert(node, 0, &budget);
+}
+
 void ParseManifestText(const std::string& text, const std::string& file, ManifestLoad* out) {
   ++out->files;
+  int index = 0;
   try {
     std::vector<YAML::Node> docs = YAML::LoadAll(text);
-    int index = 0;
     for (const YAML::Node& doc : docs) {
       if (doc.IsNull() || !doc.IsDefined()) {
         ++index;
@@ -85,6 +109,8 @@ void ParseManifestText(const std::string& text, const std::string& file, Manifes
     }
   } catch (const YAML::Exception& e) {
     out->errors.push_back(file + ": line " + std::to_string(e.mark.line + 1) + ": " + e.msg);
+  } catch (const ManifestTooComplex& e) {
+    out->errors.push_back(file + ": document " + std::to_string(index + 1) + ": " + e.what());
   }
 }
 

@@ -4,6 +4,7 @@
 #include <cpprest/json.h>
 #include <yaml-cpp/yaml.h>
 
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -19,6 +20,13 @@ struct ManifestLoad {
   std::vector<ManifestDocument> documents;
   std::vector<std::string> errors;  // "file: line L: reason" for unreadable input
   int files = 0;
+};
+
+// Thrown by YamlToJson for a document nested deeper than 64 levels or
+// expanding (through aliases) to more than 100,000 values.
+class ManifestTooComplex : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
 };
 
 // Converts a YAML node to JSON with YAML 1.2 core-schema scalar resolution:

@@ -4,81 +4,11 @@
 
 #include "apikey_status.h"
 #include "base64.h"
-#include "fake_kube_client.h"
+#include "controller_harness.h"
 #include "key_secret.h"
-#include "manifest.h"
 
 namespace keyward {
 namespace {
-
-using web::json::value;
-using namespace std::chrono_literals;
-
-struct FakeEvents : EventRecorder {
-  std::vector<std::string> reasons;
-  std::vector<std::string> messages;
-  void Record(const ObjectReference&, const std::string&, const std::string& reason,
-              const std::string& message) override {
-    reasons.push_back(reason);
-    messages.push_back(message);
-  }
-};
-
-ResourcePath ApiKeyPath(const std::string& name) {
-  return {"keyward.io/v1alpha1", "apikeys", "team-a", name, ""};
-}
-ResourcePath SecretPath(const std::string& name) { return {"v1", "secrets", "team-a", name, ""}; }
-
-// A controller over a fake API server, where the "watch cache" reads the
-// fake's current objects directly.
-struct Harness {
-  FakeKubeClient kube;
-  KeyIndex index{"pepper-for-tests-0123456789abcdef"};
-  VolatileKeyStore volatile_keys;
-  FakeEvents events;
-  TimePoint now = *ParseRfc3339("2026-11-22T12:00:00Z");
-  bool leader = true;
-  std::unique_ptr<ApiKeyController> controller;
-
-  Harness() {
-    ControllerEnv env;
-    env.kube = &kube;
-    env.index = &index;
-    env.volatile_keys = &volatile_keys;
-    env.events = &events;
-    env.now = [this] { return now; };
-    env.is_leader = [this] { return leader; };
-    env.get_apikey = [this](const std::string& key) -> ObjectPtr {
-      auto slash = key.find('/');
-      value v = kube.Object({"keyward.io/v1alpha1", "apikeys", key.substr(0, slash),
-                             key.substr(slash + 1), ""});
-      return v.is_null() ? nullptr : std::make_shared<const value>(v);
-    };
-    controller = std::make_unique<ApiKeyController>(env);
-  }
-
-  void Apply(const std::string& name, const std::string& spec_yaml, std::int64_t generation = 1) {
-    ManifestLoad load;
-    ParseManifestText("apiVersion: keyward.io/v1alpha1\nkind: ApiKey\nmetadata: {name: " + name +
-                          ", namespace: team-a, uid: uid-" + name +
-                          ", creationTimestamp: '2026-11-22T11:00:00Z'}\nspec:\n" + spec_yaml,
-                      "t", &load);
-    value obj = load.documents.at(0).object;
-    obj["metadata"]["generation"] = value::number(static_cast<int64_t>(generation));
-    value old = kube.Object(ApiKeyPath(name));
-    if (!old.is_null() && old.has_field("status")) obj["status"] = old.at("status");
-    kube.Put(ApiKeyPath(name), obj);
-  }
-
-  Action Reconcile(const std::string& name) { return controller->Reconcile("team-a/" + name); }
-
-  value Status(const std::string& name) { return kube.Object(ApiKeyPath(name)).at("status"); }
-
-  std::string SecretKey(const std::string& name) {
-    value s = kube.Object(SecretPath(name));
-    return *Base64Decode(s.at("data").at("key").as_string());
-  }
-};
 
 const char* kNamespaceSpec =
     "  description: logs\n"

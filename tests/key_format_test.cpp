@@ -5,6 +5,7 @@
 #include <set>
 
 #include "crc32.h"
+#include "field_error.h"
 
 namespace keyward {
 namespace {
@@ -93,6 +94,18 @@ TEST(KeyFormat, HintShowsOnlyPrefixAndEnds) {
   EXPECT_EQ(hint, key.substr(0, 7) + "\xE2\x80\xA6" + key.substr(35));
   EXPECT_EQ(hint.find(key.substr(7, 20)), std::string::npos);
   EXPECT_EQ(KeyHint("short"), "");
+}
+
+TEST(KeyFormat, RedactKeysHidesKeyLikeRunsOnly) {
+  std::string key = MintKey();
+  EXPECT_EQ(RedactKeys("spec.ttl: \"" + key + "\" is not a duration"),
+            "spec.ttl: \"kw_\xE2\x80\xA6[redacted]\" is not a duration");
+  EXPECT_EQ(RedactKeys(key + key.substr(3)), "kw_\xE2\x80\xA6[redacted]");  // one run
+  EXPECT_EQ(RedactKeys("a " + key + " b " + key), "a kw_\xE2\x80\xA6[redacted] b kw_\xE2\x80\xA6[redacted]");
+  EXPECT_EQ(RedactKeys("kw_short and kw_"), "kw_short and kw_");  // under 8: not a key
+  EXPECT_EQ(RedactKeys(""), "");
+  FieldError e{"spec.description", "\"" + key.substr(0, 20) + "\" pasted"};
+  EXPECT_EQ(e.String().find(key.substr(0, 20)), std::string::npos);
 }
 
 }  // namespace
