@@ -114,17 +114,32 @@ RunOptionsParse ParseRunOptions(int argc, char** argv) {
     return result;
   }
   o.watch_namespaces = SplitCommas(watch);
-  const std::pair<const std::string&, std::chrono::milliseconds*> durations[] = {
-      {lease_duration, &o.lease_duration},
-      {renew_deadline, &o.renew_deadline},
-      {retry_period, &o.retry_period},
-      {flush, &o.usage_flush_interval},
-      {secret_check, &o.secret_check_interval}};
-  for (const auto& [text, out] : durations) {
-    if (!ParseMillis(text, out)) {
-      result.error = "invalid duration \"" + text + "\" (e.g. 15s, 2m)";
+  const struct {
+    const char* flag;
+    const std::string& text;
+    std::chrono::milliseconds* out;
+  } durations[] = {{"--leader-elect-lease-duration", lease_duration, &o.lease_duration},
+                   {"--leader-elect-renew-deadline", renew_deadline, &o.renew_deadline},
+                   {"--leader-elect-retry-period", retry_period, &o.retry_period},
+                   {"--usage-flush-interval", flush, &o.usage_flush_interval},
+                   {"--secret-check-interval", secret_check, &o.secret_check_interval}};
+  for (const auto& d : durations) {
+    if (!ParseMillis(d.text, d.out)) {
+      result.error = std::string(d.flag) + ": \"" + d.text +
+                     "\" is not a positive duration (e.g. 15s, 2m, 1h30m)";
       return result;
     }
+  }
+  for (const auto& [flag, port] : {std::pair<const char*, int>{"--https-port", o.https_port},
+                                   {"--metrics-port", o.metrics_port}}) {
+    if (port < 1 || port > 65535) {
+      result.error = std::string(flag) + " must be a TCP port, 1-65535 (got " +
+                     std::to_string(port) + ")";
+    }
+  }
+  if (o.https_port == o.metrics_port) {
+    result.error = "--https-port and --metrics-port must differ (both " +
+                   std::to_string(o.https_port) + ")";
   }
   if (o.workers < 1) result.error = "--workers must be at least 1";
   if (o.kube_qps <= 0 || o.kube_burst < 1) result.error = "--kube-api-qps and --kube-api-burst must be positive";
