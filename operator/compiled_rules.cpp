@@ -34,30 +34,33 @@ CompiledRules::CompiledRules(const std::vector<AccessRule>& rules) {
     r.filter = add_text(in.filter);
     out.push_back(r);
   }
-  static_assert(alignof(Rule) <= alignof(std::max_align_t) && alignof(Text) <= alignof(Rule));
+  static_assert(alignof(Rule) <= alignof(std::uint32_t) && sizeof(Rule) % alignof(Text) == 0 &&
+                alignof(Text) <= alignof(std::uint32_t));
   const std::size_t rules_bytes = out.size() * sizeof(Rule);
   const std::size_t texts_bytes = texts.size() * sizeof(Text);
-  auto block = std::make_shared<std::byte[]>(rules_bytes + texts_bytes + chars.size());
-  std::memcpy(block.get(), out.data(), rules_bytes);
-  std::memcpy(block.get() + rules_bytes, texts.data(), texts_bytes);
-  std::memcpy(block.get() + rules_bytes + texts_bytes, chars.data(), chars.size());
+  const std::size_t total = rules_bytes + texts_bytes + chars.size();
+  auto block = std::make_shared<std::uint32_t[]>((total + 3) / 4);
+  auto* at = reinterpret_cast<std::byte*>(block.get());
+  std::memcpy(at, out.data(), rules_bytes);
+  std::memcpy(at + rules_bytes, texts.data(), texts_bytes);
+  std::memcpy(at + rules_bytes + texts_bytes, chars.data(), chars.size());
   block_ = std::move(block);
   count_ = static_cast<std::uint32_t>(out.size());
   texts_ = static_cast<std::uint32_t>(texts.size());
 }
 
 const CompiledRules::Rule& CompiledRules::rule(std::size_t i) const {
-  return reinterpret_cast<const Rule*>(block_.get())[i];
+  return reinterpret_cast<const Rule*>(bytes())[i];
 }
 
 std::string_view CompiledRules::text(Text t) const {
-  const char* chars = reinterpret_cast<const char*>(block_.get()) + count_ * sizeof(Rule) +
+  const char* chars = reinterpret_cast<const char*>(bytes()) + count_ * sizeof(Rule) +
                       texts_ * sizeof(Text);
   return std::string_view(chars + t.offset, t.size);
 }
 
 bool CompiledRules::AnyMatches(List list, std::string_view name) const {
-  const Text* texts = reinterpret_cast<const Text*>(block_.get() + count_ * sizeof(Rule));
+  const Text* texts = reinterpret_cast<const Text*>(bytes() + count_ * sizeof(Rule));
   for (std::uint32_t i = 0; i < list.count; ++i) {
     if (GlobMatch(text(texts[list.first + i]), name)) return true;
   }
@@ -65,7 +68,7 @@ bool CompiledRules::AnyMatches(List list, std::string_view name) const {
 }
 
 bool CompiledRules::ActionAllowed(List list, std::string_view action) const {
-  const Text* texts = reinterpret_cast<const Text*>(block_.get() + count_ * sizeof(Rule));
+  const Text* texts = reinterpret_cast<const Text*>(bytes() + count_ * sizeof(Rule));
   for (std::uint32_t i = 0; i < list.count; ++i) {
     std::string_view a = text(texts[list.first + i]);
     if (a == "*" || a == action) return true;

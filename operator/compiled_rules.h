@@ -2,6 +2,7 @@
 // keys none is in cache, and one block costs one miss instead of one per list.
 // Immutable once built; copies share the block. Thread-safe.
 #pragma once
+#include <cstddef>
 #include <cstdint>
 #include <initializer_list>
 #include <memory>
@@ -31,7 +32,7 @@ class CompiledRules {
   bool Allows(std::size_t i, const AccessTarget& target, std::string* why) const;
 
   // Start of the block, for a prefetch before the rules are read.
-  const void* data() const { return block_.get(); }
+  const void* data() const { return bytes(); }
 
  private:
   struct Text {  // a string inside the block
@@ -54,8 +55,11 @@ class CompiledRules {
   bool ActionAllowed(List list, std::string_view action) const;
   bool SetMatches(const Rule& r, const AccessTarget& t, std::string* why) const;
 
-  // [Rule x count_][Text x texts_][characters]
-  std::shared_ptr<const std::byte[]> block_;
+  const std::byte* bytes() const { return reinterpret_cast<const std::byte*>(block_.get()); }
+
+  // [Rule x count_][Text x texts_][characters], in 4-byte words so that
+  // Rule and Text (both 4-byte aligned) are aligned wherever they start.
+  std::shared_ptr<const std::uint32_t[]> block_;
   std::uint32_t count_ = 0;
   std::uint32_t texts_ = 0;
 };
