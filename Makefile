@@ -5,7 +5,7 @@ ASAN_DIR ?= build-asan
 CMAKE_FLAGS ?= -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo
 export PATH := /usr/local/go/bin:$(PATH)
 
-.PHONY: all deps build build-asan unit e2e test demo demo-down bench clean
+.PHONY: all deps build build-asan unit e2e test demo demo-down bench image clean
 
 all: build
 
@@ -42,6 +42,10 @@ demo-down:
 bench: build
 	$(BUILD_DIR)/bench/decision_bench
 	BUILD_DIR=$(CURDIR)/$(BUILD_DIR) bench/run-operator-bench
+
+# The container image from the Dockerfile (keyward:dev; KEYWARD_IMAGE overrides).
+image: deps
+	scripts/build-image
 
 clean:
 	rm -rf $(BUILD_DIR) $(ASAN_DIR)

@@ -10,6 +10,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   python3-pytest python3-yaml
   openssl curl nginx-light ca-certificates
+  debootstrap
 )
 
 missing=()
