@@ -73,8 +73,8 @@ def ensure_operator_namespace(cluster: Cluster) -> None:
         cluster.kubectl("create", "namespace", OPERATOR_NAMESPACE, check=False)
 
 
-def pepper(cluster: Cluster) -> bytes:
-    secret = cluster.kubectl_json("get", "secret", PEPPER_SECRET, "-n", OPERATOR_NAMESPACE)
+def pepper(cluster: Cluster, namespace: str = OPERATOR_NAMESPACE) -> bytes:
+    secret = cluster.kubectl_json("get", "secret", PEPPER_SECRET, "-n", namespace)
     return base64.b64decode(secret["data"]["pepper"])
 
 

@@ -1,0 +1,61 @@
+{{/* Names and labels shared by every template. */}}
+
+{{- define "keyward.name" -}}
+{{- .Chart.Name | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/* The release's full name: "keyward" when the release is called keyward. */}}
+{{- define "keyward.fullname" -}}
+{{- if contains .Chart.Name .Release.Name }}
+{{- .Release.Name | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- printf "%s-%s" .Release.Name .Chart.Name | trunc 63 | trimSuffix "-" }}
+{{- end }}
+{{- end }}
+
+{{- define "keyward.selectorLabels" -}}
+app.kubernetes.io/name: {{ include "keyward.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+{{- end }}
+
+{{- define "keyward.labels" -}}
+{{ include "keyward.selectorLabels" . }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" }}
+{{- with .Values.commonLabels }}
+{{ toYaml . }}
+{{- end }}
+{{- end }}
+
+{{- define "keyward.serviceAccountName" -}}
+{{- if .Values.serviceAccount.create }}
+{{- default (include "keyward.fullname" .) .Values.serviceAccount.name }}
+{{- else }}
+{{- required "serviceAccount.name is required when serviceAccount.create is false" .Values.serviceAccount.name }}
+{{- end }}
+{{- end }}
+
+{{- define "keyward.image" -}}
+{{- printf "%s:%s" .Values.image.repository (default .Chart.AppVersion .Values.image.tag) }}
+{{- end }}
+
+{{/* The rules the operator needs on ApiKeys, their Secrets and events, in
+     the namespaces it manages. Kept in one place so the ClusterRole and the
+     per-namespace Roles cannot drift apart. */}}
+{{- define "keyward.managedRules" -}}
+- apiGroups: ["keyward.io"]
+  resources: ["apikeys"]
+  verbs: ["get", "list", "watch"]
+- apiGroups: ["keyward.io"]
+  resources: ["apikeys/status"]
+  verbs: ["patch"]
+# Key Secrets: created once, annotated on rotation, read back by name only
+# (recovery after a crash, deleted-Secret check). No list or watch.
+- apiGroups: [""]
+  resources: ["secrets"]
+  verbs: ["get", "create", "patch"]
+- apiGroups: [""]
+  resources: ["events"]
+  verbs: ["create"]
+{{- end }}

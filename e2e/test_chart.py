@@ -1,0 +1,315 @@
+"""The Helm chart and the container image, together, on the real control plane.
+
+The loopback control plane has no kubelet, so the chart's Deployment never
+gets a pod. Instead the test runs the image built from the Dockerfile with
+docker, with exactly the arguments the chart rendered, as the chart's
+ServiceAccount (a token from the TokenRequest API): if the chart's RBAC
+misses a verb, or the image misses a library, the operator fails here.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import subprocess
+import uuid
+from pathlib import Path
+
+import pytest
+import yaml
+
+from conftest import REPO_ROOT, Cluster, CommandError, wait_for
+from keyward_process import checksum_ok, key_hash, pepper, secret_key, wait_phase
+
+CHART = REPO_ROOT / "charts" / "keyward"
+CRD_FILE = REPO_ROOT / "crds" / "apikeys.keyward.io.yaml"
+CRD_NAME = "apikeys.keyward.io"
+RELEASE = "keyward"
+# A namespace per run: the last run's may still be terminating.
+RELEASE_NS = f"keyward-chart-{uuid.uuid4().hex[:6]}"
+SA = f"system:serviceaccount:{RELEASE_NS}:{RELEASE}"
+
+
+# ---- helpers ---------------------------------------------------------------
+
+def helm(cluster: Cluster, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+    return cluster.run("helm", *args, check=check, timeout=180)
+
+
+def rendered(cluster: Cluster, *set_args: str) -> list[dict]:
+    out = helm(cluster, "template", RELEASE, str(CHART), "-n", RELEASE_NS, *set_args).stdout
+    return [d for d in yaml.safe_load_all(out) if d]
+
+
+def kinds(docs: list[dict]) -> list[tuple[str, str, str]]:
+    return sorted((d["kind"], d["metadata"].get("namespace", ""), d["metadata"]["name"])
+                  for d in docs)
+
+
+def container_args(docs: list[dict]) -> list[str]:
+    deploy = next(d for d in docs if d["kind"] == "Deployment")
+    return deploy["spec"]["template"]["spec"]["containers"][0]["args"]
+
+
+def can_i(cluster: Cluster, verb: str, resource: str, namespace: str | None) -> bool:
+    """kubectl auth can-i as the chart's ServiceAccount; resource may be
+    "kind/name" or "kind.group/subresource" (for status)."""
+    args = ["auth", "can-i", verb, resource, "--as", SA]
+    if resource.endswith("/status"):
+        args = ["auth", "can-i", verb, resource.removesuffix("/status"),
+                "--subresource=status", "--as", SA]
+    args += ["-n", namespace] if namespace else ["-A"]
+    result = cluster.kubectl(*args, check=False)
+    answer = result.stdout.strip()
+    assert answer in ("yes", "no"), f"kubectl auth can-i said {answer!r}: {result.stderr}"
+    return answer == "yes"
+
+
+def docker(*args: str, check: bool = True, timeout: float = 120) -> subprocess.CompletedProcess:
+    result = subprocess.run(["docker", *args], capture_output=True, text=True, timeout=timeout)
+    if check and result.returncode != 0:
+        raise CommandError(f"docker {' '.join(args)} failed ({result.returncode}):\n"
+                           f"{result.stdout}\n{result.stderr}")
+    return result
+
+
+class OperatorContainer:
+    """One `docker run` of the image, as the chart's ServiceAccount would run it."""
+
+    def __init__(self, cluster: Cluster, image: str, args: list[str], workdir: Path) -> None:
+        token = cluster.kubectl("create", "token", RELEASE, "-n", RELEASE_NS,
+                                "--duration=1h").stdout.strip()
+        ca = base64.b64encode(Path(cluster.ca_cert).read_bytes()).decode()
+        kubeconfig = {
+            "apiVersion": "v1", "kind": "Config", "current-context": "sa",
+            "clusters": [{"name": "e2e", "cluster": {"server": cluster.apiserver_url,
+                                                     "certificate-authority-data": ca}}],
+            "users": [{"name": "sa", "user": {"token": token}}],
+            "contexts": [{"name": "sa", "context": {"cluster": "e2e", "user": "sa"}}],
+        }
+        path = workdir / f"kubeconfig-{uuid.uuid4().hex[:6]}"
+        path.write_text(yaml.safe_dump(kubeconfig))
+        path.chmod(0o644)  # read by uid 65532 inside the container
+        # The pod's securityContext from values.yaml, as docker flags.
+        self.id = docker(
+            "run", "-d", "--network", "host", "--read-only", "--user", "65532:65532",
+            "--cap-drop", "ALL", "--security-opt", "no-new-privileges",
+            "-v", f"{path}:/etc/keyward/kubeconfig:ro",
+            image, *args, "--kubeconfig", "/etc/keyward/kubeconfig").stdout.strip()
+
+    def logs(self) -> str:
+        result = docker("logs", self.id, check=False)
+        return result.stdout + result.stderr
+
+    def running(self) -> bool:
+        state = docker("inspect", "-f", "{{.State.Running}}", self.id, check=False)
+        return state.stdout.strip() == "true"
+
+    def stop(self) -> int:
+        docker("stop", "-t", "20", self.id, check=False, timeout=60)
+        code = int(docker("inspect", "-f", "{{.State.ExitCode}}", self.id).stdout.strip())
+        return code
+
+    def remove(self) -> None:
+        docker("rm", "-f", self.id, check=False)
+
+
+# ---- fixtures --------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def image() -> str:
+    """The image built from the Dockerfile (make image)."""
+    result = subprocess.run([str(REPO_ROOT / "scripts" / "build-image")], capture_output=True,
+                            text=True, timeout=3600)
+    if result.returncode != 0:
+        pytest.fail(f"scripts/build-image failed:\n{result.stderr[-4000:]}")
+    return result.stdout.strip().splitlines()[-1]
+
+
+@pytest.fixture
+def release(cluster: Cluster):
+    """A release of the chart in RELEASE_NS, uninstalled afterwards.
+
+    If the CRD already exists (applied from crds/ by another suite), it is
+    adopted the way charts/keyward/README.md tells users to: Helm's ownership labels
+    and annotations on it."""
+    cluster.kubectl("create", "namespace", RELEASE_NS, check=False)
+    if cluster.exists("crd", CRD_NAME):
+        cluster.kubectl("label", "--overwrite", "crd", CRD_NAME, "app.kubernetes.io/managed-by=Helm")
+        cluster.kubectl("annotate", "--overwrite", "crd", CRD_NAME,
+                        f"meta.helm.sh/release-name={RELEASE}",
+                        f"meta.helm.sh/release-namespace={RELEASE_NS}")
+    yield
+    helm(cluster, "uninstall", RELEASE, "-n", RELEASE_NS, "--wait", check=False)
+    cluster.kubectl("delete", "namespace", RELEASE_NS, "--wait=false", "--ignore-not-found",
+                    check=False)
+
+
+# ---- tests -----------------------------------------------------------------
+
+def test_chart_lints_and_every_value_is_documented(cluster):
+    lint = helm(cluster, "lint", "--strict", str(CHART))
+    assert "0 chart(s) failed" in lint.stdout, lint.stdout
+
+    values = yaml.safe_load((CHART / "values.yaml").read_text())
+    readme = (CHART / "README.md").read_text()
+
+    def leaves(node, prefix=""):
+        if isinstance(node, dict) and node and prefix not in ("resources", "podSecurityContext",
+                                                              "securityContext", "nodeSelector"):
+            for k, v in node.items():
+                yield from leaves(v, f"{prefix}.{k}" if prefix else k)
+        else:
+            yield prefix
+
+    undocumented = [p for p in leaves(values) if f"`{p}`" not in readme]
+    assert not undocumented, f"values missing from charts/keyward/README.md: {undocumented}"
+    # And values.yaml documents each in place: the line above a value is a
+    # comment (helm-docs style "# --" starts the block).
+    wanted, stack, previous = set(leaves(values)), [], ""
+    for number, line in enumerate((CHART / "values.yaml").read_text().splitlines(), 1):
+        stripped = line.strip()
+        if not stripped:
+            continue
+        if not stripped.startswith(("#", "-")) and ":" in stripped:
+            indent = len(line) - len(line.lstrip())
+            stack = [(i, k) for i, k in stack if i < indent] + [(indent, stripped.split(":")[0])]
+            path = ".".join(k for _, k in stack)
+            if path in wanted:
+                assert previous.startswith("#"), f"values.yaml:{number}: {path} has no comment above it"
+        previous = stripped
+
+
+def test_chart_crd_is_the_crds_directory_one(cluster):
+    docs = rendered(cluster)
+    crd = next(d for d in docs if d["kind"] == "CustomResourceDefinition")
+    source = yaml.safe_load(CRD_FILE.read_text())
+    assert crd["spec"] == source["spec"], "the chart's CRD differs from crds/"
+    assert crd["metadata"]["annotations"]["helm.sh/resource-policy"] == "keep"
+    off = rendered(cluster, "--set", "crds.keep=false")
+    crd_off = next(d for d in off if d["kind"] == "CustomResourceDefinition")
+    assert "helm.sh/resource-policy" not in (crd_off["metadata"].get("annotations") or {})
+    none = rendered(cluster, "--set", "crds.enabled=false")
+    assert not [d for d in none if d["kind"] == "CustomResourceDefinition"]
+
+
+def test_chart_refuses_values_that_would_break_it(cluster):
+    result = helm(cluster, "template", RELEASE, str(CHART), "--set", "leaderElection.enabled=false",
+                  check=False)
+    assert result.returncode != 0
+    assert "replicaCount=1" in result.stderr, result.stderr
+    single = rendered(cluster, "--set", "leaderElection.enabled=false", "--set", "replicaCount=1")
+    assert "--leader-elect" not in container_args(single)
+    assert not [d for d in single if d["kind"] == "PodDisruptionBudget"]
+
+
+def test_watch_namespaces_renders_roles_not_a_cluster_role(cluster):
+    docs = rendered(cluster, "--set", "watchNamespaces={team-a,team-b}")
+    listed = kinds(docs)
+    assert not [k for k in listed if k[0] in ("ClusterRole", "ClusterRoleBinding")], listed
+    for ns in ("team-a", "team-b"):
+        assert ("Role", ns, RELEASE) in listed and ("RoleBinding", ns, RELEASE) in listed
+    assert "--watch-namespaces=team-a,team-b" in container_args(docs)
+
+
+def test_image_runs_as_nonroot_with_only_runtime_libraries(image):
+    config = json.loads(docker("inspect", image).stdout)[0]["Config"]
+    assert config["User"] == "65532:65532"
+    assert config["Entrypoint"] == ["/usr/local/bin/keyward"]
+    version = docker("run", "--rm", image, "version").stdout
+    assert version.startswith("keyward "), version
+    # No compiler or -dev package made it into the runtime stage.
+    listed = docker("run", "--rm", "--entrypoint", "dpkg-query", image, "-W", "-f",
+                    "${Package}\\n").stdout.split()
+    assert not [p for p in listed if p.endswith("-dev") or p in ("g++", "gcc", "cmake")], listed
+    # A bad flag is a clear error and a non-zero exit, not a crash.
+    bad = docker("run", "--rm", image, "run", "--workers=0", check=False)
+    assert bad.returncode != 0 and "--workers" in bad.stderr, bad.stderr
+
+
+def test_chart_installs_and_the_image_runs_with_its_rbac(cluster, crds, image, release, tmp_path):
+    install = helm(cluster, "upgrade", "--install", RELEASE, str(CHART), "-n", RELEASE_NS,
+                   "--set", "image.repository=" + image.split(":")[0],
+                   "--set", "image.tag=" + image.split(":")[1])
+    assert "STATUS: deployed" in install.stdout, install.stdout
+    manifest = [d for d in yaml.safe_load_all(
+        helm(cluster, "get", "manifest", RELEASE, "-n", RELEASE_NS).stdout) if d]
+    deploy = cluster.kubectl_json("get", "deployment", RELEASE, "-n", RELEASE_NS)
+    assert deploy["spec"]["template"]["spec"]["serviceAccountName"] == RELEASE
+
+    # Least privilege, asked of the API server's own authorizer.
+    team = f"e2e-chart-{uuid.uuid4().hex[:6]}"
+    cluster.kubectl("create", "namespace", team)
+    assert can_i(cluster, "create", "secrets", team)
+    assert can_i(cluster, "get", "secrets", team)
+    assert not can_i(cluster, "list", "secrets", None), "no cluster-wide list on Secrets"
+    assert not can_i(cluster, "watch", "secrets", team)
+    assert not can_i(cluster, "delete", "secrets", team)
+    assert not can_i(cluster, "update", "apikeys.keyward.io", team), "spec is the user's"
+    assert can_i(cluster, "patch", "apikeys.keyward.io/status", team)
+    assert can_i(cluster, "update", "leases/keyward-leader", RELEASE_NS)
+    assert not can_i(cluster, "update", "leases/kube-scheduler", "kube-system")
+    assert not can_i(cluster, "get", "pods", team)
+
+    # The operator, from the image, with the chart's arguments and identity.
+    container = OperatorContainer(cluster, image, container_args(manifest), tmp_path)
+    try:
+        cluster.apply({"apiVersion": "keyward.io/v1alpha1", "kind": "ApiKey",
+                       "metadata": {"name": "grafana", "namespace": team},
+                       "spec": {"description": "Grafana log panel", "type": "permanent", "ttl": "30d",
+                                "access": [{"scope": "namespace", "namespaces": [team],
+                                            "actions": ["log"]}]}})
+        try:
+            status = wait_phase(cluster, team, "grafana", "Active", timeout=90)
+        except TimeoutError:
+            raise AssertionError("ApiKey never became Active; operator log:\n"
+                                 + container.logs()[-4000:])
+        key = secret_key(cluster, team, "grafana-apikey")
+        assert checksum_ok(key)
+        assert status["keyHash"] == key_hash(pepper(cluster, RELEASE_NS), key)
+        lease = cluster.kubectl_json("get", "lease", "keyward-leader", "-n", RELEASE_NS)
+        assert lease["spec"].get("holderIdentity"), "the container did not take the Lease"
+        events = cluster.kubectl("get", "events", "-n", team, "-o", "json").stdout
+        assert "Minted" in events and key not in events
+        logs = container.logs()
+        assert '"level"' in logs, "the chart asks for JSON logs"
+        assert key not in logs and key[3:33] not in logs, "a key appears in the operator's log"
+        assert "forbidden" not in logs.lower(), logs[-4000:]
+        assert container.running()
+    finally:
+        code = container.stop()
+        container.remove()
+    assert code == 0, f"the operator exited {code} on SIGTERM"
+
+    # Narrowed to one namespace: Roles there, nothing cluster-wide.
+    helm(cluster, "upgrade", RELEASE, str(CHART), "-n", RELEASE_NS, "--reuse-values",
+         "--set", f"watchNamespaces={{{team}}}")
+    assert can_i(cluster, "create", "secrets", team)
+    assert not can_i(cluster, "create", "secrets", "default")
+    assert not can_i(cluster, "get", "secrets", "default")
+    manifest = [d for d in yaml.safe_load_all(
+        helm(cluster, "get", "manifest", RELEASE, "-n", RELEASE_NS).stdout) if d]
+    container = OperatorContainer(cluster, image, container_args(manifest), tmp_path)
+    try:
+        cluster.apply({"apiVersion": "keyward.io/v1alpha1", "kind": "ApiKey",
+                       "metadata": {"name": "narrow", "namespace": team},
+                       "spec": {"description": "CI job", "type": "volatile", "ttl": "1h",
+                                "access": [{"scope": "namespace", "namespaces": [team]}]}})
+        try:
+            wait_phase(cluster, team, "narrow", "Active", timeout=90)
+        except TimeoutError:
+            raise AssertionError("ApiKey never became Active with namespaced RBAC; log:\n"
+                                 + container.logs()[-4000:])
+        assert "forbidden" not in container.logs().lower(), container.logs()[-4000:]
+    finally:
+        code = container.stop()
+        container.remove()
+    assert code == 0
+
+    # Uninstall keeps the CRD, so every ApiKey (and its Secret) survives.
+    helm(cluster, "uninstall", RELEASE, "-n", RELEASE_NS, "--wait")
+    assert cluster.exists("crd", CRD_NAME), "crds.keep=true must keep the CRD"
+    assert cluster.exists("apikey", "grafana", "-n", team)
+    assert cluster.exists("secret", "grafana-apikey", "-n", team)
+    assert not cluster.exists("clusterrole", RELEASE)
+    cluster.kubectl("delete", "namespace", team, "--wait=false")
