@@ -198,6 +198,16 @@ def test_chart_refuses_values_that_would_break_it(cluster):
                   check=False)
     assert result.returncode != 0
     assert "replicaCount=1" in result.stderr, result.stderr
+    # values.schema.json: a typo or a wrong type is refused naming the value.
+    for value, expected in [("replicaCount=two", "/replicaCount"),
+                            ("logging.level=verbose", "/logging/level"),
+                            ("leaderElection.leaseDuration=fifteen", "/leaderElection/leaseDuration"),
+                            ("watchNamespaces={Team_A}", "/watchNamespaces/0"),
+                            ("workerz=3", "workerz"),
+                            ("extraArgs={workers=3}", "/extraArgs/0")]:
+        bad = helm(cluster, "template", RELEASE, str(CHART), "--set", value, check=False)
+        assert bad.returncode != 0, f"--set {value} was accepted"
+        assert expected in bad.stderr, f"--set {value}: {bad.stderr}"
     single = rendered(cluster, "--set", "leaderElection.enabled=false", "--set", "replicaCount=1")
     assert "--leader-elect" not in container_args(single)
     assert not [d for d in single if d["kind"] == "PodDisruptionBudget"]
