@@ -199,6 +199,10 @@ int RunOperatorCommand(int argc, char** argv) {
     return 2;
   }
   SetupLogging(parsed.options->log_level, parsed.options->log_format);
+  for (const std::string& flag : parsed.options->inert_flags) {
+    spdlog::warn("{} has no effect yet: this release serves no HTTPS endpoints, webhooks or metrics",
+                 flag);
+  }
   return RunOperator(*parsed.options);
 }
 

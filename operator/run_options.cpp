@@ -82,6 +82,15 @@ RunOptionsParse ParseRunOptions(int argc, char** argv) {
      "trace, debug, info, warn, error")
     ("log-format", po::value(&o.log_format)->default_value(o.log_format),
      "text or json (one JSON object per line)")
+    ("secret-check-interval", po::value(&secret_check)->default_value(secret_check),
+     "how often the leader checks that each permanent key's Secret still exists (a deleted "
+     "Secret gets a new key); needs only get on Secrets, no watch");
+  // Flags of the endpoints of PRODUCT.md §3. They are parsed and checked now,
+  // so a wrong value fails today rather than at an upgrade, but nothing
+  // listens yet: `keyward run` warns about each one given (inert_flags).
+  po::options_description later(
+      "endpoint flags (checked, but this release serves no HTTPS endpoints, webhooks or metrics yet)");
+  later.add_options()
     ("https-port", po::value(&o.https_port)->default_value(o.https_port),
      "HTTPS port for /v1/check, /v1/auth and the webhooks")
     ("metrics-port", po::value(&o.metrics_port)->default_value(o.metrics_port),
@@ -92,23 +101,26 @@ RunOptionsParse ParseRunOptions(int argc, char** argv) {
      "serving private key (PEM)")
     ("usage-flush-interval", po::value(&flush)->default_value(flush),
      "how often usage counters are written to status (batches writes)")
-    ("secret-check-interval", po::value(&secret_check)->default_value(secret_check),
-     "how often the leader checks that each permanent key's Secret still exists (a deleted "
-     "Secret gets a new key); needs only get on Secrets, no watch")
     ("max-keys-per-namespace", po::value(&o.max_keys_per_namespace)->default_value(o.max_keys_per_namespace),
      "admission refuses more ApiKeys than this in one namespace");
   // clang-format on
   RunOptionsParse result;
   try {
     po::variables_map vm;
-    po::store(po::command_line_parser(argc, argv).options(desc).run(), vm);
+    po::options_description all;
+    all.add(desc).add(later);
+    po::store(po::command_line_parser(argc, argv).options(all).run(), vm);
     if (vm.count("help")) {
       std::ostringstream ss;
-      ss << "Usage: keyward run [flags]\n\nRuns the ApiKey operator.\n\n" << desc;
+      ss << "Usage: keyward run [flags]\n\nRuns the ApiKey operator.\n\n" << desc << "\n" << later;
       result.help = ss.str();
       return result;
     }
     po::notify(vm);
+    for (const auto& option : later.options()) {
+      const std::string& name = option->long_name();
+      if (vm.count(name) && !vm[name].defaulted()) o.inert_flags.push_back("--" + name);
+    }
   } catch (const po::error& e) {
     result.error = e.what();
     return result;

@@ -31,6 +31,9 @@ struct RunOptions {
   int max_keys_per_namespace = 100;
   std::chrono::milliseconds secret_check_interval{300000};
   std::string identity;  // leader-election identity; default hostname_pid
+  // Endpoint flags (PRODUCT.md §3) given on the command line: accepted and
+  // checked, but nothing serves them yet, so `keyward run` warns about each.
+  std::vector<std::string> inert_flags;
 };
 
 struct RunOptionsParse {

@@ -36,6 +36,27 @@ TEST(RunOptions, HelpListsEveryFlagWithoutRunning) {
   }
 }
 
+// The endpoint flags are checked but not served yet: help says so, and a
+// flag given explicitly is reported so `keyward run` can warn about it.
+TEST(RunOptions, EndpointFlagsGivenAreReportedAsInert) {
+  RunOptionsParse help = Parse({"--help"});
+  EXPECT_NE(help.help.find("serves no HTTPS endpoints"), std::string::npos) << help.help;
+  EXPECT_NE(help.help.find("--tls-cert-file"), std::string::npos);
+
+  RunOptionsParse none = Parse({"--workers=2"});
+  ASSERT_TRUE(none.options) << none.error;
+  EXPECT_TRUE(none.options->inert_flags.empty());
+
+  RunOptionsParse some = Parse({"--tls-cert-file=/tls/tls.crt", "--https-port=9444", "--workers=2"});
+  ASSERT_TRUE(some.options) << some.error;
+  EXPECT_EQ(some.options->inert_flags,
+            (std::vector<std::string>{"--https-port", "--tls-cert-file"}));
+
+  RunOptionsParse bad = Parse({"--https-port=70000"});
+  EXPECT_FALSE(bad.options);
+  EXPECT_NE(bad.error.find("--https-port"), std::string::npos) << bad.error;
+}
+
 // Each bad value is refused with a message that names the flag.
 TEST(RunOptions, BadValuesNameTheFlag) {
   const std::pair<std::string, std::string> cases[] = {
