@@ -253,9 +253,10 @@ Action ApiKeyController::Reconcile(const std::string& store_key) {
     if (action.failed) return action;
   } else {
     ReconcileVolatile(key, &status, &out);
+    // No promise of the reveal endpoint here: it is PRODUCT.md §3, not served yet.
     out.mint_message = out.lost ? "the operator restarted and volatile keys live only in memory; minted a "
-                          "new key (reveal it once through the reveal endpoint)"
-                        : "minted a volatile key (memory only; reveal it once)";
+                                  "new key (the previous one no longer works)"
+                                : "minted a volatile key (memory only: never in a Secret, status or etcd)";
   }
   status.expires_at = expiry ? FormatRfc3339(*expiry) : "";
   status.observed_generation = key.metadata.generation;
