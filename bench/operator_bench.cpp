@@ -19,12 +19,12 @@
 #include <thread>
 #include <vector>
 
-#include "base64.h"
-#include "http_kube_client.h"
-#include "key_format.h"
-#include "kube_config.h"
-#include "object_store.h"
-#include "watcher.h"
+#include "base/base64.h"
+#include "kube/http_kube_client.h"
+#include "keys/key_format.h"
+#include "kube/kube_config.h"
+#include "kube/object_store.h"
+#include "kube/watcher.h"
 
 using namespace keyward;
 using web::json::value;
@@ -201,10 +201,9 @@ int main(int argc, char** argv) {
                          "[--burst B] [--workers W]\n");
     return 2;
   }
-  std::string error;
-  auto cfg = LoadKubeconfig(f.kubeconfig, &error);
-  if (!cfg) {
-    std::fprintf(stderr, "operator_bench: %s\n", error.c_str());
+  auto cfg = LoadKubeconfig(f.kubeconfig);
+  if (!cfg.ok()) {
+    std::fprintf(stderr, "operator_bench: %s\n", cfg.error().c_str());
     return 2;
   }
   HttpKubeClient setup(*cfg, 1000, 1000);  // untimed setup: not throttled

@@ -10,19 +10,17 @@
 #include <optional>
 #include <string>
 
-#include "apikey.h"
-#include "controller_runner.h"
-#include "event_recorder.h"
-#include "key_index.h"
-#include "kube_client.h"
-#include "object_store.h"
-#include "volatile_key_store.h"
+#include "api/apikey.h"
+#include "base/status.h"
+#include "controllers/reconcile_steps.h"
+#include "kube/controller_runner.h"
+#include "kube/event_recorder.h"
+#include "keys/key_index.h"
+#include "kube/kube_client.h"
+#include "kube/object_store.h"
+#include "keys/volatile_key_store.h"
 
 namespace keyward {
-
-// What the runtime should do after a reconcile: requeue_after (nullopt:
-// await change), or failed with an error (never containing a key).
-using Action = ReconcileOutcome;
 
 // Everything a reconcile touches, so tests can fake each piece.
 struct ControllerEnv {
@@ -51,24 +49,17 @@ class ApiKeyController {
   void Forget(const ApiKeyRef& ref);
 
  private:
-  struct KeyMaterial;
   Action ReconcileInvalid(const ApiKey& key, const FieldErrors& errors);
-  // What happened to the key material in one reconcile.
-  struct KeyOutcome {
-    bool minted = false;   // a new key (first, or after a lost Secret/memory)
-    bool lost = false;     // a volatile key had to be re-minted after a restart
-    bool rotated = false;  // rotation replaced the key
-    std::string mint_message;
-    std::optional<TimePoint> next_rotation;
-  };
-  Action ReconcilePermanent(const ApiKey& key, ApiKeyStatus* status, KeyOutcome* out);
-  void ReconcileVolatile(const ApiKey& key, ApiKeyStatus* status, KeyOutcome* out);
-  // Puts |current| and, while it is valid, the previous key into the index.
-  void IndexKeys(const ApiKeyRef& ref, const KeyDigest& current,
-                 std::optional<std::pair<KeyDigest, TimePoint>> previous, TimePoint now);
+  // The mint step: makes sure the key exists (and rotates it when due),
+  // fills the key fields of |status| and indexes the key. A Retry status
+  // means an API error; a Secret conflict is reported in |out|.
+  Status MintPermanent(const ApiKey& key, TimePoint now, ApiKeyStatus* status, KeyOutcome* out);
+  Status RotatePermanent(const ApiKey& key, TimePoint now, KeyDigest* current,
+                         ApiKeyStatus* status, KeyOutcome* out);
+  void MintVolatile(const ApiKey& key, TimePoint now, ApiKeyStatus* status, KeyOutcome* out);
+  // The write step: status (when changed) and events, leader only.
   Action WriteStatus(const ApiKey& key, const ApiKeyStatus& status);
-  void Event(const ApiKey& key, const std::string& type, const std::string& reason,
-             const std::string& message);
+  void Event(const ApiKey& key, const EventToRecord& event);
 
   // When the leader last saw each permanent key's Secret ("ns/name" ->
   // time, digest), so reconciles triggered by our own status writes skip the

@@ -1,4 +1,4 @@
-#include "apikey_status.h"
+#include "controllers/apikey_status.h"
 
 namespace keyward {
 

@@ -5,8 +5,8 @@
 
 #include <string>
 
-#include "apikey.h"
-#include "time_format.h"
+#include "api/apikey.h"
+#include "base/time_format.h"
 
 namespace keyward {
 

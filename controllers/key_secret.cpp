@@ -1,9 +1,9 @@
-#include "key_secret.h"
+#include "controllers/key_secret.h"
 
 #include <openssl/crypto.h>
 
-#include "base64.h"
-#include "key_format.h"
+#include "base/base64.h"
+#include "keys/key_format.h"
 
 namespace keyward {
 

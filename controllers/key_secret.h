@@ -7,9 +7,9 @@
 #include <optional>
 #include <string>
 
-#include "apikey.h"
-#include "key_hash.h"
-#include "kube_client.h"
+#include "api/apikey.h"
+#include "keys/key_hash.h"
+#include "kube/kube_client.h"
 
 namespace keyward {
 

@@ -1,0 +1,102 @@
+// The ApiKey custom resource (keyward.io/v1alpha1) as C++ values, parsed
+// from the JSON the API server sends. Plain data; no behaviour, no I/O.
+#pragma once
+#include <cpprest/json.h>
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "keys/access_rules.h"
+#include "api/field_error.h"
+#include "keys/quota.h"
+
+namespace keyward {
+
+inline constexpr const char* kApiGroup = "keyward.io";
+inline constexpr const char* kApiVersion = "keyward.io/v1alpha1";
+inline constexpr const char* kKind = "ApiKey";
+
+enum class KeyType { kPermanent, kVolatile };
+
+struct ObjectMeta {
+  std::string name;
+  std::string namespace_name;
+  std::string uid;
+  std::string resource_version;
+  std::int64_t generation = 0;
+  std::string creation_timestamp;
+  bool deleting = false;  // metadata.deletionTimestamp is set
+  std::map<std::string, std::string> labels;
+  std::map<std::string, std::string> annotations;
+};
+
+struct SecretTemplate {
+  std::map<std::string, std::string> labels;
+  std::map<std::string, std::string> annotations;
+  std::map<std::string, std::string> data;
+};
+
+struct Rotation {
+  std::string every;            // duration text, e.g. "30d"
+  std::string overlap = "1h";   // duration text
+};
+
+struct ApiKeySpec {
+  std::string description;
+  KeyType type = KeyType::kPermanent;
+  std::optional<std::string> expires_at;  // RFC 3339 text as written
+  std::optional<std::string> ttl;         // duration text as written
+  bool disabled = false;
+  std::vector<AccessRule> access;
+  // Indexes of rules whose scope or setType did not parse; validation skips
+  // them so a typo yields one error, not a cascade.
+  std::vector<std::size_t> unparsed_rules;
+  Limits limits;
+  std::optional<std::string> secret_name;  // nullopt: "<name>-apikey"
+  SecretTemplate secret_template;
+  std::optional<Rotation> rotation;
+};
+
+struct Condition {
+  std::string type, status, reason, message, last_transition_time;
+  std::int64_t observed_generation = 0;
+};
+
+struct Usage {
+  std::int64_t today = 0, this_month = 0, total = 0;
+};
+
+struct ApiKeyStatus {
+  std::string phase;
+  std::string key_hint, key_hash, secret_name, created_by;
+  std::string expires_at, last_rotated_at, last_used_at;
+  // The key replaced by the last rotation, valid until previous_valid_until.
+  std::string previous_key_hash, previous_valid_until;
+  Usage usage;
+  std::int64_t observed_generation = 0;
+  std::vector<Condition> conditions;
+};
+
+struct ApiKey {
+  ObjectMeta metadata;
+  ApiKeySpec spec;
+  ApiKeyStatus status;
+};
+
+const char* KeyTypeName(KeyType type);
+
+// Reads an ApiKey object. Wrong JSON types, unknown fields and unknown enum
+// values are appended to |errors| with their field paths; the returned
+// value holds whatever could be read (defaults elsewhere).
+ApiKey ParseApiKey(const web::json::value& object, FieldErrors* errors);
+
+// The annotation that asks for one rotation: an RFC 3339 time; the key is
+// rotated if it is older than that time.
+inline constexpr const char* kRotateRequestedAnnotation = "keyward.io/rotate-requested-at";
+
+// The Secret name a permanent key is delivered in.
+std::string EffectiveSecretName(const ApiKey& key);
+
+}  // namespace keyward

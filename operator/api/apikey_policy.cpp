@@ -1,0 +1,50 @@
+#include "api/apikey_policy.h"
+
+#include "api/validation.h"
+
+namespace keyward {
+
+std::shared_ptr<const IndexedPolicy> PolicyOf(const ApiKey& key, TimePoint now) {
+  auto policy = std::make_shared<IndexedPolicy>();
+  policy->ref = {key.metadata.namespace_name, key.metadata.name};
+  policy->policy.rules = key.spec.access;
+  policy->policy.disabled = key.spec.disabled;
+  TimePoint created = ParseRfc3339(key.metadata.creation_timestamp).value_or(now);
+  policy->policy.expires_at = EffectiveExpiry(key.spec, created);
+  policy->limits = key.spec.limits;
+  return policy;
+}
+
+}  // namespace keyward
+
+namespace keyward {
+
+ApiKeyRef RefOf(const ApiKey& key) { return {key.metadata.namespace_name, key.metadata.name}; }
+
+std::optional<PreviousKey> ValidPrevious(const ApiKeyStatus& s, TimePoint now) {
+  auto digest = DigestFromStatus(s.previous_key_hash);
+  auto until = ParseRfc3339(s.previous_valid_until);
+  if (!digest || !until || now >= *until) return std::nullopt;
+  return std::make_pair(*digest, *until);
+}
+
+void IndexKeys(KeyIndex* index, const ApiKeyRef& ref, const KeyDigest& current,
+               const std::optional<PreviousKey>& previous, TimePoint now) {
+  std::vector<KeyDigest> keep{current};
+  index->AddKey(ref, current);
+  if (previous && now < previous->second) {
+    index->AddKey(ref, previous->first, previous->second);
+    keep.push_back(previous->first);
+  }
+  index->RetainKeys(ref, keep);
+}
+
+bool IndexFromStatus(const ApiKey& key, KeyIndex* index, TimePoint now) {
+  auto digest = DigestFromStatus(key.status.key_hash);
+  if (!digest) return false;
+  index->SetPolicy(PolicyOf(key, now));
+  IndexKeys(index, RefOf(key), *digest, ValidPrevious(key.status, now), now);
+  return true;
+}
+
+}  // namespace keyward

@@ -1,0 +1,36 @@
+// What the key index needs to know about an ApiKey: its policy (rules,
+// disabled, absolute expiry, limits) and, for permanent keys, its digests.
+#pragma once
+#include <memory>
+#include <optional>
+#include <utility>
+
+#include "api/apikey.h"
+#include "keys/key_index.h"
+
+namespace keyward {
+
+// The policy of |key|; a ttl counts from metadata.creationTimestamp (or
+// |now| when the object has none yet). Pure.
+std::shared_ptr<const IndexedPolicy> PolicyOf(const ApiKey& key, TimePoint now);
+
+// namespace/name of |key|.
+ApiKeyRef RefOf(const ApiKey& key);
+
+// A key replaced by a rotation and the end of its overlap.
+using PreviousKey = std::pair<KeyDigest, TimePoint>;
+
+// The previous key recorded in |status|, if it is still valid at |now|.
+std::optional<PreviousKey> ValidPrevious(const ApiKeyStatus& status, TimePoint now);
+
+// Makes |current| and, while it is valid at |now|, |previous| the only keys
+// of |ref| in |index|.
+void IndexKeys(KeyIndex* index, const ApiKeyRef& ref, const KeyDigest& current,
+               const std::optional<PreviousKey>& previous, TimePoint now);
+
+// Indexes a permanent ApiKey from its object alone, as a follower replica
+// does: policy, status.keyHash, and the previous key inside its rotation
+// overlap. Returns false (and indexes nothing) when status holds no key.
+bool IndexFromStatus(const ApiKey& key, KeyIndex* index, TimePoint now);
+
+}  // namespace keyward

@@ -1,0 +1,117 @@
+#include "check/check_service.h"
+
+namespace keyward {
+
+const char* CheckReasonName(CheckReason reason) {
+  switch (reason) {
+    case CheckReason::kAllowed: return "allowed";
+    case CheckReason::kMalformedKey: return "malformed_key";
+    case CheckReason::kUnknownKey: return "unknown_key";
+    case CheckReason::kDisabled: return "disabled";
+    case CheckReason::kExpired: return "expired";
+    case CheckReason::kPodNotFound: return "pod_not_found";
+    case CheckReason::kNotInScope: return "not_in_scope";
+    case CheckReason::kQuotaExceeded: return "quota_exceeded";
+    case CheckReason::kUnavailable: return "unavailable";
+  }
+  return "unknown";
+}
+
+bool IsUnusableKey(CheckReason reason) {
+  return reason == CheckReason::kMalformedKey || reason == CheckReason::kUnknownKey ||
+         reason == CheckReason::kDisabled || reason == CheckReason::kExpired;
+}
+
+namespace {
+
+CheckDecision Denied(CheckReason reason, std::string message) {
+  CheckDecision d;
+  d.reason = reason;
+  d.message = std::move(message);
+  return d;
+}
+
+// The lookup's verdict on the key itself, or nullopt when the key is usable.
+std::optional<CheckDecision> KeyVerdict(const LookupResult& found) {
+  switch (found.status) {
+    case LookupStatus::kFound: return std::nullopt;
+    case LookupStatus::kMalformed:
+      return Denied(CheckReason::kMalformedKey, KeyFormatErrorString(found.format_error));
+    case LookupStatus::kUnknown: return Denied(CheckReason::kUnknownKey, "unknown key");
+    case LookupStatus::kDisabled: return Denied(CheckReason::kDisabled, "key is disabled");
+    case LookupStatus::kExpired: return Denied(CheckReason::kExpired, "key expired");
+  }
+  return Denied(CheckReason::kUnknownKey, "unknown key");
+}
+
+// Fills the owner fields of |target| from the cluster; a denial when the
+// pod is missing or its owner cannot be read.
+std::optional<CheckDecision> ResolveTarget(OwnerResolver& owners, AccessTarget* target) {
+  target->set_type.reset();
+  target->set_name.clear();
+  target->deployment.clear();
+  if (target->pod.empty()) return std::nullopt;
+  OwnerLookup found = owners.Resolve(target->namespace_name, target->pod);
+  switch (found.outcome) {
+    case OwnerLookup::Outcome::kFound:
+      target->set_type = found.owner.set_type;
+      target->set_name = found.owner.set_name;
+      target->deployment = found.owner.deployment;
+      return std::nullopt;
+    case OwnerLookup::Outcome::kPodNotFound:
+      return Denied(CheckReason::kPodNotFound,
+                    "pod " + target->namespace_name + "/" + target->pod + " not found");
+    case OwnerLookup::Outcome::kUnavailable:
+      return Denied(CheckReason::kUnavailable, "resolving pod owner: " + found.error);
+  }
+  return std::nullopt;
+}
+
+void SetRemaining(const QuotaResult& q, CheckDecision* d) {
+  d->remaining_second = q.remaining_second;
+  d->remaining_day = q.remaining_day;
+  d->remaining_month = q.remaining_month;
+  d->retry_after = q.retry_after;
+}
+
+bool HasLimits(const Limits& l) { return l.per_second || l.per_day || l.per_month; }
+
+}  // namespace
+
+CheckDecision CheckService::Check(std::string_view key, AccessTarget target, TimePoint now) {
+  LookupResult found = index_.Lookup(key, now);
+  if (auto verdict = KeyVerdict(found)) {
+    if (found.policy) verdict->api_key = found.policy->ref;
+    return *verdict;
+  }
+  const IndexedPolicy& policy = *found.policy;
+  if (auto denied = ResolveTarget(owners_, &target)) {
+    denied->api_key = policy.ref;
+    return *denied;
+  }
+  Decision rules = Decide(policy.policy, target);
+  CheckDecision d;
+  d.api_key = policy.ref;
+  if (!rules.allowed) {
+    d.reason = CheckReason::kNotInScope;
+    d.message = std::move(rules.reason);
+    return d;
+  }
+  d.scope = rules.scope;
+  d.filter = std::move(rules.filter);
+  if (HasLimits(policy.limits)) {
+    QuotaResult q = quotas_.TryConsume(policy.ref, policy.limits, now);
+    SetRemaining(q, &d);
+    if (!q.allowed) {
+      d.reason = CheckReason::kQuotaExceeded;
+      d.message = std::string("quota exceeded: per-") + q.exceeded + " limit";
+      return d;
+    }
+  }
+  d.allowed = true;
+  d.reason = CheckReason::kAllowed;
+  d.message = "allowed";
+  return d;
+}
+
+}  // namespace keyward

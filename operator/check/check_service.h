@@ -1,0 +1,64 @@
+// The decision service: "may this key do this action on this target now?"
+// One path for every caller (keyward check, and every endpoint to come).
+#pragma once
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "check/owner_resolver.h"
+#include "keys/key_index.h"
+#include "keys/quota_book.h"
+
+namespace keyward {
+
+// Why a check ended as it did. Every denial of an unusable key (malformed,
+// unknown, disabled, expired) looks the same to a client; the reason goes to
+// logs and metrics only.
+enum class CheckReason {
+  kAllowed,
+  kMalformedKey,   // wrong length, prefix, alphabet or checksum: no lookup
+  kUnknownKey,     // no ApiKey holds this key (never minted, deleted, rotated out)
+  kDisabled,       // spec.disabled
+  kExpired,        // past expiresAt/ttl, or a rotated-out key past its overlap
+  kPodNotFound,    // the target pod does not exist
+  kNotInScope,     // no access rule allows the target and action
+  kQuotaExceeded,  // a per-second, per-day or per-month limit is used up
+  kUnavailable,    // the pod's owner could not be read: try again
+};
+
+// Stable snake_case name for logs and metric labels, e.g. "not_in_scope".
+const char* CheckReasonName(CheckReason reason);
+
+// A key that cannot be used at all (malformed, unknown, disabled, expired).
+bool IsUnusableKey(CheckReason reason);
+
+struct CheckDecision {
+  bool allowed = false;
+  CheckReason reason = CheckReason::kUnknownKey;
+  std::string message;                 // human readable; never contains a key
+  std::optional<ApiKeyRef> api_key;    // the ApiKey the key belongs to, once known
+  std::optional<Scope> scope;          // scope of the rule that allowed
+  std::optional<std::string> filter;   // scope filter: the filter the caller must apply
+  // Requests left after this one; nullopt = unlimited.
+  std::optional<std::int64_t> remaining_second, remaining_day, remaining_month;
+  Seconds retry_after{0};              // kQuotaExceeded: until the window resets
+};
+
+class CheckService {
+ public:
+  CheckService(const KeyIndex& index, OwnerResolver& owners, QuotaBook& quotas)
+      : index_(index), owners_(owners), quotas_(quotas) {}
+
+  // format and checksum -> index lookup (disabled, expired) -> the pod's
+  // owner, resolved here (target.set_* from a client are ignored) -> the
+  // compiled rules -> one request of quota consumed.
+  CheckDecision Check(std::string_view key, AccessTarget target, TimePoint now);
+
+ private:
+  const KeyIndex& index_;
+  OwnerResolver& owners_;
+  QuotaBook& quotas_;
+};
+
+}  // namespace keyward

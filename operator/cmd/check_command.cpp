@@ -1,0 +1,129 @@
+#include "cmd/check_command.h"
+
+#include <boost/program_options.hpp>
+#include <iostream>
+#include <string>
+
+#include "api/apikey.h"
+#include "api/apikey_policy.h"
+#include "api/pepper.h"
+#include "check/check_service.h"
+#include "cmd/run_options.h"
+#include "kube/http_kube_client.h"
+#include "kube/json_fields.h"
+#include "kube/kube_config.h"
+
+namespace keyward {
+namespace po = boost::program_options;
+
+namespace {
+
+struct CheckOptions {
+  std::string kubeconfig;
+  std::string op_namespace = kDefaultOperatorNamespace;
+  std::string pepper_secret = kDefaultPepperSecret;
+  AccessTarget target;
+};
+
+// Builds the index of every permanent key from ApiKey status, as a follower
+// replica does (rotated-out keys stay inside their overlap). Volatile keys
+// live only in the operator's memory.
+Status IndexAllApiKeys(KubeClient& kube, KeyIndex* index, TimePoint now) {
+  ListOptions options;
+  ResourcePath all{kApiVersion, "apikeys", "", "", ""};
+  do {
+    KubeResult page = kube.List(all, options);
+    if (!page.status.ok()) return Status::Error("listing ApiKeys: " + page.status.String());
+    for (const auto& item : JsonArray(page.body, {"items"})) {
+      FieldErrors ignored;
+      IndexFromStatus(ParseApiKey(item, &ignored), index, now);
+    }
+    options.continue_token = JsonStringOr(page.body, {"metadata", "continue"});
+  } while (!options.continue_token.empty());
+  return Status();
+}
+
+web::json::value DecisionJson(const CheckDecision& d) {
+  using web::json::value;
+  value out;
+  out["allowed"] = value::boolean(d.allowed);
+  out["reason"] = value::string(CheckReasonName(d.reason));
+  out["message"] = value::string(d.message);
+  if (d.api_key) {
+    out["apiKey"]["namespace"] = value::string(d.api_key->namespace_name);
+    out["apiKey"]["name"] = value::string(d.api_key->name);
+  }
+  if (d.scope) out["scope"] = value::string(ScopeName(*d.scope));
+  if (d.filter) out["filter"] = value::string(*d.filter);
+  return out;
+}
+
+// Parses the flags; returns an exit code when the command should end now.
+std::optional<int> ParseCheckFlags(int argc, char** argv, CheckOptions* o) {
+  const char* env_kubeconfig = std::getenv("KUBECONFIG");
+  po::options_description desc("keyward check flags (the key is read from stdin)");
+  // clang-format off
+  desc.add_options()
+    ("help,h", "show this help")
+    ("kubeconfig", po::value(&o->kubeconfig)->default_value(env_kubeconfig ? env_kubeconfig : ""),
+     "kubeconfig file")
+    ("operator-namespace", po::value(&o->op_namespace)->default_value(o->op_namespace),
+     "namespace of the pepper Secret")
+    ("namespace,n", po::value(&o->target.namespace_name)->required(), "target namespace")
+    ("pod", po::value(&o->target.pod)->default_value(""), "target pod (its owner is resolved)")
+    ("container", po::value(&o->target.container)->default_value(""), "target container")
+    ("action", po::value(&o->target.action)->default_value("log"), "action, e.g. log, metrics");
+  // clang-format on
+  try {
+    po::variables_map vm;
+    po::store(po::command_line_parser(argc + 1, argv - 1).options(desc).run(), vm);
+    if (vm.count("help")) {
+      std::cout << "Usage: echo \"$KEY\" | keyward check -n NAMESPACE [--pod P] [--container C]\n\n"
+                << desc;
+      return 0;
+    }
+    po::notify(vm);
+  } catch (const po::error& e) {
+    std::cerr << "keyward check: " << e.what() << "\n";
+    return 2;
+  }
+  return std::nullopt;
+}
+
+std::string ReadKey(std::istream& in) {
+  std::string key;
+  std::getline(in, key);
+  while (!key.empty() && (key.back() == '\r' || key.back() == ' ')) key.pop_back();
+  return key;
+}
+
+int Fail(const std::string& message) {
+  std::cerr << "keyward check: " << message << "\n";
+  return 2;
+}
+
+}  // namespace
+
+int RunCheckCommand(int argc, char** argv) {
+  CheckOptions o;
+  if (auto code = ParseCheckFlags(argc, argv, &o)) return *code;
+  std::string key = ReadKey(std::cin);
+  Result<KubeConfig> config = o.kubeconfig.empty() ? InClusterConfig() : LoadKubeconfig(o.kubeconfig);
+  if (!config.ok()) return Fail(config.error());
+  HttpKubeClient kube(*config, 20, 40);
+  Result<std::string> pepper = LoadPepper(kube, o.op_namespace, o.pepper_secret);
+  if (!pepper.ok()) return Fail(pepper.error());
+  KeyIndex index(*pepper);
+  const TimePoint now = Clock::now();
+  if (Status listed = IndexAllApiKeys(kube, &index, now); !listed.ok()) return Fail(listed.message());
+
+  ApiOwnerResolver owners(kube);
+  QuotaBook quotas;
+  CheckService service(index, owners, quotas);
+  CheckDecision decision = service.Check(key, o.target, now);
+  if (decision.reason == CheckReason::kUnavailable) return Fail(decision.message);
+  std::cout << DecisionJson(decision).serialize() << "\n";
+  return decision.allowed ? 0 : 1;
+}
+
+}  // namespace keyward

@@ -1,0 +1,44 @@
+// keyward: the operator binary. Subcommands: run, validate, version.
+#include <cstring>
+#include <iostream>
+#include <string>
+
+#include "cmd/check_command.h"
+#include "cmd/run_command.h"
+#include "cmd/validate_command.h"
+#include "cmd/version.h"
+
+namespace {
+
+void Usage(std::ostream& out) {
+  out << "keyward manages API keys as Kubernetes custom resources.\n\n"
+         "Usage:\n"
+         "  keyward run [flags]              run the operator (see keyward run --help)\n"
+         "  keyward validate -f FILE|DIR|-   lint ApiKey manifests offline\n"
+         "  keyward check -n NS [--pod P]     decide for a key read from stdin\n"
+         "  keyward version                  print the version\n";
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2) {
+    Usage(std::cerr);
+    return 2;
+  }
+  std::string cmd = argv[1];
+  if (cmd == "run") return keyward::RunOperatorCommand(argc - 2, argv + 2);
+  if (cmd == "check") return keyward::RunCheckCommand(argc - 2, argv + 2);
+  if (cmd == "validate") return keyward::RunValidateCommand(argc - 2, argv + 2);
+  if (cmd == "version" || cmd == "--version") {
+    std::cout << "keyward " << keyward::kVersion << "\n";
+    return 0;
+  }
+  if (cmd == "-h" || cmd == "--help" || cmd == "help") {
+    Usage(std::cout);
+    return 0;
+  }
+  std::cerr << "keyward: unknown command \"" << cmd << "\"\n";
+  Usage(std::cerr);
+  return 2;
+}

@@ -1,0 +1,161 @@
+#include "cmd/run_command.h"
+
+#include <openssl/crypto.h>
+#include <signal.h>
+#include <spdlog/spdlog.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <iostream>
+#include <memory>
+#include <mutex>
+#include <thread>
+
+#include "api/apikey_policy.h"
+#include "api/pepper.h"
+#include "base/backoff.h"
+#include "base/logging.h"
+#include "cmd/run_options.h"
+#include "cmd/version.h"
+#include "controllers/apikey_controller.h"
+#include "keys/key_index.h"
+#include "keys/volatile_key_store.h"
+#include "kube/event_recorder.h"
+#include "kube/http_kube_client.h"
+#include "kube/kube_config.h"
+#include "kube/manager.h"
+
+namespace keyward {
+namespace {
+
+// Why the main loop ended.
+struct Shutdown {
+  std::mutex mu;
+  std::condition_variable cv;
+  int exit_code = -1;
+  void Request(int code) {
+    std::lock_guard lock(mu);
+    if (exit_code < 0) exit_code = code;
+    cv.notify_all();
+  }
+  bool Requested() {
+    std::lock_guard lock(mu);
+    return exit_code >= 0;
+  }
+  int Wait() {
+    std::unique_lock lock(mu);
+    cv.wait(lock, [this] { return exit_code >= 0; });
+    return exit_code;
+  }
+  bool WaitFor(std::chrono::milliseconds d) {
+    std::unique_lock lock(mu);
+    return cv.wait_for(lock, d, [this] { return exit_code >= 0; });
+  }
+};
+
+// SIGTERM/SIGINT are blocked in every thread and taken by one sigwait thread.
+std::thread StartSignalThread(Shutdown* shutdown) {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  std::thread t([set, shutdown] {
+    int sig = 0;
+    sigwait(&set, &sig);
+    spdlog::info("received signal {}; shutting down", sig);
+    shutdown->Request(0);
+  });
+  t.detach();
+  return t;
+}
+
+Result<KubeConfig> LoadConfig(const std::string& kubeconfig) {
+  return kubeconfig.empty() ? InClusterConfig() : LoadKubeconfig(kubeconfig);
+}
+
+// The pepper must exist before any key can be hashed; keep trying while the
+// API server is unreachable. nullopt when shutdown was requested.
+std::optional<std::string> WaitForPepper(KubeClient& kube, const RunOptions& o, Shutdown* shutdown) {
+  Backoff backoff(BackoffPolicy{std::chrono::milliseconds(500), std::chrono::seconds(30), 0.2});
+  while (true) {
+    Result<std::string> pepper = LoadOrCreatePepper(kube, o.operator_namespace, o.pepper_secret);
+    if (pepper.ok()) return std::move(*pepper);
+    spdlog::error("pepper: {}", pepper.error());
+    if (shutdown->WaitFor(backoff.Next())) return std::nullopt;
+  }
+}
+
+ManagerConfig ManagerConfigOf(const RunOptions& o) {
+  ManagerConfig config{kApiVersion, "apikeys", o.watch_namespaces, o.workers, std::nullopt};
+  if (o.leader_elect) {
+    config.lease = LeaseConfig{o.operator_namespace, o.lease_name,     o.identity,
+                               o.lease_duration,     o.renew_deadline, o.retry_period};
+  }
+  return config;
+}
+
+int RunOperator(const RunOptions& o) {
+  Shutdown shutdown;
+  StartSignalThread(&shutdown);
+  spdlog::info("keyward {} starting: identity={} namespace={} workers={} leader-elect={}",
+               kVersion, o.identity, o.operator_namespace, o.workers, o.leader_elect);
+  Result<KubeConfig> config = LoadConfig(o.kubeconfig);
+  if (!config.ok()) {
+    spdlog::error("kubernetes config: {}", config.error());
+    return 1;
+  }
+  HttpKubeClient kube(*config, o.kube_qps, o.kube_burst);
+  // Events get their own budget so they never slow reconciles down.
+  HttpKubeClient events_kube(*config, 10, 50);
+  std::optional<std::string> pepper = WaitForPepper(kube, o, &shutdown);
+  if (!pepper) return shutdown.Wait();
+  KeyIndex index(*pepper);
+  OPENSSL_cleanse(pepper->data(), pepper->size());
+  VolatileKeyStore volatile_keys;
+  KubeEventRecorder events(events_kube, "keyward", o.identity);
+
+  Manager manager(kube, ManagerConfigOf(o));
+  ControllerEnv env;
+  env.kube = &kube;
+  env.index = &index;
+  env.volatile_keys = &volatile_keys;
+  env.events = &events;
+  env.secret_check_interval = o.secret_check_interval;
+  env.get_apikey = [&manager](const std::string& key) { return manager.Get(key); };
+  env.is_leader = [&manager] { return manager.IsLeader(); };
+  ApiKeyController controller(env);
+
+  manager.Start({[&controller](const std::string& key) { return controller.Reconcile(key); },
+                 [&controller](const std::string& key) { controller.Forget(ApiKeyRef::FromKey(key)); },
+                 // Writing stopped the moment IsLeader() turned false; exit so
+                 // the pod restarts clean as a candidate.
+                 [&shutdown] { shutdown.Request(1); }});
+  int code = shutdown.Wait();
+  manager.Stop();
+  events.Flush(std::chrono::seconds(2));  // best effort; the rest is dropped
+  spdlog::info("keyward stopped (exit {})", code);
+  return code;
+}
+
+}  // namespace
+
+int RunOperatorCommand(int argc, char** argv) {
+  RunOptionsParse parsed = ParseRunOptions(argc + 1, argv - 1, CurrentRunEnvironment());
+  if (!parsed.help.empty()) {
+    std::cout << parsed.help;
+    return 0;
+  }
+  if (!parsed.options) {
+    std::cerr << "keyward run: " << parsed.error << "\n(see keyward run --help)\n";
+    return 2;
+  }
+  SetupLogging(parsed.options->log_level, parsed.options->log_format);
+  for (const std::string& flag : parsed.options->inert_flags) {
+    spdlog::warn("{} has no effect yet: this release serves no HTTPS endpoints, webhooks or metrics",
+                 flag);
+  }
+  return RunOperator(*parsed.options);
+}
+
+}  // namespace keyward

@@ -1,0 +1,202 @@
+#include "cmd/run_options.h"
+
+#include <unistd.h>
+
+#include <boost/program_options.hpp>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+
+#include "base/time_format.h"
+#include "kube/kube_config.h"
+
+namespace keyward {
+namespace po = boost::program_options;
+
+RunEnvironment CurrentRunEnvironment() {
+  RunEnvironment env;
+  if (const char* kc = std::getenv("KUBECONFIG")) env.kubeconfig = kc;
+  std::ifstream in(std::string(kServiceAccountDir) + "/namespace");
+  if (in) std::getline(in, env.pod_namespace);
+  char host[256] = {0};
+  gethostname(host, sizeof(host) - 1);
+  env.hostname = host;
+  env.pid = static_cast<long>(getpid());
+  return env;
+}
+
+namespace {
+
+std::vector<std::string> SplitCommas(const std::string& s) {
+  std::vector<std::string> out;
+  std::stringstream ss(s);
+  std::string item;
+  while (std::getline(ss, item, ',')) {
+    if (!item.empty()) out.push_back(item);
+  }
+  return out;
+}
+
+bool ParseMillis(const std::string& text, std::chrono::milliseconds* out) {
+  auto d = ParseDuration(text);
+  if (!d || d->count() <= 0) return false;
+  *out = std::chrono::duration_cast<std::chrono::milliseconds>(*d);
+  return true;
+}
+
+// Flags read as text first (durations, lists), converted after parsing.
+struct FlagText {
+  std::string watch, lease_duration, renew_deadline, retry_period, flush, secret_check;
+  explicit FlagText(const RunOptions& o)
+      : lease_duration(FormatDuration(o.lease_duration)),
+        renew_deadline(FormatDuration(o.renew_deadline)),
+        retry_period(FormatDuration(o.retry_period)),
+        flush(FormatDuration(o.usage_flush_interval)),
+        secret_check(FormatDuration(o.secret_check_interval)) {}
+};
+
+// The flags `keyward run` serves today.
+po::options_description RunFlags(RunOptions& o, FlagText& t, const RunEnvironment& env) {
+  po::options_description desc("keyward run flags");
+  // clang-format off
+  desc.add_options()
+    ("help,h", "show this help")
+    ("kubeconfig", po::value(&o.kubeconfig)->default_value(env.kubeconfig),
+     "kubeconfig file; empty = in-cluster service account (default: $KUBECONFIG)")
+    ("namespace", po::value(&o.operator_namespace)->default_value(
+         env.pod_namespace.empty() ? kDefaultOperatorNamespace : env.pod_namespace),
+     "the operator's own namespace, for the pepper Secret and the Lease (in-cluster: the pod's)")
+    ("watch-namespaces", po::value(&t.watch)->default_value(""),
+     "comma-separated namespaces to watch for ApiKeys; empty = all namespaces")
+    ("workers", po::value(&o.workers)->default_value(o.workers),
+     "concurrent reconciles; each ApiKey is reconciled by one worker at a time")
+    ("kube-api-qps", po::value(&o.kube_qps)->default_value(o.kube_qps),
+     "steady API requests per second to the API server (client-side token bucket)")
+    ("kube-api-burst", po::value(&o.kube_burst)->default_value(o.kube_burst),
+     "API requests allowed in a burst above --kube-api-qps")
+    ("leader-elect", po::value(&o.leader_elect)->default_value(false)->implicit_value(true),
+     "elect a leader with a coordination.k8s.io Lease; only the leader writes (on in the chart)")
+    ("leader-elect-lease-name", po::value(&o.lease_name)->default_value(o.lease_name),
+     "name of the Lease in --namespace")
+    ("leader-elect-lease-duration", po::value(&t.lease_duration)->default_value(t.lease_duration),
+     "how long a Lease is held without renewal before another replica may take it")
+    ("leader-elect-renew-deadline", po::value(&t.renew_deadline)->default_value(t.renew_deadline),
+     "the leader stops writing if it could not renew within this time")
+    ("leader-elect-retry-period", po::value(&t.retry_period)->default_value(t.retry_period),
+     "how often candidates try to acquire and the leader renews")
+    ("identity", po::value(&o.identity)->default_value(""),
+     "leader-election identity (default: hostname_pid)")
+    ("pepper-secret", po::value(&o.pepper_secret)->default_value(o.pepper_secret),
+     "Secret in --namespace holding the HMAC pepper; created on first start")
+    ("log-level", po::value(&o.log_level)->default_value(o.log_level),
+     "trace, debug, info, warn, error")
+    ("log-format", po::value(&o.log_format)->default_value(o.log_format),
+     "text or json (one JSON object per line)")
+    ("secret-check-interval", po::value(&t.secret_check)->default_value(t.secret_check),
+     "how often the leader checks that each permanent key's Secret still exists (a deleted "
+     "Secret gets a new key); needs only get on Secrets, no watch");
+  // clang-format on
+  return desc;
+}
+
+// Flags of the endpoints of PRODUCT.md §3. They are parsed and checked now,
+// so a wrong value fails today rather than at an upgrade, but nothing
+// listens yet: `keyward run` warns about each one given (inert_flags).
+po::options_description EndpointFlags(RunOptions& o, FlagText& t) {
+  po::options_description later(
+      "endpoint flags (checked, but this release serves no HTTPS endpoints, webhooks or metrics yet)");
+  // clang-format off
+  later.add_options()
+    ("https-port", po::value(&o.https_port)->default_value(o.https_port),
+     "HTTPS port for /v1/check, /v1/auth and the webhooks")
+    ("metrics-port", po::value(&o.metrics_port)->default_value(o.metrics_port),
+     "plain HTTP port for /metrics, /healthz and /readyz")
+    ("tls-cert-file", po::value(&o.tls_cert_file)->default_value(""),
+     "serving certificate (PEM); reloaded when the file changes")
+    ("tls-key-file", po::value(&o.tls_key_file)->default_value(""),
+     "serving private key (PEM)")
+    ("usage-flush-interval", po::value(&t.flush)->default_value(t.flush),
+     "how often usage counters are written to status (batches writes)")
+    ("max-keys-per-namespace", po::value(&o.max_keys_per_namespace)->default_value(o.max_keys_per_namespace),
+     "admission refuses more ApiKeys than this in one namespace");
+  // clang-format on
+  return later;
+}
+
+// Converts the text flags; an error names the flag.
+std::string ConvertFlagText(const FlagText& t, RunOptions* o) {
+  o->watch_namespaces = SplitCommas(t.watch);
+  const struct {
+    const char* flag;
+    const std::string& text;
+    std::chrono::milliseconds* out;
+  } durations[] = {{"--leader-elect-lease-duration", t.lease_duration, &o->lease_duration},
+                   {"--leader-elect-renew-deadline", t.renew_deadline, &o->renew_deadline},
+                   {"--leader-elect-retry-period", t.retry_period, &o->retry_period},
+                   {"--usage-flush-interval", t.flush, &o->usage_flush_interval},
+                   {"--secret-check-interval", t.secret_check, &o->secret_check_interval}};
+  for (const auto& d : durations) {
+    if (!ParseMillis(d.text, d.out)) {
+      return std::string(d.flag) + ": \"" + d.text +
+             "\" is not a positive duration (e.g. 15s, 2m, 1h30m)";
+    }
+  }
+  return "";
+}
+
+// Checks values against each other; an error names the flag.
+std::string CheckOptions(const RunOptions& o) {
+  for (const auto& [flag, port] : {std::pair<const char*, int>{"--https-port", o.https_port},
+                                   {"--metrics-port", o.metrics_port}}) {
+    if (port < 1 || port > 65535) {
+      return std::string(flag) + " must be a TCP port, 1-65535 (got " + std::to_string(port) + ")";
+    }
+  }
+  if (o.https_port == o.metrics_port) {
+    return "--https-port and --metrics-port must differ (both " + std::to_string(o.https_port) + ")";
+  }
+  if (o.workers < 1) return "--workers must be at least 1";
+  if (o.kube_qps <= 0 || o.kube_burst < 1) return "--kube-api-qps and --kube-api-burst must be positive";
+  if (o.renew_deadline >= o.lease_duration) {
+    return "--leader-elect-renew-deadline must be shorter than --leader-elect-lease-duration";
+  }
+  if (o.log_format != "text" && o.log_format != "json") return "--log-format must be text or json";
+  return "";
+}
+
+}  // namespace
+
+RunOptionsParse ParseRunOptions(int argc, char** argv, const RunEnvironment& env) {
+  RunOptions o;
+  FlagText text(o);
+  po::options_description desc = RunFlags(o, text, env);
+  po::options_description later = EndpointFlags(o, text);
+  RunOptionsParse result;
+  try {
+    po::variables_map vm;
+    po::options_description all;
+    all.add(desc).add(later);
+    po::store(po::command_line_parser(argc, argv).options(all).run(), vm);
+    if (vm.count("help")) {
+      std::ostringstream ss;
+      ss << "Usage: keyward run [flags]\n\nRuns the ApiKey operator.\n\n" << desc << "\n" << later;
+      result.help = ss.str();
+      return result;
+    }
+    po::notify(vm);
+    for (const auto& option : later.options()) {
+      const std::string& name = option->long_name();
+      if (vm.count(name) && !vm[name].defaulted()) o.inert_flags.push_back("--" + name);
+    }
+  } catch (const po::error& e) {
+    result.error = e.what();
+    return result;
+  }
+  result.error = ConvertFlagText(text, &o);
+  if (result.error.empty()) result.error = CheckOptions(o);
+  if (o.identity.empty()) o.identity = env.hostname + "_" + std::to_string(env.pid);
+  if (result.error.empty()) result.options = o;
+  return result;
+}
+
+}  // namespace keyward

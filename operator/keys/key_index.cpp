@@ -1,0 +1,139 @@
+#include "keys/key_index.h"
+
+#include <algorithm>
+#include <mutex>
+
+namespace keyward {
+
+void KeyIndex::SetSlotPolicy(DigestTable::Slot* slot, std::shared_ptr<const IndexedPolicy> policy) {
+  slot->prefetch = policy ? policy->policy.rules.data() : nullptr;
+  slot->policy = std::move(policy);
+}
+
+void KeyIndex::AddKey(const ApiKeyRef& ref, const KeyDigest& digest,
+                      std::optional<TimePoint> valid_until) {
+  std::unique_lock lock(mu_);
+  const std::string ref_key = ref.String();
+  if (const DigestTable::Slot* slot = by_digest_.Find(digest);
+      slot && (!slot->policy || slot->policy->ref != ref)) {
+    RemoveDigestLocked(digest);  // a digest belongs to one ApiKey only
+  }
+  Record& rec = by_ref_[ref_key];
+  if (std::find(rec.digests.begin(), rec.digests.end(), digest) == rec.digests.end()) {
+    rec.digests.push_back(digest);
+  }
+  DigestTable::Slot* slot = by_digest_.Insert(digest);
+  slot->set_valid_until(valid_until.value_or(TimePoint::max()));
+  SetSlotPolicy(slot, rec.policy);
+}
+
+void KeyIndex::RetireKey(const ApiKeyRef& ref, const KeyDigest& digest, TimePoint valid_until) {
+  std::unique_lock lock(mu_);
+  auto rec = by_ref_.find(ref.String());
+  if (rec == by_ref_.end()) return;
+  const auto& ds = rec->second.digests;
+  if (std::find(ds.begin(), ds.end(), digest) == ds.end()) return;
+  if (DigestTable::Slot* slot = by_digest_.Find(digest)) slot->set_valid_until(valid_until);
+}
+
+void KeyIndex::SetPolicy(std::shared_ptr<const IndexedPolicy> policy) {
+  std::unique_lock lock(mu_);
+  Record& rec = by_ref_[policy->ref.String()];
+  rec.policy = std::move(policy);
+  for (const KeyDigest& d : rec.digests) {
+    if (DigestTable::Slot* slot = by_digest_.Find(d)) SetSlotPolicy(slot, rec.policy);
+  }
+}
+
+void KeyIndex::RemoveDigestLocked(const KeyDigest& digest) {
+  const DigestTable::Slot* slot = by_digest_.Find(digest);
+  if (!slot) return;
+  for (auto& [key, rec] : by_ref_) {
+    auto& ds = rec.digests;
+    auto it = std::find(ds.begin(), ds.end(), digest);
+    if (it != ds.end()) {
+      ds.erase(it);
+      break;
+    }
+  }
+  by_digest_.Erase(digest);
+}
+
+void KeyIndex::RemoveKey(const ApiKeyRef& ref, const KeyDigest& digest) {
+  std::unique_lock lock(mu_);
+  auto rec = by_ref_.find(ref.String());
+  if (rec == by_ref_.end()) return;
+  auto& ds = rec->second.digests;
+  auto it = std::find(ds.begin(), ds.end(), digest);
+  if (it == ds.end()) return;
+  ds.erase(it);
+  by_digest_.Erase(digest);
+}
+
+void KeyIndex::RemoveApiKey(const ApiKeyRef& ref) {
+  std::unique_lock lock(mu_);
+  auto rec = by_ref_.find(ref.String());
+  if (rec == by_ref_.end()) return;
+  for (const KeyDigest& d : rec->second.digests) by_digest_.Erase(d);
+  by_ref_.erase(rec);
+}
+
+void KeyIndex::RetainKeys(const ApiKeyRef& ref, const std::vector<KeyDigest>& keep) {
+  std::unique_lock lock(mu_);
+  auto rec = by_ref_.find(ref.String());
+  if (rec == by_ref_.end()) return;
+  auto& ds = rec->second.digests;
+  for (auto it = ds.begin(); it != ds.end();) {
+    if (std::find(keep.begin(), keep.end(), *it) == keep.end()) {
+      by_digest_.Erase(*it);
+      it = ds.erase(it);
+    } else {
+      ++it;
+    }
+  }
+}
+
+LookupResult KeyIndex::Lookup(std::string_view key, TimePoint now) const {
+  KeyFormatError format = CheckKeyFormat(key);
+  if (format != KeyFormatError::kOk) {
+    LookupResult r;
+    r.status = LookupStatus::kMalformed;
+    r.format_error = format;
+    return r;
+  }
+  return LookupDigest(hasher_.Hash(key), now);
+}
+
+LookupResult KeyIndex::LookupDigest(const KeyDigest& digest, TimePoint now) const {
+  LookupResult r;
+  std::shared_lock lock(mu_);
+  const DigestTable::Slot* slot = by_digest_.Find(digest);
+  // The probe compares HMAC digests, whose timing leaks nothing useful about
+  // a key; the final equality is still constant-time.
+  if (!slot || !DigestsEqual(slot->digest, digest) || !slot->policy) return r;
+  // The policy and its compiled rules are two allocations: fetch both at once.
+  __builtin_prefetch(slot->prefetch);
+  r.policy = slot->policy;
+  const KeyPolicy& p = r.policy->policy;
+  if (p.disabled) {
+    r.status = LookupStatus::kDisabled;
+  } else if ((p.expires_at && now >= *p.expires_at) || now >= slot->valid_until()) {
+    r.status = LookupStatus::kExpired;
+  } else {
+    r.status = LookupStatus::kFound;
+  }
+  return r;
+}
+
+std::vector<KeyDigest> KeyIndex::KeysOf(const ApiKeyRef& ref) const {
+  std::shared_lock lock(mu_);
+  auto rec = by_ref_.find(ref.String());
+  return rec == by_ref_.end() ? std::vector<KeyDigest>{} : rec->second.digests;
+}
+
+std::size_t KeyIndex::size() const {
+  std::shared_lock lock(mu_);
+  return by_digest_.size();
+}
+
+}  // namespace keyward

@@ -1,0 +1,101 @@
+// The key index: HMAC digest -> the ApiKey that owns it and its policy.
+// O(1) lookup; safe for many concurrent readers with writers (shared_mutex).
+#pragma once
+#include <memory>
+#include <optional>
+#include <shared_mutex>
+#include <string>
+#include <string_view>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "keys/key_policy.h"
+#include "keys/digest_table.h"
+#include "keys/key_format.h"
+#include "keys/key_hash.h"
+#include "keys/quota.h"
+
+namespace keyward {
+
+// namespace/name of an ApiKey.
+struct ApiKeyRef {
+  std::string namespace_name;
+  std::string name;
+  std::string String() const { return namespace_name + "/" + name; }
+  // From "namespace/name" (a store key); no slash: cluster-scoped name.
+  static ApiKeyRef FromKey(std::string_view key) {
+    auto slash = key.find('/');
+    if (slash == std::string_view::npos) return {"", std::string(key)};
+    return {std::string(key.substr(0, slash)), std::string(key.substr(slash + 1))};
+  }
+  bool operator==(const ApiKeyRef&) const = default;
+};
+
+// Everything a lookup needs to decide, shared immutably between readers.
+struct IndexedPolicy {
+  ApiKeyRef ref;
+  KeyPolicy policy;
+  Limits limits;
+};
+
+enum class LookupStatus { kFound, kMalformed, kUnknown, kDisabled, kExpired };
+
+struct LookupResult {
+  LookupStatus status = LookupStatus::kUnknown;
+  KeyFormatError format_error = KeyFormatError::kOk;  // when kMalformed
+  std::shared_ptr<const IndexedPolicy> policy;        // when the digest is known (ref inside)
+};
+
+class KeyIndex {
+ public:
+  explicit KeyIndex(std::string_view pepper) : hasher_(pepper) {}
+  KeyIndex(const KeyIndex&) = delete;
+  KeyIndex& operator=(const KeyIndex&) = delete;
+
+  const KeyHasher& hasher() const { return hasher_; }
+
+  // Makes |digest| a valid key of |ref| until |valid_until| (nullopt: until
+  // removed or the policy expires). Idempotent.
+  void AddKey(const ApiKeyRef& ref, const KeyDigest& digest,
+              std::optional<TimePoint> valid_until = std::nullopt);
+
+  // Limits an existing key of |ref| to |valid_until| (rotation overlap).
+  void RetireKey(const ApiKeyRef& ref, const KeyDigest& digest, TimePoint valid_until);
+
+  // Replaces the policy shared by all keys of policy->ref. Keys without a
+  // policy are treated as unknown.
+  void SetPolicy(std::shared_ptr<const IndexedPolicy> policy);
+
+  // Removes one key / every key and the policy of |ref|.
+  void RemoveKey(const ApiKeyRef& ref, const KeyDigest& digest);
+  void RemoveApiKey(const ApiKeyRef& ref);
+
+  // Keeps only the digests in |keep| for |ref|.
+  void RetainKeys(const ApiKeyRef& ref, const std::vector<KeyDigest>& keep);
+
+  // Checks the key's format (no lookup for a typo), hashes it and looks it
+  // up; disabled and expired keys are reported as such at |now|.
+  LookupResult Lookup(std::string_view key, TimePoint now) const;
+  LookupResult LookupDigest(const KeyDigest& digest, TimePoint now) const;
+
+  std::vector<KeyDigest> KeysOf(const ApiKeyRef& ref) const;
+  std::size_t size() const;
+
+ private:
+  struct Record {
+    std::shared_ptr<const IndexedPolicy> policy;
+    std::vector<KeyDigest> digests;
+  };
+
+  void RemoveDigestLocked(const KeyDigest& digest);
+  static void SetSlotPolicy(DigestTable::Slot* slot, std::shared_ptr<const IndexedPolicy> policy);
+
+  const KeyHasher hasher_;
+  mutable std::shared_mutex mu_;
+  DigestTable by_digest_;
+  std::unordered_map<std::string, Record> by_ref_;  // "namespace/name"
+
+};
+
+}  // namespace keyward

@@ -1,0 +1,64 @@
+// Per-key request quotas: per second, per UTC calendar day and per UTC
+// calendar month. Pure counters, the time is a parameter; not thread-safe
+// (the owner serialises access, e.g. one mutex per key).
+#pragma once
+#include <cstdint>
+#include <optional>
+
+#include "base/time_format.h"
+
+namespace keyward {
+
+struct Limits {
+  std::optional<std::int64_t> per_second;
+  std::optional<std::int64_t> per_day;
+  std::optional<std::int64_t> per_month;
+};
+
+// Remaining requests in each window after the call; nullopt = unlimited.
+struct QuotaResult {
+  bool allowed = true;
+  const char* exceeded = nullptr;  // "second", "day" or "month" when denied
+  std::optional<std::int64_t> remaining_second;
+  std::optional<std::int64_t> remaining_day;
+  std::optional<std::int64_t> remaining_month;
+  Seconds retry_after{0};  // until the exceeded window resets
+};
+
+class QuotaCounter {
+ public:
+  QuotaCounter() = default;
+
+  // Counts one request at |now| if every limit has room; a denied request is
+  // not counted.
+  QuotaResult TryConsume(const Limits& limits, TimePoint now);
+
+  // Remaining amounts at |now| without counting anything.
+  QuotaResult Peek(const Limits& limits, TimePoint now) const;
+
+  // Restores counts flushed to status before a restart (usage.today and
+  // usage.thisMonth as of |as_of|); counts from another day/month are dropped.
+  void Restore(std::int64_t today, std::int64_t this_month, TimePoint as_of);
+
+  std::int64_t today(TimePoint now) const;
+  std::int64_t this_month(TimePoint now) const;
+  std::int64_t total() const { return total_; }
+
+ private:
+  struct Window {
+    std::int64_t id = -1;  // second / day / month number
+    std::int64_t count = 0;
+    std::int64_t CountIn(std::int64_t current) const { return id == current ? count : 0; }
+  };
+
+  Window second_, day_, month_;
+  std::int64_t total_ = 0;
+};
+
+// Window numbers, exposed for tests: seconds since the epoch, UTC days since
+// the epoch, and UTC months since year 0 (year * 12 + month - 1).
+std::int64_t SecondNumber(TimePoint t);
+std::int64_t DayNumber(TimePoint t);
+std::int64_t MonthNumber(TimePoint t);
+
+}  // namespace keyward

@@ -1,0 +1,54 @@
+// Volatile keys: held only in this process's memory, never written to etcd,
+// a Secret, status or a log. Keyed by ApiKey and its uid. Thread-safe.
+#pragma once
+#include <mutex>
+#include <optional>
+#include <string>
+#include <unordered_map>
+
+#include "keys/key_hash.h"
+#include "keys/key_index.h"
+#include "base/time_format.h"
+
+namespace keyward {
+
+struct VolatileKey {
+  std::string uid;        // the ApiKey incarnation the key belongs to
+  KeyDigest digest{};
+  std::string hint;
+  TimePoint minted_at{};
+  bool revealed = false;  // shown once through the reveal endpoint
+  // The key replaced by the last rotation and until when it stays valid.
+  std::optional<std::pair<KeyDigest, TimePoint>> previous;
+};
+
+class VolatileKeyStore {
+ public:
+  VolatileKeyStore() = default;
+  ~VolatileKeyStore();
+  VolatileKeyStore(const VolatileKeyStore&) = delete;
+  VolatileKeyStore& operator=(const VolatileKeyStore&) = delete;
+
+  // The key of |ref| if it belongs to incarnation |uid|.
+  std::optional<VolatileKey> Get(const ApiKeyRef& ref, const std::string& uid) const;
+  // Stores a freshly minted |key| (the value is kept for one reveal).
+  VolatileKey Put(const ApiKeyRef& ref, const std::string& uid, std::string key,
+                  const KeyHasher& hasher, TimePoint now);
+  // Replaces the key of |ref| with |key|; the old one stays valid (in the
+  // index) until |previous_valid_until|.
+  VolatileKey Rotate(const ApiKeyRef& ref, const std::string& uid, std::string key,
+                     const KeyHasher& hasher, TimePoint now, TimePoint previous_valid_until);
+  // Returns the key value once, then forgets the value (not the digest).
+  std::optional<std::string> Reveal(const ApiKeyRef& ref);
+  void Erase(const ApiKeyRef& ref);
+
+ private:
+  struct Entry {
+    VolatileKey meta;
+    std::string value;  // cleared after reveal
+  };
+  mutable std::mutex mu_;
+  std::unordered_map<std::string, Entry> entries_;
+};
+
+}  // namespace keyward

@@ -1,0 +1,275 @@
+#include "kube/http_kube_client.h"
+
+#include <openssl/ssl.h>
+
+#include <boost/asio/ssl.hpp>
+#include <cctype>
+#include <cpprest/uri.h>
+#include <fstream>
+#include <sstream>
+
+namespace keyward {
+
+using web::json::value;
+namespace http = web::http;
+
+namespace {
+
+constexpr auto kRequestTimeout = std::chrono::seconds(30);
+constexpr auto kWatchIdleSlack = std::chrono::seconds(30);
+constexpr auto kTokenRefresh = std::chrono::minutes(1);
+
+std::string FieldString(const value& v, const char* name) {
+  return v.is_object() && v.has_field(name) && v.at(name).is_string() ? v.at(name).as_string() : "";
+}
+
+// Ties a watch request to the caller's token and aborts it on scope exit:
+// cancelling closes the socket, so a blocked body read returns at once and
+// a watch the handler left early stops streaming into cpprestsdk's buffer.
+class RequestAbort {
+ public:
+  explicit RequestAbort(pplx::cancellation_token outer) : outer_(std::move(outer)) {
+    if (outer_.is_cancelable()) {
+      registration_ = outer_.register_callback([source = source_] { source.cancel(); });
+    }
+  }
+  ~RequestAbort() {
+    if (outer_.is_cancelable()) outer_.deregister_callback(registration_);
+    source_.cancel();
+  }
+  RequestAbort(const RequestAbort&) = delete;
+  RequestAbort& operator=(const RequestAbort&) = delete;
+  pplx::cancellation_token token() const { return source_.get_token(); }
+
+ private:
+  pplx::cancellation_token outer_;
+  pplx::cancellation_token_source source_;
+  pplx::cancellation_token_registration registration_;
+};
+
+}  // namespace
+
+BearerToken::BearerToken(std::string token, std::string token_file)
+    : token_(std::move(token)), file_(std::move(token_file)) {}
+
+std::string BearerToken::Get(std::chrono::steady_clock::time_point now) {
+  if (file_.empty()) return token_;
+  std::lock_guard lock(mu_);
+  std::error_code ec;
+  auto mtime = std::filesystem::last_write_time(file_, ec);
+  if (!read_ || now - read_at_ >= kTokenRefresh || (!ec && mtime != mtime_)) {
+    std::ifstream in(file_);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    std::string t = ss.str();
+    while (!t.empty() && std::isspace(static_cast<unsigned char>(t.back()))) t.pop_back();
+    if (!t.empty()) cached_ = std::move(t);
+    read_ = true;
+    read_at_ = now;
+    if (!ec) mtime_ = mtime;
+  }
+  return cached_.empty() ? token_ : cached_;
+}
+
+std::string QueryString(const std::vector<std::pair<std::string, std::string>>& params) {
+  std::string out;
+  for (const auto& [k, v] : params) {
+    out += out.empty() ? "?" : "&";
+    out += k + "=" + web::uri::encode_data_string(v);
+  }
+  return out;
+}
+
+std::string ListUrl(const ResourcePath& path, const ListOptions& o) {
+  std::vector<std::pair<std::string, std::string>> q;
+  if (o.limit > 0) q.emplace_back("limit", std::to_string(o.limit));
+  if (!o.continue_token.empty()) q.emplace_back("continue", o.continue_token);
+  if (!o.label_selector.empty()) q.emplace_back("labelSelector", o.label_selector);
+  if (!o.field_selector.empty()) q.emplace_back("fieldSelector", o.field_selector);
+  if (!o.resource_version.empty()) q.emplace_back("resourceVersion", o.resource_version);
+  return path.Url() + QueryString(q);
+}
+
+std::string WatchUrl(const ResourcePath& path, const WatchOptions& o) {
+  std::vector<std::pair<std::string, std::string>> q{{"watch", "true"}};
+  if (!o.resource_version.empty()) q.emplace_back("resourceVersion", o.resource_version);
+  if (o.allow_bookmarks) q.emplace_back("allowWatchBookmarks", "true");
+  if (o.timeout_seconds > 0) q.emplace_back("timeoutSeconds", std::to_string(o.timeout_seconds));
+  if (!o.label_selector.empty()) q.emplace_back("labelSelector", o.label_selector);
+  if (!o.field_selector.empty()) q.emplace_back("fieldSelector", o.field_selector);
+  return path.Url() + QueryString(q);
+}
+
+KubeStatus StatusFromResponse(int http_code, const value& body) {
+  KubeStatus s;
+  s.code = http_code;
+  s.reason = FieldString(body, "reason");
+  s.message = FieldString(body, "message");
+  if (s.reason.empty()) {
+    switch (http_code) {
+      case 400: s.reason = "BadRequest"; break;
+      case 401: s.reason = "Unauthorized"; break;
+      case 403: s.reason = "Forbidden"; break;
+      case 404: s.reason = "NotFound"; break;
+      case 409: s.reason = "Conflict"; break;
+      case 410: s.reason = "Gone"; break;
+      case 422: s.reason = "Invalid"; break;
+      case 429: s.reason = "TooManyRequests"; break;
+      default: if (http_code >= 500) s.reason = "InternalError";
+    }
+  }
+  return s;
+}
+
+HttpKubeClient::HttpKubeClient(KubeConfig config, double qps, int burst)
+    : config_(std::move(config)),
+      limiter_(qps, burst),
+      token_(config_.token, config_.token_file),
+      client_(config_.server, MakeConfig(kRequestTimeout)) {}
+
+// The timeout is cpprestsdk's inactivity timer: it restarts on every chunk.
+http::client::http_client_config HttpKubeClient::MakeConfig(std::chrono::seconds timeout) const {
+  http::client::http_client_config cfg;
+  cfg.set_timeout(timeout);
+  cfg.set_validate_certificates(!config_.insecure_skip_tls_verify);
+  // cpprestsdk calls this once per new connection, after loading the system
+  // roots; a bad PEM throws here and surfaces as a Transport status.
+  cfg.set_ssl_context_callback([ca = config_.ca_pem, cert = config_.client_cert_pem,
+                                key = config_.client_key_pem](boost::asio::ssl::context& ctx) {
+    if (!ca.empty()) {
+      // Like client-go: a configured CA replaces the system roots.
+      SSL_CTX_set_cert_store(ctx.native_handle(), X509_STORE_new());
+      ctx.add_certificate_authority(boost::asio::buffer(ca.data(), ca.size()));
+    }
+    if (!cert.empty()) {
+      ctx.use_certificate_chain(boost::asio::buffer(cert.data(), cert.size()));
+      ctx.use_private_key(boost::asio::buffer(key.data(), key.size()),
+                          boost::asio::ssl::context::pem);
+    }
+  });
+  return cfg;
+}
+
+http::http_request HttpKubeClient::NewRequest(const http::method& method, const std::string& url) {
+  http::http_request req(method);
+  req.set_request_uri(url);
+  req.headers().add("Accept", "application/json");
+  req.headers().add("User-Agent", "keyward");
+  std::string token = token_.Get(std::chrono::steady_clock::now());
+  if (!token.empty()) req.headers().add("Authorization", "Bearer " + token);
+  return req;
+}
+
+KubeResult HttpKubeClient::Send(const http::method& method, const std::string& url,
+                                const value* body, const std::string& content_type) {
+  limiter_.Wait();
+  KubeResult result;
+  try {
+    http::http_request req = NewRequest(method, url);
+    if (body) req.set_body(body->serialize(), content_type.empty() ? "application/json" : content_type);
+    http::http_response resp = client_.request(req).get();
+    std::string text = resp.extract_utf8string(true).get();
+    value json;
+    if (!text.empty()) {
+      try {
+        json = value::parse(text);
+      } catch (const web::json::json_exception&) {
+        // Not JSON (a proxy's HTML page, say): the HTTP code still counts.
+      }
+    }
+    int code = resp.status_code();
+    if (code >= 200 && code < 300) {
+      result.status = {code, "", ""};
+      result.body = std::move(json);
+    } else {
+      result.status = StatusFromResponse(code, json);
+    }
+  } catch (const std::exception& e) {
+    // Names the method and URL, never the body (it may hold key material).
+    result.status = {0, "Transport", method + " " + url + ": " + e.what()};
+  }
+  return result;
+}
+
+KubeResult HttpKubeClient::Get(const ResourcePath& path) {
+  return Send(http::methods::GET, path.Url(), nullptr);
+}
+
+KubeResult HttpKubeClient::List(const ResourcePath& path, const ListOptions& options) {
+  return Send(http::methods::GET, ListUrl(path, options), nullptr);
+}
+
+KubeResult HttpKubeClient::Create(const ResourcePath& path, const value& object) {
+  ResourcePath collection = path;  // POST goes to the collection; the name is in the object
+  collection.name.clear();
+  collection.subresource.clear();
+  return Send(http::methods::POST, collection.Url(), &object);
+}
+
+KubeResult HttpKubeClient::Update(const ResourcePath& path, const value& object) {
+  return Send(http::methods::PUT, path.Url(), &object);
+}
+
+KubeResult HttpKubeClient::MergePatch(const ResourcePath& path, const value& patch) {
+  return Send(http::methods::PATCH, path.Url(), &patch, "application/merge-patch+json");
+}
+
+KubeResult HttpKubeClient::Delete(const ResourcePath& path, const DeleteOptions& o) {
+  value body;
+  body["apiVersion"] = value::string("v1");
+  body["kind"] = value::string("DeleteOptions");
+  if (!o.propagation_policy.empty()) body["propagationPolicy"] = value::string(o.propagation_policy);
+  if (!o.precondition_uid.empty()) body["preconditions"]["uid"] = value::string(o.precondition_uid);
+  return Send(http::methods::DEL, path.Url(), &body);
+}
+
+KubeStatus HttpKubeClient::Watch(const ResourcePath& path, const WatchOptions& options,
+                                 const WatchHandler& handler, pplx::cancellation_token cancel) {
+  const std::string url = WatchUrl(path, options);
+  limiter_.Wait();
+  if (cancel.is_canceled()) return {0, "Transport", "watch " + path.Url() + ": cancelled"};
+  RequestAbort abort(cancel);
+  // A watch sits idle between events: its own client whose inactivity
+  // timeout outlasts the server-side timeoutSeconds (without one, the
+  // server ends a watch within an hour).
+  const std::chrono::seconds server_timeout(options.timeout_seconds > 0 ? options.timeout_seconds : 3600);
+  http::client::http_client watch_client(config_.server, MakeConfig(server_timeout + kWatchIdleSlack));
+  try {
+    http::http_response resp =
+        watch_client.request(NewRequest(http::methods::GET, url), abort.token()).get();
+    if (resp.status_code() != http::status_codes::OK) {
+      value json;
+      try {
+        json = value::parse(resp.extract_utf8string(true).get());
+      } catch (const std::exception&) {
+      }
+      return StatusFromResponse(resp.status_code(), json);
+    }
+    // cpprestsdk completes the response at the headers and then writes each
+    // chunk into a producer/consumer buffer as it arrives: read_line returns
+    // as soon as one newline-delimited event is complete.
+    concurrency::streams::istream body = resp.body();
+    while (!cancel.is_canceled()) {
+      concurrency::streams::container_buffer<std::string> line;
+      std::size_t n = body.read_line(line).get();
+      if (n == 0 && body.is_eof()) break;  // the server ended the watch
+      if (line.collection().empty()) continue;
+      value event;
+      try {
+        event = value::parse(line.collection());
+      } catch (const web::json::json_exception& e) {
+        return {0, "Transport", "watch " + path.Url() + ": undecodable event: " + e.what()};
+      }
+      if (!handler(FieldString(event, "type"),
+                   event.has_field("object") ? event.at("object") : value::null())) {
+        break;
+      }
+    }
+    return {http::status_codes::OK, "", ""};
+  } catch (const std::exception& e) {  // transport errors (and whatever |handler| throws)
+    if (cancel.is_canceled()) return {0, "Transport", "watch " + path.Url() + ": cancelled"};
+    return {0, "Transport", "watch " + path.Url() + ": " + e.what()};
+  }
+}
+
+}  // namespace keyward

@@ -1,0 +1,86 @@
+// KubeClient over HTTPS with cpprestsdk's http_client: TLS verified against
+// the config's CA, client certificates or bearer tokens, a client-side token
+// bucket, Status errors mapped to KubeStatus. Thread-safe.
+#pragma once
+#include <cpprest/http_client.h>
+
+#include <chrono>
+#include <filesystem>
+#include <mutex>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "kube/kube_client.h"
+#include "kube/kube_config.h"
+#include "base/rate_limiter.h"
+
+namespace keyward {
+
+// The bearer token to send: token_file's contents, re-read when its mtime
+// changes or a minute has passed (bound service-account tokens rotate), else
+// the static token. Thread-safe.
+class BearerToken {
+ public:
+  BearerToken(std::string token, std::string token_file);
+  // "" when there is no token. A token file that cannot be read keeps the
+  // last token read from it (or the static token).
+  std::string Get(std::chrono::steady_clock::time_point now);
+
+ private:
+  const std::string token_;
+  const std::string file_;
+  std::mutex mu_;
+  std::string cached_;                            // guarded by mu_
+  std::chrono::steady_clock::time_point read_at_;  // guarded by mu_
+  std::filesystem::file_time_type mtime_;         // guarded by mu_
+  bool read_ = false;                             // guarded by mu_
+};
+
+// Blocking calls: each waits for the rate limiter, then for the answer (30 s
+// without progress at most; a watch up to timeout_seconds + 30 s idle). Do
+// not call from a pplx continuation: the calls .get() on pplx tasks.
+class HttpKubeClient : public KubeClient {
+ public:
+  // Never fails: a bad CA/certificate shows up as a Transport status on
+  // every request.
+  HttpKubeClient(KubeConfig config, double qps, int burst);
+
+  HttpKubeClient(const HttpKubeClient&) = delete;
+  HttpKubeClient& operator=(const HttpKubeClient&) = delete;
+
+  KubeResult Get(const ResourcePath& path) override;
+  KubeResult List(const ResourcePath& path, const ListOptions& options) override;
+  KubeResult Create(const ResourcePath& path, const web::json::value& object) override;
+  KubeResult Update(const ResourcePath& path, const web::json::value& object) override;
+  KubeResult MergePatch(const ResourcePath& path, const web::json::value& patch) override;
+  KubeResult Delete(const ResourcePath& path, const DeleteOptions& options) override;
+  // Reads the chunked body line by line as it arrives. When it returns (for
+  // any reason) the connection is closed, never left streaming.
+  KubeStatus Watch(const ResourcePath& path, const WatchOptions& options,
+                   const WatchHandler& handler, pplx::cancellation_token cancel) override;
+
+ private:
+  web::http::client::http_client_config MakeConfig(std::chrono::seconds timeout) const;
+  web::http::http_request NewRequest(const web::http::method& method, const std::string& url);
+  KubeResult Send(const web::http::method& method, const std::string& url,
+                  const web::json::value* body, const std::string& content_type = "");
+
+  const KubeConfig config_;
+  RateLimiter limiter_;
+  BearerToken token_;
+  web::http::client::http_client client_;  // ordinary requests; watches get their own
+};
+
+// "?a=b&c=d" with every value percent-encoded; "" for no parameters.
+std::string QueryString(const std::vector<std::pair<std::string, std::string>>& params);
+
+// The request URLs (path and query) for a list page and a watch.
+std::string ListUrl(const ResourcePath& path, const ListOptions& options);
+std::string WatchUrl(const ResourcePath& path, const WatchOptions& options);
+
+// Reads a Kubernetes Status object (or any error body, even null) into
+// KubeStatus; the reason defaults from the HTTP code when the body has none.
+KubeStatus StatusFromResponse(int http_code, const web::json::value& body);
+
+}  // namespace keyward

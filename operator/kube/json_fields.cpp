@@ -1,0 +1,53 @@
+#include "kube/json_fields.h"
+
+namespace keyward {
+
+using web::json::value;
+
+const value* JsonAt(const value& obj, JsonPath path) {
+  const value* v = &obj;
+  for (std::string_view key : path) {
+    if (!v->is_object()) return nullptr;
+    const web::json::object& o = v->as_object();
+    auto it = o.find(std::string(key));
+    if (it == o.end()) return nullptr;
+    v = &it->second;
+  }
+  return v;
+}
+
+std::optional<std::string> JsonString(const value& obj, JsonPath path) {
+  const value* v = JsonAt(obj, path);
+  if (!v || !v->is_string()) return std::nullopt;
+  return v->as_string();
+}
+
+std::optional<std::int64_t> JsonInt(const value& obj, JsonPath path) {
+  const value* v = JsonAt(obj, path);
+  if (!v || !v->is_number() || !v->as_number().is_int64()) return std::nullopt;
+  return v->as_number().to_int64();
+}
+
+std::optional<bool> JsonBool(const value& obj, JsonPath path) {
+  const value* v = JsonAt(obj, path);
+  if (!v || !v->is_boolean()) return std::nullopt;
+  return v->as_bool();
+}
+
+std::string JsonStringOr(const value& obj, JsonPath path, std::string fallback) {
+  std::optional<std::string> s = JsonString(obj, path);
+  return s ? *s : std::move(fallback);
+}
+
+const web::json::array& JsonArray(const value& obj, JsonPath path) {
+  static const value* const kEmpty = new value(value::array());
+  const value* v = JsonAt(obj, path);
+  return v && v->is_array() ? v->as_array() : kEmpty->as_array();
+}
+
+const web::json::object* JsonObject(const value& obj, JsonPath path) {
+  const value* v = JsonAt(obj, path);
+  return v && v->is_object() ? &v->as_object() : nullptr;
+}
+
+}  // namespace keyward

@@ -1,0 +1,34 @@
+// Reads fields of Kubernetes JSON objects without throwing: a missing or
+// mistyped field gives "absent" (nullptr, nullopt, empty), never an exception.
+#pragma once
+#include <cpprest/json.h>
+
+#include <cstdint>
+#include <initializer_list>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace keyward {
+
+using JsonPath = std::initializer_list<std::string_view>;
+
+// The value at |path| (object keys, outermost first), or nullptr.
+const web::json::value* JsonAt(const web::json::value& obj, JsonPath path);
+
+// The string / integer / boolean at |path|, or nullopt when absent or of
+// another type.
+std::optional<std::string> JsonString(const web::json::value& obj, JsonPath path);
+std::optional<std::int64_t> JsonInt(const web::json::value& obj, JsonPath path);
+std::optional<bool> JsonBool(const web::json::value& obj, JsonPath path);
+
+// The string at |path|, or "" when absent or not a string.
+std::string JsonStringOr(const web::json::value& obj, JsonPath path, std::string fallback = "");
+
+// The array at |path|; an empty array when absent or not an array.
+const web::json::array& JsonArray(const web::json::value& obj, JsonPath path);
+
+// The object at |path|; nullptr when absent or not an object.
+const web::json::object* JsonObject(const web::json::value& obj, JsonPath path);
+
+}  // namespace keyward

@@ -1,0 +1,159 @@
+#include "kube/leader_election.h"
+
+#include <spdlog/spdlog.h>
+
+#include <cmath>
+#include <ctime>
+
+namespace keyward {
+
+using web::json::value;
+
+std::string FormatMicroTime(std::chrono::system_clock::time_point t) {
+  auto micros = std::chrono::duration_cast<std::chrono::microseconds>(t.time_since_epoch()).count();
+  std::time_t secs = static_cast<std::time_t>(micros / 1000000);
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  char buf[40];
+  std::size_t n = std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &tm);
+  std::snprintf(buf + n, sizeof(buf) - n, ".%06lldZ", static_cast<long long>(micros % 1000000));
+  return buf;
+}
+
+LeaderElector::LeaderElector(KubeClient& client, LeaseConfig config,
+                             std::function<void()> on_started, std::function<void()> on_stopped)
+    : client_(client),
+      config_(std::move(config)),
+      on_started_(std::move(on_started)),
+      on_stopped_(std::move(on_stopped)) {
+  path_ = ResourcePath{"coordination.k8s.io/v1", "leases", config_.namespace_name, config_.name, ""};
+}
+
+LeaderElector::~LeaderElector() { Stop(); }
+
+void LeaderElector::Start() { thread_ = std::thread([this] { Run(); }); }
+
+void LeaderElector::Stop() {
+  stopping_ = true;
+  cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+bool LeaderElector::SleepFor(std::chrono::milliseconds d) {
+  std::unique_lock lock(mu_);
+  return !cv_.wait_for(lock, d, [this] { return stopping_.load(); });
+}
+
+bool LeaderElector::TryAcquireOrRenew(SteadyClock::time_point now) {
+  const std::string now_text = FormatMicroTime(std::chrono::system_clock::now());
+  const int duration_s = static_cast<int>(
+      std::ceil(std::chrono::duration<double>(config_.lease_duration).count()));
+  KubeResult got = client_.Get(path_);
+  if (got.status.NotFound()) {
+    value lease;
+    lease["apiVersion"] = value::string("coordination.k8s.io/v1");
+    lease["kind"] = value::string("Lease");
+    lease["metadata"]["name"] = value::string(config_.name);
+    lease["metadata"]["namespace"] = value::string(config_.namespace_name);
+    lease["spec"]["holderIdentity"] = value::string(config_.identity);
+    lease["spec"]["leaseDurationSeconds"] = value::number(duration_s);
+    lease["spec"]["acquireTime"] = value::string(now_text);
+    lease["spec"]["renewTime"] = value::string(now_text);
+    lease["spec"]["leaseTransitions"] = value::number(0);
+    KubeResult created = client_.Create(path_, lease);
+    if (!created.status.ok()) {
+      if (!created.status.AlreadyExists()) {
+        spdlog::warn("leader election: create lease {}/{}: {}", config_.namespace_name,
+                     config_.name, created.status.String());
+      }
+      return false;
+    }
+    observed_holder_ = config_.identity;
+    observed_renew_time_ = now_text;
+    observed_at_ = now;
+    return true;
+  }
+  if (!got.status.ok()) {
+    spdlog::warn("leader election: get lease {}/{}: {}", config_.namespace_name, config_.name,
+                 got.status.String());
+    return false;
+  }
+  value lease = got.body;
+  value& spec = lease["spec"];
+  std::string holder = spec.has_field("holderIdentity") && spec.at("holderIdentity").is_string()
+                           ? spec.at("holderIdentity").as_string() : "";
+  std::string renew = spec.has_field("renewTime") && spec.at("renewTime").is_string()
+                          ? spec.at("renewTime").as_string() : "";
+  if (holder != observed_holder_ || renew != observed_renew_time_) {
+    observed_holder_ = holder;
+    observed_renew_time_ = renew;
+    observed_at_ = now;
+  }
+  int held_for_s = spec.has_field("leaseDurationSeconds") && spec.at("leaseDurationSeconds").is_integer()
+                       ? spec.at("leaseDurationSeconds").as_integer() : duration_s;
+  bool held_by_other = !holder.empty() && holder != config_.identity &&
+                       observed_at_ + std::chrono::seconds(held_for_s) > now;
+  if (held_by_other) return false;
+
+  if (holder != config_.identity) {
+    spec["acquireTime"] = value::string(now_text);
+    int transitions = spec.has_field("leaseTransitions") && spec.at("leaseTransitions").is_integer()
+                          ? spec.at("leaseTransitions").as_integer() : 0;
+    spec["leaseTransitions"] = value::number(transitions + 1);
+  }
+  spec["holderIdentity"] = value::string(config_.identity);
+  spec["leaseDurationSeconds"] = value::number(duration_s);
+  spec["renewTime"] = value::string(now_text);
+  KubeResult updated = client_.Update(path_, lease);  // resourceVersion guards the race
+  if (!updated.status.ok()) return false;
+  observed_holder_ = config_.identity;
+  observed_renew_time_ = now_text;
+  observed_at_ = now;
+  return true;
+}
+
+void LeaderElector::Release() {
+  KubeResult got = client_.Get(path_);
+  if (!got.status.ok()) return;
+  value lease = got.body;
+  if (!lease.at("spec").has_field("holderIdentity") ||
+      lease.at("spec").at("holderIdentity").as_string() != config_.identity) {
+    return;
+  }
+  lease["spec"]["holderIdentity"] = value::string("");
+  lease["spec"]["leaseDurationSeconds"] = value::number(1);
+  client_.Update(path_, lease);
+}
+
+void LeaderElector::Run() {
+  while (!stopping_) {
+    // Candidate: try until we hold the Lease.
+    if (!TryAcquireOrRenew(SteadyClock::now())) {
+      if (!SleepFor(config_.retry_period)) break;
+      continue;
+    }
+    leader_ = true;
+    spdlog::info("leader election: {} acquired lease {}/{}", config_.identity,
+                 config_.namespace_name, config_.name);
+    if (on_started_) on_started_();
+    // Leader: renew every retry period; give up after the renew deadline.
+    auto last_renew = SteadyClock::now();
+    while (SleepFor(config_.retry_period)) {
+      if (TryAcquireOrRenew(SteadyClock::now())) {
+        last_renew = SteadyClock::now();
+      } else if (SteadyClock::now() - last_renew > config_.renew_deadline) {
+        break;
+      }
+    }
+    leader_ = false;
+    if (stopping_) {
+      Release();
+    } else {
+      spdlog::error("leader election: {} lost lease {}/{}", config_.identity,
+                    config_.namespace_name, config_.name);
+    }
+    if (on_stopped_) on_stopped_();
+  }
+}
+
+}  // namespace keyward

@@ -1,0 +1,76 @@
+#include "kube/manager.h"
+
+#include <spdlog/spdlog.h>
+
+namespace keyward {
+
+Manager::Manager(KubeClient& kube, ManagerConfig config) : kube_(kube), config_(std::move(config)) {
+  std::size_t scopes = config_.namespaces.empty() ? 1 : config_.namespaces.size();
+  for (std::size_t i = 0; i < scopes; ++i) stores_.push_back(std::make_unique<ObjectStore>());
+  if (config_.lease) {
+    elector_ = std::make_unique<LeaderElector>(
+        kube_, *config_.lease, [this] { EnqueueAll(); },
+        [this] {
+          if (hooks_.on_lost_leadership) hooks_.on_lost_leadership();
+        });
+  }
+}
+
+Manager::~Manager() { Stop(); }
+
+ObjectPtr Manager::Get(const std::string& key) const {
+  for (const auto& store : stores_) {
+    if (ObjectPtr o = store->Get(key)) return o;
+  }
+  return nullptr;
+}
+
+void Manager::EnqueueAll() {
+  for (const auto& store : stores_) {
+    for (const auto& key : store->Keys()) queue_.Add(key);
+  }
+}
+
+void Manager::Start(ManagerHooks hooks) {
+  hooks_ = std::move(hooks);
+  for (std::size_t i = 0; i < stores_.size(); ++i) {
+    WatcherHandler handler;
+    handler.on_apply = [this](const ObjectPtr& obj) { queue_.Add(ObjectKey(*obj)); };
+    handler.on_delete = [this](const std::string& key) {
+      if (hooks_.on_delete) hooks_.on_delete(key);
+      queue_.Add(key);
+    };
+    std::string ns = config_.namespaces.empty() ? "" : config_.namespaces[i];
+    watchers_.push_back(std::make_unique<Watcher>(
+        kube_, ResourcePath{config_.group_version, config_.plural, ns, "", ""}, *stores_[i],
+        handler));
+    watchers_.back()->Start();
+  }
+  runner_ = std::make_unique<ControllerRunner>(queue_, hooks_.reconcile, config_.workers);
+  starter_ = std::thread([this] { StartWhenSynced(); });
+}
+
+void Manager::StartWhenSynced() {
+  while (!stopping_) {
+    bool synced = true;
+    for (const auto& store : stores_) synced = synced && store->ready();
+    if (synced) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  if (stopping_) return;
+  spdlog::info("caches synced; starting {} workers", config_.workers);
+  runner_->Start();
+  if (elector_) elector_->Start();
+  ready_ = true;
+}
+
+void Manager::Stop() {
+  if (stopping_.exchange(true)) return;
+  if (starter_.joinable()) starter_.join();
+  if (elector_) elector_->Stop();  // releases the Lease for a fast handover
+  if (runner_) runner_->Stop();
+  for (auto& w : watchers_) w->Stop();
+  ready_ = false;
+}
+
+}  // namespace keyward

@@ -1,0 +1,73 @@
+// Owns and wires the controller runtime for one resource: a watcher and a
+// store per watched namespace, the work queue, the runner and the elector.
+#pragma once
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "kube/controller_runner.h"
+#include "kube/kube_client.h"
+#include "kube/leader_election.h"
+#include "kube/object_store.h"
+#include "kube/watcher.h"
+#include "kube/work_queue.h"
+
+namespace keyward {
+
+struct ManagerConfig {
+  std::string group_version;             // e.g. keyward.io/v1alpha1
+  std::string plural;                    // e.g. apikeys
+  std::vector<std::string> namespaces;   // empty: all namespaces, one watch
+  int workers = 4;
+  std::optional<LeaseConfig> lease;      // nullopt: this process always leads
+};
+
+struct ManagerHooks {
+  ControllerRunner::ReconcileFn reconcile;
+  // Called from the watch when an object is deleted, before the queue runs.
+  std::function<void(const std::string& key)> on_delete;
+  // Leadership was lost: writing has stopped already.
+  std::function<void()> on_lost_leadership;
+};
+
+class Manager {
+ public:
+  Manager(KubeClient& kube, ManagerConfig config);
+  ~Manager();
+  Manager(const Manager&) = delete;
+  Manager& operator=(const Manager&) = delete;
+
+  // Starts the watches; once every cache holds its first list, starts the
+  // workers (like kube-runtime) and leader election.
+  void Start(ManagerHooks hooks);
+  // Every cache holds its first list and the workers run.
+  bool Ready() const { return ready_.load(); }
+  // Releases the Lease (fast handover), drains the workers, stops watches.
+  void Stop();
+
+  // The cached object for "namespace/name", or null.
+  ObjectPtr Get(const std::string& key) const;
+  bool IsLeader() const { return !elector_ || elector_->IsLeader(); }
+  WorkQueue& queue() { return queue_; }
+
+ private:
+  void StartWhenSynced();
+  void EnqueueAll();
+
+  KubeClient& kube_;
+  const ManagerConfig config_;
+  ManagerHooks hooks_;
+  WorkQueue queue_;
+  std::vector<std::unique_ptr<ObjectStore>> stores_;
+  std::vector<std::unique_ptr<Watcher>> watchers_;
+  std::unique_ptr<ControllerRunner> runner_;
+  std::unique_ptr<LeaderElector> elector_;
+  std::thread starter_;
+  std::atomic<bool> ready_{false}, stopping_{false};
+};
+
+}  // namespace keyward

@@ -1,0 +1,71 @@
+#include "kube/object_store.h"
+
+namespace keyward {
+
+std::string ObjectKey(const web::json::value& object) {
+  if (!object.is_object() || !object.has_field("metadata")) return "";
+  const auto& meta = object.at("metadata");
+  std::string name = meta.has_field("name") && meta.at("name").is_string()
+                         ? meta.at("name").as_string() : "";
+  if (meta.has_field("namespace") && meta.at("namespace").is_string() &&
+      !meta.at("namespace").as_string().empty()) {
+    return meta.at("namespace").as_string() + "/" + name;
+  }
+  return name;
+}
+
+std::vector<std::string> ObjectStore::Replace(std::vector<ObjectPtr> objects) {
+  std::unordered_map<std::string, ObjectPtr> fresh;
+  fresh.reserve(objects.size());
+  for (auto& o : objects) fresh[ObjectKey(*o)] = std::move(o);
+  std::vector<std::string> gone;
+  {
+    std::unique_lock lock(mu_);
+    for (const auto& [key, _] : objects_) {
+      if (!fresh.count(key)) gone.push_back(key);
+    }
+    objects_.swap(fresh);
+  }
+  ready_ = true;
+  return gone;
+}
+
+void ObjectStore::Apply(ObjectPtr object) {
+  std::string key = ObjectKey(*object);
+  std::unique_lock lock(mu_);
+  objects_[key] = std::move(object);
+}
+
+void ObjectStore::Delete(const std::string& key) {
+  std::unique_lock lock(mu_);
+  objects_.erase(key);
+}
+
+ObjectPtr ObjectStore::Get(const std::string& key) const {
+  std::shared_lock lock(mu_);
+  auto it = objects_.find(key);
+  return it == objects_.end() ? nullptr : it->second;
+}
+
+std::vector<ObjectPtr> ObjectStore::List() const {
+  std::shared_lock lock(mu_);
+  std::vector<ObjectPtr> out;
+  out.reserve(objects_.size());
+  for (const auto& [_, o] : objects_) out.push_back(o);
+  return out;
+}
+
+std::vector<std::string> ObjectStore::Keys() const {
+  std::shared_lock lock(mu_);
+  std::vector<std::string> out;
+  out.reserve(objects_.size());
+  for (const auto& [k, _] : objects_) out.push_back(k);
+  return out;
+}
+
+std::size_t ObjectStore::size() const {
+  std::shared_lock lock(mu_);
+  return objects_.size();
+}
+
+}  // namespace keyward

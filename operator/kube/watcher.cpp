@@ -1,0 +1,174 @@
+#include "kube/watcher.h"
+
+#include <spdlog/spdlog.h>
+
+#include <random>
+
+namespace keyward {
+
+Watcher::Watcher(KubeClient& client, ResourcePath collection, ObjectStore& store,
+                 WatcherHandler handler, WatcherConfig config)
+    : client_(client),
+      collection_(std::move(collection)),
+      store_(store),
+      handler_(std::move(handler)),
+      config_(std::move(config)) {}
+
+Watcher::~Watcher() { Stop(); }
+
+void Watcher::Start() { thread_ = std::thread([this] { Run(); }); }
+
+void Watcher::Stop() {
+  if (stopping_.exchange(true)) {
+    if (thread_.joinable()) thread_.join();
+    return;
+  }
+  cancel_.cancel();
+  stop_cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+std::string Watcher::resource_version() const {
+  std::lock_guard lock(mu_);
+  return resource_version_;
+}
+
+std::chrono::milliseconds Watcher::NextBackoff() {
+  // +-20% jitter so replicas do not reconnect in lockstep after an outage.
+  return backoff_.Next();
+}
+
+void Watcher::Sleep(std::chrono::milliseconds d) {
+  std::unique_lock lock(mu_);
+  stop_cv_.wait_for(lock, d, [this] { return stopping_.load(); });
+}
+
+bool Watcher::ListOnce() {
+  std::vector<ObjectPtr> items;
+  ListOptions options;
+  options.limit = config_.page_size;
+  options.label_selector = config_.label_selector;
+  std::string rv;
+  do {
+    KubeResult page = client_.List(collection_, options);
+    if (!page.status.ok()) {
+      spdlog::warn("list {} failed: {}", collection_.Url(), page.status.String());
+      // An expired continue token means the list must start over.
+      return false;
+    }
+    const auto& body = page.body;
+    if (body.has_field("items") && body.at("items").is_array()) {
+      for (const auto& item : body.at("items").as_array()) {
+        items.push_back(std::make_shared<const web::json::value>(item));
+      }
+    }
+    const auto& meta = body.has_field("metadata") ? body.at("metadata") : web::json::value();
+    options.continue_token = meta.has_field("continue") && meta.at("continue").is_string()
+                                 ? meta.at("continue").as_string() : "";
+    if (meta.has_field("resourceVersion") && meta.at("resourceVersion").is_string()) {
+      rv = meta.at("resourceVersion").as_string();
+    }
+  } while (!options.continue_token.empty() && !stopping_);
+  if (stopping_) return false;
+
+  std::vector<ObjectPtr> applied = items;
+  std::vector<std::string> gone = store_.Replace(std::move(items));
+  {
+    std::lock_guard lock(mu_);
+    resource_version_ = rv;
+  }
+  ++lists_;
+  spdlog::info("listed {}: {} objects at resourceVersion {}", collection_.Url(), applied.size(), rv);
+  for (const auto& key : gone) {
+    if (handler_.on_delete) handler_.on_delete(key);
+  }
+  if (handler_.on_apply) {
+    for (const auto& o : applied) handler_.on_apply(o);
+  }
+  if (handler_.on_listed) handler_.on_listed();
+  return true;
+}
+
+Watcher::WatchEnd Watcher::WatchOnce() {
+  WatchOptions options;
+  options.resource_version = resource_version();
+  options.timeout_seconds = config_.watch_timeout_seconds;
+  options.allow_bookmarks = true;
+  options.label_selector = config_.label_selector;
+  bool gone = false;
+  bool got_event = false;
+  auto handler = [&](const std::string& type, const web::json::value& object) {
+    if (type == "ERROR") {
+      int code = object.has_field("code") && object.at("code").is_integer()
+                     ? object.at("code").as_integer() : 0;
+      std::string reason = object.has_field("reason") && object.at("reason").is_string()
+                               ? object.at("reason").as_string() : "";
+      spdlog::info("watch {} ended by server: {} {}", collection_.Url(), code, reason);
+      gone = code == 410 || reason == "Expired" || reason == "Gone";
+      return false;
+    }
+    got_event = true;
+    std::string rv;
+    if (object.has_field("metadata") && object.at("metadata").has_field("resourceVersion")) {
+      rv = object.at("metadata").at("resourceVersion").as_string();
+    }
+    if (type == "ADDED" || type == "MODIFIED") {
+      auto ptr = std::make_shared<const web::json::value>(object);
+      store_.Apply(ptr);
+      if (handler_.on_apply) handler_.on_apply(ptr);
+    } else if (type == "DELETED") {
+      std::string key = ObjectKey(object);
+      store_.Delete(key);
+      if (handler_.on_delete) handler_.on_delete(key);
+    }
+    // BOOKMARK only moves the resourceVersion forward.
+    if (!rv.empty()) {
+      std::lock_guard lock(mu_);
+      resource_version_ = rv;
+    }
+    return !stopping_.load();
+  };
+  ++watches_;
+  auto started = std::chrono::steady_clock::now();
+  KubeStatus status = client_.Watch(collection_, options, handler, cancel_.get_token());
+  if (gone || status.Gone()) {
+    std::lock_guard lock(mu_);
+    resource_version_.clear();  // too old: relist
+    return WatchEnd::kGone;
+  }
+  if (!status.ok()) {
+    if (!stopping_) spdlog::warn("watch {} failed: {}", collection_.Url(), status.String());
+    return WatchEnd::kFailed;
+  }
+  // A watch the server closes at once, with nothing in it, is treated as a
+  // failure so a misbehaving server cannot make us spin.
+  if (!got_event && std::chrono::steady_clock::now() - started < std::chrono::seconds(1)) {
+    return WatchEnd::kFailed;
+  }
+  return WatchEnd::kClosed;
+}
+
+void Watcher::Run() {
+  while (!stopping_) {
+    if (resource_version().empty()) {
+      if (ListOnce()) {
+        backoff_.Reset();
+      } else if (!stopping_) {
+        Sleep(NextBackoff());
+      }
+      continue;
+    }
+    switch (WatchOnce()) {
+      case WatchEnd::kClosed:
+        backoff_.Reset();
+        break;
+      case WatchEnd::kGone:
+        break;  // relist at once
+      case WatchEnd::kFailed:
+        if (!stopping_) Sleep(NextBackoff());
+        break;
+    }
+  }
+}
+
+}  // namespace keyward

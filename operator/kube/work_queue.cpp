@@ -1,0 +1,111 @@
+#include "kube/work_queue.h"
+
+#include <algorithm>
+
+namespace keyward {
+
+void WorkQueue::AddLocked(const std::string& key) {
+  if (shutting_down_ || dirty_.count(key)) return;
+  dirty_.insert(key);
+  if (processing_.count(key)) return;  // re-queued by Done()
+  queue_.push_back(key);
+  cv_.notify_one();
+}
+
+void WorkQueue::Add(const std::string& key) {
+  std::lock_guard lock(mu_);
+  AddLocked(key);
+}
+
+void WorkQueue::AddAfter(const std::string& key, std::chrono::milliseconds delay) {
+  if (delay.count() <= 0) return Add(key);
+  std::lock_guard lock(mu_);
+  if (shutting_down_) return;
+  auto when = SteadyClock::now() + delay;
+  auto it = delayed_at_.find(key);
+  if (it != delayed_at_.end()) {
+    if (it->second <= when) return;  // earliest deadline wins
+    auto range = delayed_.equal_range(it->second);
+    for (auto d = range.first; d != range.second; ++d) {
+      if (d->second == key) {
+        delayed_.erase(d);
+        break;
+      }
+    }
+  }
+  delayed_at_[key] = when;
+  delayed_.emplace(when, key);
+  cv_.notify_all();  // a sleeping Get() may need to wake earlier
+}
+
+void WorkQueue::AddRateLimited(const std::string& key) {
+  int failures;
+  {
+    std::lock_guard lock(mu_);
+    failures = failures_[key]++;
+  }
+  AddAfter(key, backoff_.Delay(failures));
+}
+
+void WorkQueue::Forget(const std::string& key) {
+  std::lock_guard lock(mu_);
+  failures_.erase(key);
+}
+
+int WorkQueue::Failures(const std::string& key) const {
+  std::lock_guard lock(mu_);
+  auto it = failures_.find(key);
+  return it == failures_.end() ? 0 : it->second;
+}
+
+void WorkQueue::PromoteDueLocked(SteadyClock::time_point now) {
+  while (!delayed_.empty() && delayed_.begin()->first <= now) {
+    std::string key = delayed_.begin()->second;
+    delayed_.erase(delayed_.begin());
+    delayed_at_.erase(key);
+    AddLocked(key);
+  }
+}
+
+std::optional<std::string> WorkQueue::Get() {
+  std::unique_lock lock(mu_);
+  while (true) {
+    PromoteDueLocked(SteadyClock::now());
+    if (!queue_.empty()) break;
+    if (shutting_down_) return std::nullopt;
+    if (delayed_.empty()) {
+      cv_.wait(lock);
+    } else {
+      // Copy: the node may be erased by another thread while we wait.
+      const SteadyClock::time_point next = delayed_.begin()->first;
+      cv_.wait_until(lock, next);
+    }
+  }
+  std::string key = std::move(queue_.front());
+  queue_.pop_front();
+  processing_.insert(key);
+  dirty_.erase(key);
+  return key;
+}
+
+void WorkQueue::Done(const std::string& key) {
+  std::lock_guard lock(mu_);
+  processing_.erase(key);
+  if (dirty_.count(key)) {
+    queue_.push_back(key);
+    cv_.notify_one();
+  }
+}
+
+void WorkQueue::ShutDown() {
+  std::lock_guard lock(mu_);
+  shutting_down_ = true;
+  cv_.notify_all();
+}
+
+std::size_t WorkQueue::Len() const {
+  std::lock_guard lock(mu_);
+  return queue_.size();
+}
+
+}  // namespace keyward

@@ -1,0 +1,66 @@
+// A work queue of object keys ("namespace/name") for controller workers, in
+// the manner of client-go's rate-limited delaying queue. Thread-safe.
+//
+// Guarantees: a key is handed to at most one worker at a time; a key added
+// while it is being processed is processed again after Done(); a key added
+// several times before a worker takes it is processed once; of several
+// delayed adds of one key, the earliest deadline wins.
+#pragma once
+#include <chrono>
+#include <condition_variable>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <string>
+#include <unordered_map>
+#include <unordered_set>
+#include <deque>
+
+#include "base/backoff.h"
+
+namespace keyward {
+
+
+class WorkQueue {
+ public:
+  using SteadyClock = std::chrono::steady_clock;
+
+  // Per-item backoff: 5 ms * 2^failures, capped at 1000 s (client-go's).
+  explicit WorkQueue(BackoffPolicy backoff = {}) : backoff_(backoff) {}
+  WorkQueue(const WorkQueue&) = delete;
+  WorkQueue& operator=(const WorkQueue&) = delete;
+
+  void Add(const std::string& key);
+  void AddAfter(const std::string& key, std::chrono::milliseconds delay);
+  // Re-adds |key| after its backoff delay and counts a failure.
+  void AddRateLimited(const std::string& key);
+  // Clears the failure count of |key| (call after a successful reconcile).
+  void Forget(const std::string& key);
+  int Failures(const std::string& key) const;
+
+  // Blocks until a key is ready or the queue shuts down (nullopt).
+  std::optional<std::string> Get();
+  // Marks |key| as no longer being processed.
+  void Done(const std::string& key);
+
+  void ShutDown();
+  std::size_t Len() const;  // keys ready now
+
+ private:
+  void AddLocked(const std::string& key);
+  void PromoteDueLocked(SteadyClock::time_point now);
+
+  const BackoffPolicy backoff_;
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<std::string> queue_;
+  std::unordered_set<std::string> dirty_;       // queued or to re-queue
+  std::unordered_set<std::string> processing_;
+  std::multimap<SteadyClock::time_point, std::string> delayed_;
+  std::unordered_map<std::string, SteadyClock::time_point> delayed_at_;
+  std::unordered_map<std::string, int> failures_;
+  bool shutting_down_ = false;
+};
+
+}  // namespace keyward

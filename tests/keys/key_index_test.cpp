@@ -1,0 +1,144 @@
+#include "keys/key_index.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <thread>
+
+namespace keyward {
+namespace {
+
+const TimePoint kNow = *ParseRfc3339("2026-11-22T12:00:00Z");
+
+std::shared_ptr<const IndexedPolicy> ClusterPolicy(ApiKeyRef ref) {
+  auto p = std::make_shared<IndexedPolicy>();
+  p->ref = std::move(ref);
+  AccessRule r;
+  r.scope = Scope::kCluster;
+  p->policy.rules = {r};
+  return p;
+}
+
+TEST(KeyHasher, IsHmacSha256) {
+  // RFC 4231 test case 2.
+  KeyHasher h("Jefe");
+  EXPECT_EQ(DigestToStatus(h.Hash("what do ya want for nothing?")),
+            "hmac-sha256:5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
+  // Pepper longer than a block is hashed first (RFC 4231 test case 6).
+  KeyHasher long_key(std::string(131, '\xaa'));
+  EXPECT_EQ(DigestToStatus(long_key.Hash("Test Using Larger Than Block-Size Key - Hash Key First")),
+            "hmac-sha256:60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54");
+}
+
+TEST(KeyHasher, StatusFormRoundTrips) {
+  KeyHasher h(NewPepper());
+  KeyDigest d = h.Hash(MintKey());
+  EXPECT_EQ(DigestFromStatus(DigestToStatus(d)), d);
+  EXPECT_FALSE(DigestFromStatus("sha256:00"));
+  EXPECT_FALSE(DigestFromStatus("hmac-sha256:zz"));
+  EXPECT_TRUE(DigestsEqual(d, d));
+  KeyDigest other = d;
+  other[31] ^= 1;
+  EXPECT_FALSE(DigestsEqual(d, other));
+}
+
+TEST(KeyIndex, FindsOnlyItsKeys) {
+  KeyIndex index(NewPepper());
+  ApiKeyRef ref{"team-a", "logs"};
+  std::string key = MintKey();
+  index.AddKey(ref, index.hasher().Hash(key));
+  EXPECT_EQ(index.Lookup(key, kNow).status, LookupStatus::kUnknown);  // no policy yet
+  index.SetPolicy(ClusterPolicy(ref));
+  LookupResult r = index.Lookup(key, kNow);
+  ASSERT_EQ(r.status, LookupStatus::kFound);
+  EXPECT_EQ(r.policy->ref, ref);
+  EXPECT_EQ(index.Lookup(MintKey(), kNow).status, LookupStatus::kUnknown);
+  std::string typo = key;
+  typo[5] = typo[5] == 'a' ? 'b' : 'a';
+  LookupResult bad = index.Lookup(typo, kNow);
+  EXPECT_EQ(bad.status, LookupStatus::kMalformed);
+  EXPECT_EQ(bad.format_error, KeyFormatError::kBadChecksum);
+}
+
+TEST(KeyIndex, DifferentPeppersDoNotMatch) {
+  KeyIndex a(NewPepper()), b(NewPepper());
+  std::string key = MintKey();
+  EXPECT_NE(a.hasher().Hash(key), b.hasher().Hash(key));
+}
+
+TEST(KeyIndex, DisabledAndExpiredAtLookup) {
+  KeyIndex index(NewPepper());
+  ApiKeyRef ref{"ns", "k"};
+  std::string key = MintKey();
+  index.AddKey(ref, index.hasher().Hash(key));
+  auto p = std::make_shared<IndexedPolicy>(*ClusterPolicy(ref));
+  p->policy.expires_at = kNow + std::chrono::seconds(10);
+  index.SetPolicy(p);
+  EXPECT_EQ(index.Lookup(key, kNow).status, LookupStatus::kFound);
+  EXPECT_EQ(index.Lookup(key, kNow + std::chrono::seconds(10)).status, LookupStatus::kExpired);
+  auto disabled = std::make_shared<IndexedPolicy>(*p);
+  disabled->policy.disabled = true;
+  index.SetPolicy(disabled);
+  EXPECT_EQ(index.Lookup(key, kNow).status, LookupStatus::kDisabled);
+}
+
+TEST(KeyIndex, RotationOverlapAndRemoval) {
+  KeyIndex index(NewPepper());
+  ApiKeyRef ref{"ns", "k"};
+  std::string old_key = MintKey(), new_key = MintKey();
+  KeyDigest old_d = index.hasher().Hash(old_key), new_d = index.hasher().Hash(new_key);
+  index.SetPolicy(ClusterPolicy(ref));
+  index.AddKey(ref, old_d);
+  index.AddKey(ref, new_d);
+  index.RetireKey(ref, old_d, kNow + std::chrono::hours(1));
+  EXPECT_EQ(index.Lookup(old_key, kNow).status, LookupStatus::kFound);
+  EXPECT_EQ(index.Lookup(old_key, kNow + std::chrono::hours(1)).status, LookupStatus::kExpired);
+  EXPECT_EQ(index.Lookup(new_key, kNow + std::chrono::hours(2)).status, LookupStatus::kFound);
+  EXPECT_EQ(index.KeysOf(ref).size(), 2u);
+  index.RetainKeys(ref, {new_d});
+  EXPECT_EQ(index.KeysOf(ref).size(), 1u);
+  EXPECT_EQ(index.Lookup(old_key, kNow).status, LookupStatus::kUnknown);
+  index.RemoveApiKey(ref);
+  EXPECT_EQ(index.Lookup(new_key, kNow).status, LookupStatus::kUnknown);
+  EXPECT_EQ(index.size(), 0u);
+}
+
+TEST(KeyIndex, ManyReadersOneWriter) {
+  KeyIndex index(NewPepper());
+  constexpr int kStable = 200;
+  std::vector<std::string> stable;
+  for (int i = 0; i < kStable; ++i) {
+    ApiKeyRef ref{"ns", "stable-" + std::to_string(i)};
+    stable.push_back(MintKey());
+    index.SetPolicy(ClusterPolicy(ref));
+    index.AddKey(ref, index.hasher().Hash(stable.back()));
+  }
+  std::atomic<bool> stop{false};
+  std::atomic<long> misses{0}, lookups{0};
+  std::vector<std::thread> readers;
+  for (int r = 0; r < 4; ++r) {
+    readers.emplace_back([&, r] {
+      int i = r;
+      while (!stop.load(std::memory_order_relaxed)) {
+        if (index.Lookup(stable[i % kStable], kNow).status != LookupStatus::kFound) ++misses;
+        ++lookups;
+        ++i;
+      }
+    });
+  }
+  // The writer churns other keys: add, re-policy, remove.
+  for (int i = 0; i < 3000; ++i) {
+    ApiKeyRef ref{"churn", "k-" + std::to_string(i % 50)};
+    std::string key = MintKey();
+    index.SetPolicy(ClusterPolicy(ref));
+    index.AddKey(ref, index.hasher().Hash(key));
+    if (i % 3 == 0) index.RemoveApiKey(ref);
+  }
+  stop = true;
+  for (auto& t : readers) t.join();
+  EXPECT_EQ(misses.load(), 0);
+  EXPECT_GT(lookups.load(), 0);
+}
+
+}  // namespace
+}  // namespace keyward
