@@ -4,6 +4,7 @@
 
 #include "base/base64.h"
 #include "keys/key_format.h"
+#include "kube/json_fields.h"
 
 namespace keyward {
 
@@ -43,19 +44,12 @@ web::json::value BuildKeySecret(const ApiKey& key, const std::string& key_value,
 namespace {
 
 std::string Annotation(const value& obj, const std::string& name) {
-  if (!obj.has_field("metadata")) return "";
-  const value& meta = obj.at("metadata");
-  if (!meta.has_field("annotations") || !meta.at("annotations").has_field(name)) return "";
-  const value& v = meta.at("annotations").at(name);
-  return v.is_string() ? v.as_string() : "";
+  return JsonStringOr(obj, {"metadata", "annotations", name});
 }
 
 bool OwnedBy(const value& obj, const std::string& uid) {
-  if (!obj.has_field("metadata") || !obj.at("metadata").has_field("ownerReferences")) return false;
-  for (const value& ref : obj.at("metadata").at("ownerReferences").as_array()) {
-    if (ref.has_field("uid") && ref.at("uid").is_string() && ref.at("uid").as_string() == uid) {
-      return true;
-    }
+  for (const value& ref : JsonArray(obj, {"metadata", "ownerReferences"})) {
+    if (JsonString(ref, {"uid"}) == uid) return true;
   }
   return false;
 }

@@ -169,6 +169,33 @@ void ParseMetadata(const value& v, ObjectMeta* m, FieldErrors* errors) {
   m->annotations = r.StringMap("annotations");
 }
 
+void ParseAccess(const value& access, ObjectReader& r, ApiKeySpec* spec, FieldErrors* errors) {
+  if (!access.is_array()) {
+    r.Error("spec.access", "must be a list of access rules");
+    return;
+  }
+  std::size_t i = 0;
+  for (const value& item : access.as_array()) {
+    std::size_t before = errors->size();
+    spec->access.push_back(ParseRule(item, "spec.access[" + std::to_string(i) + "]", errors));
+    if (errors->size() != before) spec->unparsed_rules.push_back(i);
+    ++i;
+  }
+}
+
+Rotation ParseRotation(const value& rot, FieldErrors* errors) {
+  ObjectReader rr(rot, "spec.rotation", errors);
+  rr.RejectUnknown({"every", "overlap"});
+  Rotation rotation;
+  if (auto every = rr.String("every")) {
+    rotation.every = *every;
+  } else if (!rr.Get("every")) {
+    rr.Error("spec.rotation.every", "required when spec.rotation is set (e.g. 30d)");
+  }
+  rotation.overlap = rr.String("overlap").value_or("1h");
+  return rotation;
+}
+
 void ParseSpec(const value& v, ApiKeySpec* spec, FieldErrors* errors) {
   ObjectReader r(v, "spec", errors);
   if (!r.ok()) {
@@ -196,21 +223,7 @@ void ParseSpec(const value& v, ApiKeySpec* spec, FieldErrors* errors) {
   spec->ttl = r.String("ttl");
   spec->disabled = r.Bool("disabled").value_or(false);
 
-  if (const value* access = r.Get("access")) {
-    if (!access->is_array()) {
-      r.Error("spec.access", "must be a list of access rules");
-    } else {
-      std::size_t i = 0;
-      for (const value& item : access->as_array()) {
-        std::size_t before = errors->size();
-        spec->access.push_back(
-            ParseRule(item, "spec.access[" + std::to_string(i) + "]", errors));
-        if (errors->size() != before) spec->unparsed_rules.push_back(i);
-        ++i;
-      }
-    }
-  }
-
+  if (const value* access = r.Get("access")) ParseAccess(*access, r, spec, errors);
   if (const value* limits = r.Get("limits")) {
     ObjectReader lr(*limits, "spec.limits", errors);
     lr.RejectUnknown({"perSecond", "perDay", "perMonth"});
@@ -226,18 +239,7 @@ void ParseSpec(const value& v, ApiKeySpec* spec, FieldErrors* errors) {
     spec->secret_template.annotations = tr.StringMap("annotations");
     spec->secret_template.data = tr.StringMap("data");
   }
-  if (const value* rot = r.Get("rotation")) {
-    ObjectReader rr(*rot, "spec.rotation", errors);
-    rr.RejectUnknown({"every", "overlap"});
-    Rotation rotation;
-    if (auto every = rr.String("every")) {
-      rotation.every = *every;
-    } else if (!rr.Get("every")) {
-      rr.Error("spec.rotation.every", "required when spec.rotation is set (e.g. 30d)");
-    }
-    rotation.overlap = rr.String("overlap").value_or("1h");
-    spec->rotation = rotation;
-  }
+  if (const value* rot = r.Get("rotation")) spec->rotation = ParseRotation(*rot, errors);
 }
 
 void ParseStatus(const value& v, ApiKeyStatus* s) {

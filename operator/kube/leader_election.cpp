@@ -5,6 +5,8 @@
 #include <cmath>
 #include <ctime>
 
+#include "kube/json_fields.h"
+
 namespace keyward {
 
 using web::json::value;
@@ -44,35 +46,38 @@ bool LeaderElector::SleepFor(std::chrono::milliseconds d) {
   return !cv_.wait_for(lock, d, [this] { return stopping_.load(); });
 }
 
+bool LeaderElector::CreateLease(SteadyClock::time_point now, const std::string& now_text,
+                                int duration_s) {
+  value lease;
+  lease["apiVersion"] = value::string("coordination.k8s.io/v1");
+  lease["kind"] = value::string("Lease");
+  lease["metadata"]["name"] = value::string(config_.name);
+  lease["metadata"]["namespace"] = value::string(config_.namespace_name);
+  lease["spec"]["holderIdentity"] = value::string(config_.identity);
+  lease["spec"]["leaseDurationSeconds"] = value::number(duration_s);
+  lease["spec"]["acquireTime"] = value::string(now_text);
+  lease["spec"]["renewTime"] = value::string(now_text);
+  lease["spec"]["leaseTransitions"] = value::number(0);
+  KubeResult created = client_.Create(path_, lease);
+  if (!created.status.ok()) {
+    if (!created.status.AlreadyExists()) {
+      spdlog::warn("leader election: create lease {}/{}: {}", config_.namespace_name,
+                   config_.name, created.status.String());
+    }
+    return false;
+  }
+  observed_holder_ = config_.identity;
+  observed_renew_time_ = now_text;
+  observed_at_ = now;
+  return true;
+}
+
 bool LeaderElector::TryAcquireOrRenew(SteadyClock::time_point now) {
   const std::string now_text = FormatMicroTime(std::chrono::system_clock::now());
   const int duration_s = static_cast<int>(
       std::ceil(std::chrono::duration<double>(config_.lease_duration).count()));
   KubeResult got = client_.Get(path_);
-  if (got.status.NotFound()) {
-    value lease;
-    lease["apiVersion"] = value::string("coordination.k8s.io/v1");
-    lease["kind"] = value::string("Lease");
-    lease["metadata"]["name"] = value::string(config_.name);
-    lease["metadata"]["namespace"] = value::string(config_.namespace_name);
-    lease["spec"]["holderIdentity"] = value::string(config_.identity);
-    lease["spec"]["leaseDurationSeconds"] = value::number(duration_s);
-    lease["spec"]["acquireTime"] = value::string(now_text);
-    lease["spec"]["renewTime"] = value::string(now_text);
-    lease["spec"]["leaseTransitions"] = value::number(0);
-    KubeResult created = client_.Create(path_, lease);
-    if (!created.status.ok()) {
-      if (!created.status.AlreadyExists()) {
-        spdlog::warn("leader election: create lease {}/{}: {}", config_.namespace_name,
-                     config_.name, created.status.String());
-      }
-      return false;
-    }
-    observed_holder_ = config_.identity;
-    observed_renew_time_ = now_text;
-    observed_at_ = now;
-    return true;
-  }
+  if (got.status.NotFound()) return CreateLease(now, now_text, duration_s);
   if (!got.status.ok()) {
     spdlog::warn("leader election: get lease {}/{}: {}", config_.namespace_name, config_.name,
                  got.status.String());
@@ -80,25 +85,21 @@ bool LeaderElector::TryAcquireOrRenew(SteadyClock::time_point now) {
   }
   value lease = got.body;
   value& spec = lease["spec"];
-  std::string holder = spec.has_field("holderIdentity") && spec.at("holderIdentity").is_string()
-                           ? spec.at("holderIdentity").as_string() : "";
-  std::string renew = spec.has_field("renewTime") && spec.at("renewTime").is_string()
-                          ? spec.at("renewTime").as_string() : "";
+  std::string holder = JsonStringOr(spec, {"holderIdentity"});
+  std::string renew = JsonStringOr(spec, {"renewTime"});
   if (holder != observed_holder_ || renew != observed_renew_time_) {
     observed_holder_ = holder;
     observed_renew_time_ = renew;
     observed_at_ = now;
   }
-  int held_for_s = spec.has_field("leaseDurationSeconds") && spec.at("leaseDurationSeconds").is_integer()
-                       ? spec.at("leaseDurationSeconds").as_integer() : duration_s;
+  auto held_for_s = JsonInt(spec, {"leaseDurationSeconds"}).value_or(duration_s);
   bool held_by_other = !holder.empty() && holder != config_.identity &&
                        observed_at_ + std::chrono::seconds(held_for_s) > now;
   if (held_by_other) return false;
 
   if (holder != config_.identity) {
     spec["acquireTime"] = value::string(now_text);
-    int transitions = spec.has_field("leaseTransitions") && spec.at("leaseTransitions").is_integer()
-                          ? spec.at("leaseTransitions").as_integer() : 0;
+    auto transitions = JsonInt(spec, {"leaseTransitions"}).value_or(0);
     spec["leaseTransitions"] = value::number(transitions + 1);
   }
   spec["holderIdentity"] = value::string(config_.identity);
@@ -116,8 +117,7 @@ void LeaderElector::Release() {
   KubeResult got = client_.Get(path_);
   if (!got.status.ok()) return;
   value lease = got.body;
-  if (!lease.at("spec").has_field("holderIdentity") ||
-      lease.at("spec").at("holderIdentity").as_string() != config_.identity) {
+  if (JsonStringOr(lease, {"spec", "holderIdentity"}) != config_.identity) {
     return;
   }
   lease["spec"]["holderIdentity"] = value::string("");

@@ -47,6 +47,7 @@ class LeaderElector {
  private:
   void Run();
   void Release();
+  bool CreateLease(SteadyClock::time_point now, const std::string& now_text, int duration_s);
   bool SleepFor(std::chrono::milliseconds d);  // false when stopping
 
   KubeClient& client_;

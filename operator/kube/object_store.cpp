@@ -1,17 +1,13 @@
 #include "kube/object_store.h"
 
+#include "kube/json_fields.h"
+
 namespace keyward {
 
 std::string ObjectKey(const web::json::value& object) {
-  if (!object.is_object() || !object.has_field("metadata")) return "";
-  const auto& meta = object.at("metadata");
-  std::string name = meta.has_field("name") && meta.at("name").is_string()
-                         ? meta.at("name").as_string() : "";
-  if (meta.has_field("namespace") && meta.at("namespace").is_string() &&
-      !meta.at("namespace").as_string().empty()) {
-    return meta.at("namespace").as_string() + "/" + name;
-  }
-  return name;
+  std::string name = JsonStringOr(object, {"metadata", "name"});
+  std::string ns = JsonStringOr(object, {"metadata", "namespace"});
+  return ns.empty() ? name : ns + "/" + name;
 }
 
 std::vector<std::string> ObjectStore::Replace(std::vector<ObjectPtr> objects) {

@@ -1,4 +1,5 @@
 #include "kube/watcher.h"
+#include "kube/json_fields.h"
 
 #include <spdlog/spdlog.h>
 
@@ -56,18 +57,11 @@ bool Watcher::ListOnce() {
       // An expired continue token means the list must start over.
       return false;
     }
-    const auto& body = page.body;
-    if (body.has_field("items") && body.at("items").is_array()) {
-      for (const auto& item : body.at("items").as_array()) {
-        items.push_back(std::make_shared<const web::json::value>(item));
-      }
+    for (const auto& item : JsonArray(page.body, {"items"})) {
+      items.push_back(std::make_shared<const web::json::value>(item));
     }
-    const auto& meta = body.has_field("metadata") ? body.at("metadata") : web::json::value();
-    options.continue_token = meta.has_field("continue") && meta.at("continue").is_string()
-                                 ? meta.at("continue").as_string() : "";
-    if (meta.has_field("resourceVersion") && meta.at("resourceVersion").is_string()) {
-      rv = meta.at("resourceVersion").as_string();
-    }
+    options.continue_token = JsonStringOr(page.body, {"metadata", "continue"});
+    if (auto list_rv = JsonString(page.body, {"metadata", "resourceVersion"})) rv = *list_rv;
   } while (!options.continue_token.empty() && !stopping_);
   if (stopping_) return false;
 
@@ -99,19 +93,14 @@ Watcher::WatchEnd Watcher::WatchOnce() {
   bool got_event = false;
   auto handler = [&](const std::string& type, const web::json::value& object) {
     if (type == "ERROR") {
-      int code = object.has_field("code") && object.at("code").is_integer()
-                     ? object.at("code").as_integer() : 0;
-      std::string reason = object.has_field("reason") && object.at("reason").is_string()
-                               ? object.at("reason").as_string() : "";
+      auto code = JsonInt(object, {"code"}).value_or(0);
+      std::string reason = JsonStringOr(object, {"reason"});
       spdlog::info("watch {} ended by server: {} {}", collection_.Url(), code, reason);
       gone = code == 410 || reason == "Expired" || reason == "Gone";
       return false;
     }
     got_event = true;
-    std::string rv;
-    if (object.has_field("metadata") && object.at("metadata").has_field("resourceVersion")) {
-      rv = object.at("metadata").at("resourceVersion").as_string();
-    }
+    std::string rv = JsonStringOr(object, {"metadata", "resourceVersion"});
     if (type == "ADDED" || type == "MODIFIED") {
       auto ptr = std::make_shared<const web::json::value>(object);
       store_.Apply(ptr);
