@@ -40,7 +40,7 @@ demo-down:
 	scripts/demo.sh down
 
 bench: build
-	$(BUILD_DIR)/bench/decision_bench
+	BUILD_DIR=$(CURDIR)/$(BUILD_DIR) bench/run-decision-bench
 	BUILD_DIR=$(CURDIR)/$(BUILD_DIR) bench/run-operator-bench
 
 # The container image from the Dockerfile (keyward:dev; KEYWARD_IMAGE overrides).
