@@ -27,6 +27,29 @@ OwnerLookup Unavailable(const std::string& what, const KubeStatus& status) {
 
 }  // namespace
 
+PodOwner OwnerFromMetadata(const web::json::value& pod,
+                           const std::function<ObjectPtr(const std::string&)>& replica_set) {
+  PodOwner owner;
+  auto controller = ControllerOf(pod);
+  if (!controller) return owner;
+  const auto& [kind, name] = *controller;
+  if (kind == "StatefulSet") {
+    owner.set_type = SetType::kStateful;
+  } else if (kind == "DaemonSet") {
+    owner.set_type = SetType::kDaemon;
+  } else if (kind == "ReplicaSet") {
+    owner.set_type = SetType::kReplica;
+    if (ObjectPtr rs = replica_set(name)) {
+      auto rs_owner = ControllerOf(*rs);
+      if (rs_owner && rs_owner->first == "Deployment") owner.deployment = rs_owner->second;
+    }
+  } else {
+    return owner;  // Job, custom controllers: no set
+  }
+  owner.set_name = name;
+  return owner;
+}
+
 OwnerLookup ApiOwnerResolver::Resolve(const std::string& ns, const std::string& pod_name) {
   OwnerLookup r;
   KubeResult pod = client_.Get({"v1", "pods", ns, pod_name, ""});
@@ -35,25 +58,15 @@ OwnerLookup ApiOwnerResolver::Resolve(const std::string& ns, const std::string& 
     return r;
   }
   if (!pod.status.ok()) return Unavailable("reading pod " + ns + "/" + pod_name, pod.status);
-  auto owner = ControllerOf(pod.body);
-  if (!owner) return r;  // a bare pod: no set
-  const auto& [kind, name] = *owner;
-  if (kind == "StatefulSet") {
-    r.owner.set_type = SetType::kStateful;
-  } else if (kind == "DaemonSet") {
-    r.owner.set_type = SetType::kDaemon;
-  } else if (kind == "ReplicaSet") {
-    r.owner.set_type = SetType::kReplica;
-    KubeResult rs = client_.Get({"apps/v1", "replicasets", ns, name, ""});
-    if (!rs.status.ok() && !rs.status.NotFound()) {
-      return Unavailable("reading ReplicaSet " + ns + "/" + name, rs.status);
-    }
-    auto rs_owner = ControllerOf(rs.body);
-    if (rs_owner && rs_owner->first == "Deployment") r.owner.deployment = rs_owner->second;
-  } else {
-    return r;  // Job, custom controllers: no set
-  }
-  r.owner.set_name = name;
+  KubeStatus rs_status{200, "", ""};
+  std::string rs_read;
+  r.owner = OwnerFromMetadata(pod.body, [&](const std::string& rs) -> ObjectPtr {
+    KubeResult got = client_.Get({"apps/v1", "replicasets", ns, rs, ""});
+    if (got.status.ok()) return std::make_shared<const value>(std::move(got.body));
+    if (!got.status.NotFound()) rs_status = got.status, rs_read = rs;
+    return nullptr;
+  });
+  if (!rs_status.ok()) return Unavailable("reading ReplicaSet " + ns + "/" + rs_read, rs_status);
   return r;
 }
 

@@ -1,11 +1,14 @@
 // Who owns a pod, resolved by keyward itself from ownerReferences: the set
 // (ReplicaSet, StatefulSet, DaemonSet) and the Deployment behind a ReplicaSet.
 #pragma once
+#include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 
 #include "keys/access_rules.h"
 #include "kube/kube_client.h"
+#include "kube/object_store.h"
 
 namespace keyward {
 
@@ -42,5 +45,10 @@ class ApiOwnerResolver : public OwnerResolver {
 // The controlling owner (kind, name) among an object's ownerReferences; a
 // missing or malformed list gives none.
 std::optional<std::pair<std::string, std::string>> ControllerOf(const web::json::value& obj);
+
+// The owner of a pod from its metadata and a lookup of ReplicaSet metadata
+// by name (null when not known). Pure; exposed for tests.
+PodOwner OwnerFromMetadata(const web::json::value& pod,
+                           const std::function<ObjectPtr(const std::string& rs_name)>& replica_set);
 
 }  // namespace keyward

@@ -150,10 +150,11 @@ http::client::http_client_config HttpKubeClient::MakeConfig(std::chrono::seconds
   return cfg;
 }
 
-http::http_request HttpKubeClient::NewRequest(const http::method& method, const std::string& url) {
+http::http_request HttpKubeClient::NewRequest(const http::method& method, const std::string& url,
+                                              const char* accept) {
   http::http_request req(method);
   req.set_request_uri(url);
-  req.headers().add("Accept", "application/json");
+  req.headers().add("Accept", accept);
   req.headers().add("User-Agent", "keyward");
   std::string token = token_.Get(std::chrono::steady_clock::now());
   if (!token.empty()) req.headers().add("Authorization", "Bearer " + token);
@@ -161,11 +162,12 @@ http::http_request HttpKubeClient::NewRequest(const http::method& method, const 
 }
 
 KubeResult HttpKubeClient::Send(const http::method& method, const std::string& url,
-                                const value* body, const std::string& content_type) {
+                                const value* body, const std::string& content_type,
+                                const std::string& accept) {
   limiter_.Wait();
   KubeResult result;
   try {
-    http::http_request req = NewRequest(method, url);
+    http::http_request req = NewRequest(method, url, accept.c_str());
     if (body) req.set_body(body->serialize(), content_type.empty() ? "application/json" : content_type);
     http::http_response resp = client_.request(req).get();
     std::string text = resp.extract_utf8string(true).get();
@@ -196,7 +198,8 @@ KubeResult HttpKubeClient::Get(const ResourcePath& path) {
 }
 
 KubeResult HttpKubeClient::List(const ResourcePath& path, const ListOptions& options) {
-  return Send(http::methods::GET, ListUrl(path, options), nullptr);
+  return Send(http::methods::GET, ListUrl(path, options), nullptr, "",
+              options.metadata_only ? kAcceptMetadataList : kAcceptJson);
 }
 
 KubeResult HttpKubeClient::Create(const ResourcePath& path, const value& object) {
@@ -236,7 +239,11 @@ KubeStatus HttpKubeClient::Watch(const ResourcePath& path, const WatchOptions& o
   http::client::http_client watch_client(config_.server, MakeConfig(server_timeout + kWatchIdleSlack));
   try {
     http::http_response resp =
-        watch_client.request(NewRequest(http::methods::GET, url), abort.token()).get();
+        watch_client
+            .request(NewRequest(http::methods::GET, url,
+                                options.metadata_only ? kAcceptMetadata : kAcceptJson),
+                     abort.token())
+            .get();
     if (resp.status_code() != http::status_codes::OK) {
       value json;
       try {

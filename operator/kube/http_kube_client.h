@@ -40,6 +40,14 @@ class BearerToken {
 // Blocking calls: each waits for the rate limiter, then for the answer (30 s
 // without progress at most; a watch up to timeout_seconds + 30 s idle). Do
 // not call from a pplx continuation: the calls .get() on pplx tasks.
+// Accept headers: full objects, or metadata only (PartialObjectMetadata,
+// for caches that need names, labels and owners but not specs).
+inline constexpr const char* kAcceptJson = "application/json";
+inline constexpr const char* kAcceptMetadata =
+    "application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1,application/json";
+inline constexpr const char* kAcceptMetadataList =
+    "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,application/json";
+
 class HttpKubeClient : public KubeClient {
  public:
   // Never fails: a bad CA/certificate shows up as a Transport status on
@@ -62,9 +70,11 @@ class HttpKubeClient : public KubeClient {
 
  private:
   web::http::client::http_client_config MakeConfig(std::chrono::seconds timeout) const;
-  web::http::http_request NewRequest(const web::http::method& method, const std::string& url);
+  web::http::http_request NewRequest(const web::http::method& method, const std::string& url,
+                                     const char* accept);
   KubeResult Send(const web::http::method& method, const std::string& url,
-                  const web::json::value* body, const std::string& content_type = "");
+                  const web::json::value* body, const std::string& content_type = "",
+                  const std::string& accept = kAcceptJson);
 
   const KubeConfig config_;
   RateLimiter limiter_;

@@ -49,6 +49,7 @@ struct ListOptions {
   std::string continue_token;
   std::string resource_version;  // "" = most recent (quorum read)
   int limit = 500;               // page size, like client-go
+  bool metadata_only = false;    // PartialObjectMetadataList: names, labels, owners only
 };
 
 struct WatchOptions {
@@ -57,6 +58,7 @@ struct WatchOptions {
   std::string resource_version;
   int timeout_seconds = 290;  // server ends the watch; under the 300 s proxies often allow
   bool allow_bookmarks = true;
+  bool metadata_only = false;  // PartialObjectMetadata events
 };
 
 struct DeleteOptions {

@@ -49,6 +49,7 @@ bool Watcher::ListOnce() {
   ListOptions options;
   options.limit = config_.page_size;
   options.label_selector = config_.label_selector;
+  options.metadata_only = config_.metadata_only;
   std::string rv;
   do {
     KubeResult page = client_.List(collection_, options);
@@ -89,6 +90,7 @@ Watcher::WatchEnd Watcher::WatchOnce() {
   options.timeout_seconds = config_.watch_timeout_seconds;
   options.allow_bookmarks = true;
   options.label_selector = config_.label_selector;
+  options.metadata_only = config_.metadata_only;
   bool gone = false;
   bool got_event = false;
   auto handler = [&](const std::string& type, const web::json::value& object) {

@@ -27,6 +27,7 @@ struct WatcherConfig {
   std::chrono::milliseconds backoff_min{200};
   std::chrono::milliseconds backoff_max{30000};
   std::string label_selector;
+  bool metadata_only = false;  // cache PartialObjectMetadata, not whole objects
 };
 
 class Watcher {
