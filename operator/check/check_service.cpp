@@ -46,7 +46,8 @@ std::optional<CheckDecision> KeyVerdict(const LookupResult& found) {
 
 // Fills the owner fields of |target| from the cluster; a denial when the
 // pod is missing or its owner cannot be read.
-std::optional<CheckDecision> ResolveTarget(OwnerResolver& owners, AccessTarget* target) {
+std::optional<CheckDecision> ResolveTarget(OwnerResolver& owners, const KeyPolicy& policy,
+                                          AccessTarget* target) {
   target->set_type.reset();
   target->set_name.clear();
   target->deployment.clear();
@@ -59,6 +60,10 @@ std::optional<CheckDecision> ResolveTarget(OwnerResolver& owners, AccessTarget* 
       target->deployment = found.owner.deployment;
       return std::nullopt;
     case OwnerLookup::Outcome::kPodNotFound:
+      // Only a key that could see the pod learns that it does not exist.
+      if (!Decide(policy, *target).allowed) {
+        return Denied(CheckReason::kNotInScope, "no rule allows " + target->namespace_name);
+      }
       return Denied(CheckReason::kPodNotFound,
                     "pod " + target->namespace_name + "/" + target->pod + " not found");
     case OwnerLookup::Outcome::kUnavailable:
@@ -78,15 +83,21 @@ bool HasLimits(const Limits& l) { return l.per_second || l.per_day || l.per_mont
 
 }  // namespace
 
-CheckDecision CheckService::Check(std::string_view key, AccessTarget target, TimePoint now) {
+CheckDecision CheckService::Check(std::string_view key, AccessTarget target, TimePoint now,
+                                  const ApiKeyRef* claimed) {
   LookupResult found = index_.Lookup(key, now);
+  if (claimed && found.policy && !(found.policy->ref == *claimed)) {
+    found.status = LookupStatus::kUnknown;  // a key presented under another ApiKey's name
+    found.policy.reset();
+  }
   if (auto verdict = KeyVerdict(found)) {
     if (found.policy) verdict->api_key = found.policy->ref;
     return *verdict;
   }
   const IndexedPolicy& policy = *found.policy;
-  if (auto denied = ResolveTarget(owners_, &target)) {
+  if (auto denied = ResolveTarget(owners_, policy.policy, &target)) {
     denied->api_key = policy.ref;
+    if (HasLimits(policy.limits)) SetRemaining(quotas_.Peek(policy.ref, policy.limits, now), &*denied);
     return *denied;
   }
   Decision rules = Decide(policy.policy, target);
@@ -95,6 +106,7 @@ CheckDecision CheckService::Check(std::string_view key, AccessTarget target, Tim
   if (!rules.allowed) {
     d.reason = CheckReason::kNotInScope;
     d.message = std::move(rules.reason);
+    if (HasLimits(policy.limits)) SetRemaining(quotas_.Peek(policy.ref, policy.limits, now), &d);
     return d;
   }
   d.scope = rules.scope;

@@ -51,9 +51,13 @@ class CheckService {
       : index_(index), owners_(owners), quotas_(quotas) {}
 
   // format and checksum -> index lookup (disabled, expired) -> the pod's
-  // owner, resolved here (target.set_* from a client are ignored) -> the
-  // compiled rules -> one request of quota consumed.
-  CheckDecision Check(std::string_view key, AccessTarget target, TimePoint now);
+  // owner, resolved here (target.set_* from a client are ignored; a missing
+  // pod is reported only inside the key's scope) -> the compiled rules ->
+  // one request of quota consumed.
+  // |claimed|: the ApiKey the client named (Basic auth user); a key of
+  // another ApiKey is then unknown.
+  CheckDecision Check(std::string_view key, AccessTarget target, TimePoint now,
+                      const ApiKeyRef* claimed = nullptr);
 
  private:
   const KeyIndex& index_;

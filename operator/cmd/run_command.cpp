@@ -24,6 +24,7 @@
 #include "kube/http_kube_client.h"
 #include "kube/kube_config.h"
 #include "kube/manager.h"
+#include "cmd/serving.h"
 
 namespace keyward {
 namespace {
@@ -125,13 +126,23 @@ int RunOperator(const RunOptions& o) {
   env.get_apikey = [&manager](const std::string& key) { return manager.Get(key); };
   env.is_leader = [&manager] { return manager.IsLeader(); };
   ApiKeyController controller(env);
+  Serving serving(o, kube, index, manager);
+  if (Status started = serving.Start(); !started.ok()) {
+    spdlog::error("{}", started.message());
+    return 1;
+  }
 
-  manager.Start({[&controller](const std::string& key) { return controller.Reconcile(key); },
+  manager.Start({[&controller, &serving](const std::string& key) {
+                   Action action = controller.Reconcile(key);
+                   serving.metrics().RecordReconcile(!action.failed());
+                   return action;
+                 },
                  [&controller](const std::string& key) { controller.Forget(ApiKeyRef::FromKey(key)); },
                  // Writing stopped the moment IsLeader() turned false; exit so
                  // the pod restarts clean as a candidate.
                  [&shutdown] { shutdown.Request(1); }});
   int code = shutdown.Wait();
+  serving.Stop();
   manager.Stop();
   events.Flush(std::chrono::seconds(2));  // best effort; the rest is dropped
   spdlog::info("keyward stopped (exit {})", code);
@@ -152,8 +163,8 @@ int RunOperatorCommand(int argc, char** argv) {
   }
   SetupLogging(parsed.options->log_level, parsed.options->log_format);
   for (const std::string& flag : parsed.options->inert_flags) {
-    spdlog::warn("{} has no effect yet: this release serves no HTTPS endpoints, webhooks or metrics",
-                 flag);
+    spdlog::warn("{} has no effect yet: usage is not written to status and admission webhooks "
+                 "are not served in this release", flag);
   }
   return RunOperator(*parsed.options);
 }

@@ -3,9 +3,11 @@
 #include <unistd.h>
 
 #include <boost/program_options.hpp>
+#include <algorithm>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
+#include <thread>
 
 #include "base/time_format.h"
 #include "kube/kube_config.h"
@@ -22,6 +24,7 @@ RunEnvironment CurrentRunEnvironment() {
   gethostname(host, sizeof(host) - 1);
   env.hostname = host;
   env.pid = static_cast<long>(getpid());
+  env.cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   return env;
 }
 
@@ -94,27 +97,34 @@ po::options_description RunFlags(RunOptions& o, FlagText& t, const RunEnvironmen
      "text or json (one JSON object per line)")
     ("secret-check-interval", po::value(&t.secret_check)->default_value(t.secret_check),
      "how often the leader checks that each permanent key's Secret still exists (a deleted "
-     "Secret gets a new key); needs only get on Secrets, no watch");
+     "Secret gets a new key); needs only get on Secrets, no watch")
+    ("secure-port", po::value(&o.secure_port)->default_value(o.secure_port),
+     "HTTPS port for /v1/check and /v1/auth (needs --tls-cert-file and --tls-private-key-file)")
+    ("bind-address", po::value(&o.bind_address)->default_value(o.bind_address),
+     "address of the HTTPS port (0.0.0.0: every IPv4 address; :: for IPv6)")
+    ("tls-cert-file", po::value(&o.tls_cert_file)->default_value(""),
+     "serving certificate chain (PEM); reloaded when the file changes. Without it (and the key) "
+     "nothing is served over HTTPS and the controller runs alone")
+    ("tls-private-key-file", po::value(&o.tls_private_key_file)->default_value(""),
+     "private key of --tls-cert-file (PEM); reloaded with it")
+    ("metrics-bind-address", po::value(&o.metrics_bind_address)->default_value(o.metrics_bind_address),
+     "host:port of the plain HTTP port for /metrics, /healthz and /readyz (:8080 = every "
+     "address); 0 turns it off")
+    ("server-threads", po::value(&o.server_threads)->default_value(env.cores),
+     "threads serving each port (default: the number of cores)");
   // clang-format on
   return desc;
 }
 
-// Flags of the endpoints of PRODUCT.md §3. They are parsed and checked now,
-// so a wrong value fails today rather than at an upgrade, but nothing
-// listens yet: `keyward run` warns about each one given (inert_flags).
+// Flags of features still to come (PRODUCT.md §3). They are parsed and
+// checked now, so a wrong value fails today rather than at an upgrade, but
+// they do nothing yet: `keyward run` warns about each one given.
 po::options_description EndpointFlags(RunOptions& o, FlagText& t) {
   po::options_description later(
-      "endpoint flags (checked, but this release serves no HTTPS endpoints, webhooks or metrics yet)");
+      "flags of features still to come (checked, but usage is not written to status and "
+      "admission webhooks are not served yet)");
   // clang-format off
   later.add_options()
-    ("https-port", po::value(&o.https_port)->default_value(o.https_port),
-     "HTTPS port for /v1/check, /v1/auth and the webhooks")
-    ("metrics-port", po::value(&o.metrics_port)->default_value(o.metrics_port),
-     "plain HTTP port for /metrics, /healthz and /readyz")
-    ("tls-cert-file", po::value(&o.tls_cert_file)->default_value(""),
-     "serving certificate (PEM); reloaded when the file changes")
-    ("tls-key-file", po::value(&o.tls_key_file)->default_value(""),
-     "serving private key (PEM)")
     ("usage-flush-interval", po::value(&t.flush)->default_value(t.flush),
      "how often usage counters are written to status (batches writes)")
     ("max-keys-per-namespace", po::value(&o.max_keys_per_namespace)->default_value(o.max_keys_per_namespace),
@@ -144,17 +154,41 @@ std::string ConvertFlagText(const FlagText& t, RunOptions* o) {
   return "";
 }
 
+// "host:port", ":port" (every address), "[v6]:port" or "0" (off) into
+// |o|'s metrics_host and metrics_port; an error names the flag.
+std::string ParseMetricsAddress(RunOptions* o) {
+  const std::string& text = o->metrics_bind_address;
+  if (text == "0") {
+    o->metrics_port = 0;
+    return "";
+  }
+  auto colon = text.rfind(':');
+  std::string host = colon == std::string::npos ? "" : text.substr(0, colon);
+  std::string port = colon == std::string::npos ? "" : text.substr(colon + 1);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  int value = 0;
+  if (port.empty() || port.size() > 5 || port.find_first_not_of("0123456789") != std::string::npos ||
+      (value = std::stoi(port)) < 1 || value > 65535) {
+    return "--metrics-bind-address: \"" + text + "\" is not host:port (e.g. :8080, 127.0.0.1:8080) or 0";
+  }
+  o->metrics_host = host.empty() ? "0.0.0.0" : host;
+  o->metrics_port = value;
+  return "";
+}
+
 // Checks values against each other; an error names the flag.
 std::string CheckOptions(const RunOptions& o) {
-  for (const auto& [flag, port] : {std::pair<const char*, int>{"--https-port", o.https_port},
-                                   {"--metrics-port", o.metrics_port}}) {
-    if (port < 1 || port > 65535) {
-      return std::string(flag) + " must be a TCP port, 1-65535 (got " + std::to_string(port) + ")";
-    }
+  if (o.secure_port < 1 || o.secure_port > 65535) {
+    return "--secure-port must be a TCP port, 1-65535 (got " + std::to_string(o.secure_port) + ")";
   }
-  if (o.https_port == o.metrics_port) {
-    return "--https-port and --metrics-port must differ (both " + std::to_string(o.https_port) + ")";
+  if (o.tls_cert_file.empty() != o.tls_private_key_file.empty()) {
+    return "--tls-cert-file and --tls-private-key-file go together: give both or neither";
   }
+  if (o.metrics_port == o.secure_port) {
+    return "--secure-port and --metrics-bind-address must use different ports (both " +
+           std::to_string(o.secure_port) + ")";
+  }
+  if (o.server_threads < 1) return "--server-threads must be at least 1";
   if (o.workers < 1) return "--workers must be at least 1";
   if (o.kube_qps <= 0 || o.kube_burst < 1) return "--kube-api-qps and --kube-api-burst must be positive";
   if (o.renew_deadline >= o.lease_duration) {
@@ -193,6 +227,7 @@ RunOptionsParse ParseRunOptions(int argc, char** argv, const RunEnvironment& env
     return result;
   }
   result.error = ConvertFlagText(text, &o);
+  if (result.error.empty()) result.error = ParseMetricsAddress(&o);
   if (result.error.empty()) result.error = CheckOptions(o);
   if (o.identity.empty()) o.identity = env.hostname + "_" + std::to_string(env.pid);
   if (result.error.empty()) result.options = o;

@@ -17,6 +17,7 @@ struct RunEnvironment {
   std::string pod_namespace;  // the service account's namespace file, or ""
   std::string hostname;
   long pid = 0;
+  int cores = 1;
 };
 
 // The environment of this process (getenv, the namespace file, gethostname).
@@ -37,16 +38,20 @@ struct RunOptions {
   std::string pepper_secret = kDefaultPepperSecret;
   std::string log_level = "info";
   std::string log_format = "text";
-  int https_port = 9443;
-  int metrics_port = 8080;
-  std::string tls_cert_file;
-  std::string tls_key_file;
+  int secure_port = 9443;                       // HTTPS: /v1/check, /v1/auth
+  std::string bind_address = "0.0.0.0";
+  std::string tls_cert_file;                    // both empty: nothing is served over HTTPS
+  std::string tls_private_key_file;
+  std::string metrics_bind_address = ":8080";   // "0": no metrics/health port
+  std::string metrics_host;                     // parsed from metrics_bind_address
+  int metrics_port = 8080;                      // 0 when off
+  int server_threads = 0;                       // 0 until parsed: the number of cores
   std::chrono::milliseconds usage_flush_interval{30000};
   int max_keys_per_namespace = 100;
   std::chrono::milliseconds secret_check_interval{300000};
   std::string identity;  // leader-election identity; default hostname_pid
-  // Endpoint flags (PRODUCT.md §3) given on the command line: accepted and
-  // checked, but nothing serves them yet, so `keyward run` warns about each.
+  // Flags of features still to come (usage flush, admission) given on the
+  // command line: accepted and checked, but inert, so `keyward run` warns.
   std::vector<std::string> inert_flags;
 };
 

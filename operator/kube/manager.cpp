@@ -25,6 +25,21 @@ ObjectPtr Manager::Get(const std::string& key) const {
   return nullptr;
 }
 
+std::vector<ObjectPtr> Manager::List() const {
+  std::vector<ObjectPtr> out;
+  for (const auto& store : stores_) {
+    auto part = store->List();
+    out.insert(out.end(), part.begin(), part.end());
+  }
+  return out;
+}
+
+int Manager::Relists() const {
+  int lists = 0;
+  for (const auto& w : watchers_) lists += w->lists();
+  return lists;
+}
+
 void Manager::EnqueueAll() {
   for (const auto& store : stores_) {
     for (const auto& key : store->Keys()) queue_.Add(key);

@@ -53,6 +53,10 @@ class Manager {
   ObjectPtr Get(const std::string& key) const;
   bool IsLeader() const { return !elector_ || elector_->IsLeader(); }
   WorkQueue& queue() { return queue_; }
+  // Every cached object (a snapshot).
+  std::vector<ObjectPtr> List() const;
+  // Full lists the watches made: one each at start, more after restarts.
+  int Relists() const;
 
  private:
   void StartWhenSynced();

@@ -112,6 +112,7 @@ TEST(CheckService, EveryReasonFromItsCause) {
       {"disabled", disabled, "prod", "web-1", false, CheckReason::kDisabled},
       {"expired", expired, "prod", "web-1", false, CheckReason::kExpired},
       {"pod that does not exist", ns_key, "prod", "ghost", false, CheckReason::kPodNotFound},
+      {"missing pod out of scope", ns_key, "staging", "ghost", false, CheckReason::kNotInScope},
       {"quota of zero", quota, "prod", "web-1", false, CheckReason::kQuotaExceeded},
   };
   for (const Row& row : rows) {
@@ -180,6 +181,16 @@ TEST(CheckService, RotatedOutKeyIsAcceptedInsideItsOverlapOnly) {
   CheckDecision after = w.Check(previous, "prod", "web-1", "app", kNow + 10min);
   EXPECT_FALSE(after.allowed);
   EXPECT_EQ(after.reason, CheckReason::kExpired);
+}
+
+TEST(CheckService, KeyPresentedUnderAnotherApiKeysNameIsUnknown) {
+  World w;
+  std::string key = w.Add("mine", Rule(Scope::kNamespace));
+  ApiKeyRef right{"team-a", "mine"}, wrong{"team-a", "other"};
+  EXPECT_TRUE(w.service.Check(key, AccessTarget{"prod", "", "", {}, "", "", "log"}, kNow, &right).allowed);
+  CheckDecision d = w.service.Check(key, AccessTarget{"prod", "", "", {}, "", "", "log"}, kNow, &wrong);
+  EXPECT_EQ(d.reason, CheckReason::kUnknownKey);
+  EXPECT_FALSE(d.api_key);
 }
 
 TEST(CheckService, DeletedKeyIsUnknownAtOnce) {

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <tuple>
 #include <vector>
 
 namespace keyward {
@@ -12,7 +13,7 @@ RunOptionsParse Parse(std::vector<std::string> args) {
   args.insert(args.begin(), "run");
   std::vector<char*> argv;
   for (std::string& a : args) argv.push_back(a.data());
-  RunEnvironment env{"", "", "host-a", 42};
+  RunEnvironment env{"", "", "host-a", 42, 1};
   return ParseRunOptions(static_cast<int>(argv.size()), argv.data(), env);
 }
 
@@ -21,8 +22,11 @@ TEST(RunOptions, DefaultsAreUsable) {
   ASSERT_TRUE(p.options) << p.error;
   EXPECT_EQ(p.options->kubeconfig, "/tmp/kc");
   EXPECT_GE(p.options->workers, 1);
-  EXPECT_EQ(p.options->https_port, 9443);
+  EXPECT_EQ(p.options->secure_port, 9443);
+  EXPECT_EQ(p.options->bind_address, "0.0.0.0");
+  EXPECT_EQ(p.options->metrics_host, "0.0.0.0");
   EXPECT_EQ(p.options->metrics_port, 8080);
+  EXPECT_EQ(p.options->server_threads, 1);  // the environment's cores
   EXPECT_EQ(p.options->lease_duration, std::chrono::seconds(15));
   EXPECT_EQ(p.options->identity, "host-a_42");
   EXPECT_EQ(p.options->operator_namespace, "keyward-system");
@@ -32,7 +36,7 @@ TEST(RunOptions, DefaultsAreUsable) {
 TEST(RunOptions, EnvironmentGivesDefaults) {
   std::string run = "run";
   char* argv[] = {run.data()};
-  RunEnvironment env{"/home/me/.kube/config", "keyward", "pod-1", 7};
+  RunEnvironment env{"/home/me/.kube/config", "keyward", "pod-1", 7, 2};
   RunOptionsParse p = ParseRunOptions(1, argv, env);
   ASSERT_TRUE(p.options) << p.error;
   EXPECT_EQ(p.options->kubeconfig, "/home/me/.kube/config");
@@ -50,25 +54,34 @@ TEST(RunOptions, HelpListsEveryFlagWithoutRunning) {
   }
 }
 
-// The endpoint flags are checked but not served yet: help says so, and a
-// flag given explicitly is reported so `keyward run` can warn about it.
-TEST(RunOptions, EndpointFlagsGivenAreReportedAsInert) {
+// Flags of features still to come are checked but inert: help says so,
+// and each one given is reported so `keyward run` can warn about it.
+TEST(RunOptions, FlagsOfFeaturesToComeAreReportedAsInert) {
   RunOptionsParse help = Parse({"--help"});
-  EXPECT_NE(help.help.find("serves no HTTPS endpoints"), std::string::npos) << help.help;
-  EXPECT_NE(help.help.find("--tls-cert-file"), std::string::npos);
+  EXPECT_NE(help.help.find("admission webhooks are not served yet"), std::string::npos) << help.help;
+  EXPECT_NE(help.help.find("--tls-private-key-file"), std::string::npos);
 
-  RunOptionsParse none = Parse({"--workers=2"});
+  RunOptionsParse none = Parse({"--workers=2", "--tls-cert-file=/tls/tls.crt",
+                                "--tls-private-key-file=/tls/tls.key"});
   ASSERT_TRUE(none.options) << none.error;
   EXPECT_TRUE(none.options->inert_flags.empty());
 
-  RunOptionsParse some = Parse({"--tls-cert-file=/tls/tls.crt", "--https-port=9444", "--workers=2"});
+  RunOptionsParse some = Parse({"--max-keys-per-namespace=5", "--usage-flush-interval=10s"});
   ASSERT_TRUE(some.options) << some.error;
   EXPECT_EQ(some.options->inert_flags,
-            (std::vector<std::string>{"--https-port", "--tls-cert-file"}));
+            (std::vector<std::string>{"--usage-flush-interval", "--max-keys-per-namespace"}));
+}
 
-  RunOptionsParse bad = Parse({"--https-port=70000"});
-  EXPECT_FALSE(bad.options);
-  EXPECT_NE(bad.error.find("--https-port"), std::string::npos) << bad.error;
+TEST(RunOptions, MetricsBindAddressForms) {
+  const std::tuple<std::string, std::string, int> cases[] = {
+      {":9090", "0.0.0.0", 9090}, {"127.0.0.1:8081", "127.0.0.1", 8081},
+      {"[::1]:8082", "::1", 8082}, {"0", "", 0}};
+  for (const auto& [arg, host, port] : cases) {
+    RunOptionsParse p = Parse({"--metrics-bind-address=" + arg});
+    ASSERT_TRUE(p.options) << arg << ": " << p.error;
+    EXPECT_EQ(p.options->metrics_host, host) << arg;
+    EXPECT_EQ(p.options->metrics_port, port) << arg;
+  }
 }
 
 // Each bad value is refused with a message that names the flag.
@@ -81,9 +94,12 @@ TEST(RunOptions, BadValuesNameTheFlag) {
       {"--secret-check-interval=0s", "--secret-check-interval"},
       {"--usage-flush-interval=soon", "--usage-flush-interval"},
       {"--leader-elect-renew-deadline=20s", "--leader-elect-renew-deadline must be shorter"},
-      {"--https-port=70000", "--https-port must be a TCP port"},
-      {"--metrics-port=0", "--metrics-port must be a TCP port"},
-      {"--metrics-port=9443", "must differ"},
+      {"--secure-port=70000", "--secure-port must be a TCP port"},
+      {"--metrics-bind-address=8080", "--metrics-bind-address"},
+      {"--metrics-bind-address=:99999", "--metrics-bind-address"},
+      {"--metrics-bind-address=:9443", "different ports"},
+      {"--tls-cert-file=/a.crt", "go together"},
+      {"--server-threads=0", "--server-threads"},
       {"--log-format=xml", "--log-format"},
       {"--bogus", "--bogus"},
   };

@@ -1,0 +1,93 @@
+#include "cmd/serving.h"
+
+#include <spdlog/spdlog.h>
+
+#include <map>
+
+#include "api/apikey.h"
+#include "kube/json_fields.h"
+#include "server/routes.h"
+
+namespace keyward {
+
+Serving::Serving(const RunOptions& options, KubeClient& kube, const KeyIndex& index,
+                 Manager& manager)
+    : options_(options), kube_(kube), index_(index), manager_(manager) {
+  metrics_.OnScrape([this](Metrics& m) { CollectGauges(m); });
+}
+
+Serving::~Serving() { Stop(); }
+
+void Serving::CollectGauges(Metrics& m) {
+  std::map<std::pair<std::string, std::string>, int> counts;
+  for (const ObjectPtr& obj : manager_.List()) {
+    std::string type = JsonStringOr(*obj, {"spec", "type"}, "permanent");
+    if (type != "permanent" && type != "volatile") type = "other";
+    std::string phase = JsonStringOr(*obj, {"status", "phase"}, "Pending");
+    if (phase != "Pending" && phase != "Active" && phase != "Disabled" && phase != "Expired" &&
+        phase != "Invalid") {
+      phase = "other";  // labels come from a fixed set, never from user text
+    }
+    ++counts[{type, phase}];
+  }
+  for (const char* type : {"permanent", "volatile"}) {
+    for (const char* phase : {"Pending", "Active", "Disabled", "Expired", "Invalid"}) {
+      auto it = counts.find({type, phase});
+      m.SetApiKeys(type, phase, it == counts.end() ? 0 : it->second);
+    }
+  }
+  m.SetWatchRelists(manager_.Relists());
+}
+
+Status Serving::StartHttps() {
+  tls_ = std::make_unique<TlsFiles>(options_.tls_cert_file, options_.tls_private_key_file);
+  if (Status loaded = tls_->Load(); !loaded.ok()) return loaded;
+  tls_->StartWatching();
+  owners_ = std::make_unique<OwnerCache>(kube_, options_.watch_namespaces);
+  owners_->Start();
+  service_ = std::make_unique<CheckService>(index_, *owners_, quotas_);
+  ListenerOptions lo;
+  lo.address = options_.bind_address;
+  lo.port = static_cast<std::uint16_t>(options_.secure_port);
+  lo.threads = options_.server_threads;
+  https_ = std::make_unique<Listener>(lo, SecureRoutes({service_.get(), &metrics_}), tls_.get());
+  if (Status started = https_->Start(); !started.ok()) return started.Prefixed("--secure-port");
+  spdlog::info("serving /v1/check and /v1/auth on https://{}:{}", options_.bind_address,
+               https_->port());
+  return Status();
+}
+
+Status Serving::Start() {
+  if (options_.tls_cert_file.empty()) {
+    spdlog::warn("no --tls-cert-file/--tls-private-key-file: nothing is served over HTTPS "
+                 "(no access checks); the controller runs alone");
+  } else if (Status https = StartHttps(); !https.ok()) {
+    return https;
+  }
+  if (options_.metrics_port == 0) return Status();
+  ListenerOptions lo;
+  lo.address = options_.metrics_host;
+  lo.port = static_cast<std::uint16_t>(options_.metrics_port);
+  lo.threads = 1;
+  plain_ = std::make_unique<Listener>(lo, MetricsRoutes(&metrics_, [this] { return Ready(); }),
+                                      nullptr);
+  if (Status started = plain_->Start(); !started.ok()) {
+    return started.Prefixed("--metrics-bind-address");
+  }
+  spdlog::info("serving /metrics, /healthz and /readyz on http://{}:{}", options_.metrics_host,
+               plain_->port());
+  return Status();
+}
+
+bool Serving::Ready() const {
+  return manager_.Ready() && (!owners_ || owners_->Ready());
+}
+
+void Serving::Stop() {
+  if (https_) https_->Stop();
+  if (plain_) plain_->Stop();
+  if (owners_) owners_->Stop();
+  if (tls_) tls_->Stop();
+}
+
+}  // namespace keyward

@@ -1,0 +1,50 @@
+// What `keyward run` serves: the HTTPS port (/v1/check, /v1/auth) over the
+// decision service, and the plain port (/metrics, /healthz, /readyz).
+#pragma once
+#include <memory>
+
+#include "base/status.h"
+#include "check/check_service.h"
+#include "check/owner_cache.h"
+#include "cmd/run_options.h"
+#include "keys/quota_book.h"
+#include "kube/manager.h"
+#include "server/listener.h"
+#include "server/metrics.h"
+#include "server/tls_files.h"
+
+namespace keyward {
+
+class Serving {
+ public:
+  Serving(const RunOptions& options, KubeClient& kube, const KeyIndex& index, Manager& manager);
+  ~Serving();
+
+  // Loads the certificate, starts the owner cache and both listeners as the
+  // flags ask. Without a certificate only the plain port runs, and one log
+  // line says so. An error names the flag or the file.
+  Status Start();
+  void Stop();
+
+  // The watch caches hold their first lists (ApiKeys, and pods and
+  // ReplicaSets when checks are served).
+  bool Ready() const;
+  Metrics& metrics() { return metrics_; }
+
+ private:
+  Status StartHttps();
+  void CollectGauges(Metrics& m);
+
+  const RunOptions& options_;
+  KubeClient& kube_;
+  const KeyIndex& index_;
+  Manager& manager_;
+  Metrics metrics_;
+  QuotaBook quotas_;
+  std::unique_ptr<TlsFiles> tls_;
+  std::unique_ptr<OwnerCache> owners_;
+  std::unique_ptr<CheckService> service_;
+  std::unique_ptr<Listener> https_, plain_;
+};
+
+}  // namespace keyward

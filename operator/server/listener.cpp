@@ -1,0 +1,253 @@
+#include "server/listener.h"
+
+#include <spdlog/spdlog.h>
+#include <sys/socket.h>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+
+namespace keyward {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+using asio::awaitable;
+using boost::system::error_code;
+
+struct Listener::Shared {
+  ListenerOptions options;
+  HttpHandler handler;
+  TlsFiles* tls = nullptr;
+  std::atomic<int> connections{0};
+  std::atomic<std::int64_t> refused{0};
+};
+
+struct Listener::Worker {
+  asio::io_context io{1};
+  tcp::acceptor acceptor{io};
+  std::thread thread;
+};
+
+namespace {
+
+using Request = http::request<http::string_body>;
+using Response = http::response<http::string_body>;
+
+// Decrements the live connection count when a connection's coroutine ends.
+struct Counted {
+  std::atomic<int>& count;
+  ~Counted() { --count; }
+};
+
+HttpRequest ViewOf(const Request& req, bool tls) {
+  HttpRequest r;
+  r.method = std::string_view(req.method_string().data(), req.method_string().size());
+  std::string_view target(req.target().data(), req.target().size());
+  auto q = target.find('?');
+  r.path = target.substr(0, q);
+  if (q != std::string_view::npos) r.query = target.substr(q + 1);
+  r.headers.reserve(16);
+  for (const auto& field : req) {
+    r.headers.emplace_back(std::string_view(field.name_string().data(), field.name_string().size()),
+                           std::string_view(field.value().data(), field.value().size()));
+  }
+  r.body = req.body();
+  r.tls = tls;
+  return r;
+}
+
+HttpResponse CallHandler(const HttpHandler& handler, const HttpRequest& request) {
+  try {
+    return handler(request);
+  } catch (const std::exception& e) {
+    // Never the request: its headers and body may hold a key.
+    spdlog::error("handler for {} {} failed: {}", request.method, request.path, e.what());
+    return JsonError(500, "internal error");
+  }
+}
+
+Response ToBeast(HttpResponse&& in, unsigned version, bool keep_alive) {
+  Response res{static_cast<http::status>(in.status), version};
+  res.set(http::field::server, "keyward");
+  res.set(http::field::content_type, in.content_type);
+  for (auto& [k, v] : in.headers) res.set(k, v);
+  res.body() = std::move(in.body);
+  res.keep_alive(keep_alive);
+  res.prepare_payload();
+  return res;
+}
+
+// What to answer when reading a request failed, or 0 to just close.
+int StatusForReadError(const error_code& ec) {
+  if (ec == http::error::body_limit) return 413;
+  if (ec == http::error::header_limit) return 431;
+  if (ec == http::error::end_of_stream || ec == beast::error::timeout ||
+      ec == asio::error::operation_aborted || ec == asio::error::connection_reset ||
+      ec == asio::ssl::error::stream_truncated || ec == http::error::partial_message) {
+    return 0;
+  }
+  if (ec.category() == error_code(http::error::bad_target).category()) return 400;  // malformed HTTP
+  return 0;
+}
+
+template <class Stream>
+awaitable<void> WriteError(Stream& stream, int status, unsigned version) {
+  error_code ec;
+  const char* text = status == 413   ? "request body larger than 1 MiB"
+                     : status == 431 ? "request headers too large"
+                                     : "malformed HTTP request";
+  Response res = ToBeast(JsonError(status, text), version ? version : 11, false);
+  co_await http::async_write(stream, res, asio::redirect_error(asio::use_awaitable, ec));
+}
+
+// Reads requests and writes responses until the peer closes, a timeout, an
+// error, or "Connection: close".
+template <class Stream>
+awaitable<void> ServeRequests(Stream& stream, Listener::Shared& s, bool tls) {
+  beast::flat_buffer buffer;
+  auto& lowest = beast::get_lowest_layer(stream);
+  for (;;) {
+    error_code ec;
+    http::request_parser<http::string_body> parser;
+    parser.body_limit(s.options.max_body_bytes);
+    parser.header_limit(static_cast<std::uint32_t>(s.options.max_header_bytes));
+    lowest.expires_after(s.options.header_timeout);
+    co_await http::async_read_header(stream, buffer, parser, asio::redirect_error(asio::use_awaitable, ec));
+    if (!ec && beast::iequals(parser.get()[http::field::expect], "100-continue")) {
+      http::response<http::empty_body> cont{http::status::continue_, parser.get().version()};
+      co_await http::async_write(stream, cont, asio::redirect_error(asio::use_awaitable, ec));
+    }
+    if (!ec) {
+      lowest.expires_after(s.options.body_timeout);
+      co_await http::async_read(stream, buffer, parser, asio::redirect_error(asio::use_awaitable, ec));
+    }
+    if (ec) {
+      if (int status = StatusForReadError(ec)) co_await WriteError(stream, status, parser.get().version());
+      co_return;
+    }
+    Request& req = parser.get();
+    const bool keep_alive = req.keep_alive();
+    Response res = ToBeast(CallHandler(s.handler, ViewOf(req, tls)), req.version(), keep_alive);
+    lowest.expires_after(s.options.body_timeout);
+    co_await http::async_write(stream, res, asio::redirect_error(asio::use_awaitable, ec));
+    if (ec || !keep_alive) co_return;
+  }
+}
+
+awaitable<void> ServePlain(tcp::socket socket, Listener::Shared& s) {
+  Counted counted{s.connections};
+  beast::tcp_stream stream(std::move(socket));
+  co_await ServeRequests(stream, s, false);
+  error_code ec;
+  stream.socket().shutdown(tcp::socket::shutdown_send, ec);
+}
+
+awaitable<void> ServeTls(tcp::socket socket, Listener::Shared& s) {
+  Counted counted{s.connections};
+  SslContextPtr ctx = s.tls->Current();  // kept alive by this frame
+  beast::ssl_stream<beast::tcp_stream> stream(beast::tcp_stream(std::move(socket)), *ctx);
+  error_code ec;
+  beast::get_lowest_layer(stream).expires_after(s.options.header_timeout);
+  co_await stream.async_handshake(asio::ssl::stream_base::server,
+                                  asio::redirect_error(asio::use_awaitable, ec));
+  if (ec) co_return;  // TLS 1.1, plain HTTP on the TLS port, a scanner: just close
+  co_await ServeRequests(stream, s, true);
+  beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(1));
+  co_await stream.async_shutdown(asio::redirect_error(asio::use_awaitable, ec));
+}
+
+awaitable<void> AcceptLoop(tcp::acceptor& acceptor, Listener::Shared& s) {
+  for (;;) {
+    error_code ec;
+    tcp::socket socket = co_await acceptor.async_accept(asio::redirect_error(asio::use_awaitable, ec));
+    if (ec == asio::error::operation_aborted || !acceptor.is_open()) co_return;
+    if (ec) continue;  // EMFILE and friends: the next accept may work
+    if (s.connections.load() >= s.options.max_connections) {
+      ++s.refused;
+      socket.close(ec);
+      continue;
+    }
+    ++s.connections;
+    socket.set_option(tcp::no_delay(true), ec);
+    auto executor = acceptor.get_executor();
+    if (s.tls) {
+      asio::co_spawn(executor, ServeTls(std::move(socket), s), asio::detached);
+    } else {
+      asio::co_spawn(executor, ServePlain(std::move(socket), s), asio::detached);
+    }
+  }
+}
+
+using ReusePort = asio::detail::socket_option::boolean<SOL_SOCKET, SO_REUSEPORT>;
+
+Status Bind(tcp::acceptor& acceptor, const tcp::endpoint& endpoint) {
+  error_code ec;
+  acceptor.open(endpoint.protocol(), ec);
+  if (!ec) acceptor.set_option(tcp::acceptor::reuse_address(true), ec);
+  if (!ec) acceptor.set_option(ReusePort(true), ec);
+  if (!ec) acceptor.bind(endpoint, ec);
+  if (!ec) acceptor.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) return Status::Error(ec.message());
+  return Status();
+}
+
+}  // namespace
+
+Listener::Listener(ListenerOptions options, HttpHandler handler, TlsFiles* tls)
+    : shared_(std::make_unique<Shared>()) {
+  shared_->options = std::move(options);
+  shared_->handler = std::move(handler);
+  shared_->tls = tls;
+}
+
+Listener::~Listener() { Stop(); }
+
+int Listener::connections() const { return shared_->connections.load(); }
+std::int64_t Listener::refused() const { return shared_->refused.load(); }
+
+Status Listener::Start() {
+  error_code ec;
+  auto address = asio::ip::make_address(shared_->options.address, ec);
+  if (ec) return Status::Error("\"" + shared_->options.address + "\" is not an IP address");
+  std::uint16_t port = shared_->options.port;
+  const int threads = std::max(1, shared_->options.threads);
+  for (int i = 0; i < threads; ++i) {
+    auto worker = std::make_unique<Worker>();
+    Status bound = Bind(worker->acceptor, tcp::endpoint(address, port));
+    if (!bound.ok()) {
+      Stop();
+      return bound.Prefixed("listening on " + shared_->options.address + ":" + std::to_string(port));
+    }
+    port = worker->acceptor.local_endpoint().port();  // the others share it (SO_REUSEPORT)
+    workers_.push_back(std::move(worker));
+  }
+  port_ = port;
+  for (auto& w : workers_) {
+    asio::co_spawn(w->io, AcceptLoop(w->acceptor, *shared_), asio::detached);
+    w->thread = std::thread([io = &w->io] { io->run(); });
+  }
+  return Status();
+}
+
+void Listener::Stop() {
+  for (auto& w : workers_) {
+    asio::post(w->io, [a = &w->acceptor] {
+      error_code ec;
+      a->close(ec);
+    });
+    w->io.stop();
+  }
+  for (auto& w : workers_) {
+    if (w->thread.joinable()) w->thread.join();
+  }
+  workers_.clear();  // destroys pending connections with their io_context
+}
+
+}  // namespace keyward

@@ -1,0 +1,84 @@
+#include "server/metrics.h"
+
+#include <prometheus/counter.h>
+#include <prometheus/family.h>
+#include <prometheus/gauge.h>
+#include <prometheus/histogram.h>
+#include <prometheus/registry.h>
+#include <prometheus/text_serializer.h>
+
+namespace keyward {
+
+const char* CheckEndpointName(CheckEndpoint endpoint) {
+  switch (endpoint) {
+    case CheckEndpoint::kCheck: return "check";
+    case CheckEndpoint::kForwardAuth: return "auth";
+    case CheckEndpoint::kTokenReview: return "authenticate";
+    case CheckEndpoint::kSubjectAccessReview: return "authorize";
+  }
+  return "unknown";
+}
+
+Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()) {
+  checks_ = &prometheus::BuildCounter()
+                 .Name("keyward_checks_total")
+                 .Help("Access decisions by endpoint, result (allowed or denied) and reason")
+                 .Register(*registry_);
+  latency_ = &prometheus::BuildHistogram()
+                  .Name("keyward_check_duration_seconds")
+                  .Help("Time to decide, from the parsed request to the decision")
+                  .Register(*registry_);
+  reconciles_ = &prometheus::BuildCounter()
+                     .Name("keyward_reconciles_total")
+                     .Help("ApiKey reconciles by result (success or error)")
+                     .Register(*registry_);
+  apikeys_ = &prometheus::BuildGauge()
+                  .Name("keyward_apikeys")
+                  .Help("ApiKeys in the watch cache by type and phase")
+                  .Register(*registry_);
+  relists_ = &prometheus::BuildGauge()
+                  .Name("keyward_watch_relists")
+                  .Help("Full lists of the watches since start (1 per watch is the first list; "
+                        "more mean restarts after 410 Gone or errors)")
+                  .Register(*registry_)
+                  .Add({});
+  const prometheus::Histogram::BucketBoundaries buckets{0.00001, 0.00005, 0.0001, 0.0005, 0.001,
+                                                        0.005,   0.01,    0.05,   0.1};
+  for (int e = 0; e < kCheckEndpoints; ++e) {
+    const char* endpoint = CheckEndpointName(static_cast<CheckEndpoint>(e));
+    latency_by_endpoint_[e] = &latency_->Add({{"endpoint", endpoint}}, buckets);
+    for (int r = 0; r < kCheckReasons; ++r) {
+      auto reason = static_cast<CheckReason>(r);
+      check_counters_[e][r] = &checks_->Add(
+          {{"endpoint", endpoint},
+           {"result", reason == CheckReason::kAllowed ? "allowed" : "denied"},
+           {"reason", CheckReasonName(reason)}});
+    }
+  }
+  reconcile_ok_ = &reconciles_->Add({{"result", "success"}});
+  reconcile_error_ = &reconciles_->Add({{"result", "error"}});
+}
+
+Metrics::~Metrics() = default;
+
+void Metrics::RecordCheck(CheckEndpoint endpoint, CheckReason reason, double seconds) {
+  const int e = static_cast<int>(endpoint), r = static_cast<int>(reason);
+  if (e < 0 || e >= kCheckEndpoints || r < 0 || r >= kCheckReasons) return;
+  check_counters_[e][r]->Increment();
+  latency_by_endpoint_[e]->Observe(seconds);
+}
+
+void Metrics::RecordReconcile(bool ok) { (ok ? reconcile_ok_ : reconcile_error_)->Increment(); }
+
+void Metrics::SetApiKeys(const std::string& type, const std::string& phase, double count) {
+  apikeys_->Add({{"type", type}, {"phase", phase.empty() ? "Pending" : phase}}).Set(count);
+}
+
+void Metrics::SetWatchRelists(double relists) { relists_->Set(relists); }
+
+std::string Metrics::Scrape() {
+  if (collect_) collect_(*this);
+  return prometheus::TextSerializer().Serialize(registry_->Collect());
+}
+
+}  // namespace keyward

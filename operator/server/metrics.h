@@ -1,0 +1,65 @@
+// keyward's Prometheus metrics (prometheus-cpp): checks by endpoint, result
+// and reason, check latency, reconciles, ApiKeys by type and phase, relists.
+#pragma once
+#include <array>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "check/check_service.h"
+
+namespace prometheus {
+class Registry;
+class Counter;
+class Gauge;
+class Histogram;
+template <typename T>
+class Family;
+}  // namespace prometheus
+
+namespace keyward {
+
+// Where a decision was asked for; a metric label.
+enum class CheckEndpoint { kCheck, kForwardAuth, kTokenReview, kSubjectAccessReview };
+inline constexpr int kCheckEndpoints = 4;
+inline constexpr int kCheckReasons = 9;
+
+// No label ever holds a key, a hint or an ApiKey name: only endpoint,
+// result, reason, type and phase, each from a fixed set.
+class Metrics {
+ public:
+  Metrics();
+  ~Metrics();
+  Metrics(const Metrics&) = delete;
+  Metrics& operator=(const Metrics&) = delete;
+
+  // Lock-free lookups: every (endpoint, reason) counter exists up front.
+  void RecordCheck(CheckEndpoint endpoint, CheckReason reason, double seconds);
+  void RecordReconcile(bool ok);
+
+  // Runs before each scrape to set the gauges that are read, not counted
+  // (ApiKeys by type and phase, relists of the watches).
+  void OnScrape(std::function<void(Metrics&)> collect) { collect_ = std::move(collect); }
+  void SetApiKeys(const std::string& type, const std::string& phase, double count);
+  void SetWatchRelists(double relists);
+
+  // The text exposition format for GET /metrics.
+  std::string Scrape();
+
+ private:
+  std::shared_ptr<prometheus::Registry> registry_;
+  prometheus::Family<prometheus::Counter>* checks_;
+  prometheus::Family<prometheus::Histogram>* latency_;
+  prometheus::Family<prometheus::Counter>* reconciles_;
+  prometheus::Family<prometheus::Gauge>* apikeys_;
+  prometheus::Gauge* relists_;
+  std::array<std::array<prometheus::Counter*, kCheckReasons>, kCheckEndpoints> check_counters_{};
+  std::array<prometheus::Histogram*, kCheckEndpoints> latency_by_endpoint_{};
+  prometheus::Counter* reconcile_ok_;
+  prometheus::Counter* reconcile_error_;
+  std::function<void(Metrics&)> collect_;
+};
+
+const char* CheckEndpointName(CheckEndpoint endpoint);
+
+}  // namespace keyward

@@ -1,0 +1,164 @@
+#include "server/check_endpoints.h"
+
+#include <gtest/gtest.h>
+
+#include "base/base64.h"
+
+namespace keyward {
+namespace {
+
+using namespace std::chrono_literals;
+const TimePoint kNow = *ParseRfc3339("2026-11-22T12:00:00Z");
+
+struct NoPods : OwnerResolver {
+  OwnerLookup Resolve(const std::string&, const std::string& pod) override {
+    OwnerLookup r;
+    if (pod != "web-1") r.outcome = OwnerLookup::Outcome::kPodNotFound;
+    return r;
+  }
+};
+
+struct Endpoints {
+  KeyIndex index{"pepper-for-tests-0123456789abcdef"};
+  NoPods owners;
+  QuotaBook quotas;
+  CheckService service{index, owners, quotas};
+  Metrics metrics;
+  CheckEndpointsEnv env{&service, &metrics, [] { return kNow; }};
+  std::vector<std::string> storage;  // backs the string_views of requests
+
+  std::string Add(const std::string& name, Limits limits = {}, bool disabled = false,
+                  std::optional<TimePoint> expires = std::nullopt) {
+    auto p = std::make_shared<IndexedPolicy>();
+    p->ref = {"team-a", name};
+    AccessRule r;
+    r.scope = Scope::kNamespace;
+    r.namespaces = {"prod"};
+    p->policy.rules = {r};
+    p->policy.disabled = disabled;
+    p->policy.expires_at = expires;
+    p->limits = limits;
+    index.SetPolicy(p);
+    std::string key = MintKey();
+    index.AddKey(p->ref, index.hasher().Hash(key));
+    return key;
+  }
+  HttpRequest Request(const std::string& method, std::string body,
+                      std::vector<std::pair<std::string, std::string>> headers = {}) {
+    HttpRequest r;
+    storage.reserve(64);
+    r.method = storage.emplace_back(method);
+    r.body = storage.emplace_back(std::move(body));
+    for (auto& [k, v] : headers) r.headers.emplace_back(storage.emplace_back(k), storage.emplace_back(v));
+    return r;
+  }
+  HttpResponse Check(const std::string& body, std::vector<std::pair<std::string, std::string>> h = {}) {
+    return HandleCheck(env, Request("POST", body, std::move(h)));
+  }
+  HttpResponse Auth(const std::string& key, const std::string& ns, const std::string& pod = "") {
+    std::vector<std::pair<std::string, std::string>> h{{"X-Keyward-Namespace", ns}};
+    if (!key.empty()) h.emplace_back("Authorization", "Bearer " + key);
+    if (!pod.empty()) h.emplace_back("X-Keyward-Pod", pod);
+    return HandleForwardAuth(env, Request("GET", "", std::move(h)));
+  }
+};
+
+std::string Header(const HttpResponse& r, const std::string& name) {
+  for (const auto& [k, v] : r.headers) {
+    if (k == name) return v;
+  }
+  return "";
+}
+
+TEST(CheckEndpoint, AllowedWithKeyInHeaderOrBody) {
+  Endpoints e;
+  std::string key = e.Add("logs", {std::nullopt, 10, std::nullopt});
+  HttpResponse r = e.Check(R"({"namespace":"prod","pod":"web-1","container":"app"})",
+                           {{"Authorization", "Bearer " + key}});
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.body, R"({"allowed":true,"reason":"allowed","apiKey":{"namespace":"team-a","name":"logs"},)"
+                    R"("scope":"namespace","remaining":{"second":null,"day":9,"month":null}})");
+  EXPECT_EQ(Header(r, "X-RateLimit-Remaining-Day"), "9");
+  HttpResponse body = e.Check(R"({"namespace":"prod","key":")" + key + R"("})");
+  EXPECT_NE(body.body.find(R"("allowed":true)"), std::string::npos) << body.body;
+}
+
+// Malformed, unknown, disabled and expired keys: one identical answer.
+TEST(CheckEndpoint, UnusableKeysAreIndistinguishable) {
+  Endpoints e;
+  std::string good = e.Add("logs");
+  std::string typo = good;
+  typo[12] = typo[12] == 'x' ? 'y' : 'x';
+  const std::string keys[] = {typo, MintKey(), e.Add("off", {}, true), e.Add("old", {}, false, kNow - 1s),
+                              "not-a-key"};
+  std::string first;
+  for (const std::string& key : keys) {
+    HttpResponse r = e.Check(R"({"namespace":"prod","key":")" + key + R"("})");
+    EXPECT_EQ(r.status, 200);
+    EXPECT_EQ(r.body, R"({"allowed":false,"reason":"unauthenticated"})");
+    EXPECT_TRUE(r.headers.empty());
+  }
+}
+
+TEST(CheckEndpoint, BadRequestsGet4xxNamingTheProblem) {
+  Endpoints e;
+  std::string key = e.Add("logs");
+  const std::pair<std::string, std::string> cases[] = {
+      {"{", "JSON object"},
+      {"[1,2]", "JSON object"},
+      {R"({"namespace":5,"key":"x"})", "namespace: must be a string"},
+      {R"({"key":")" + key + R"("})", "namespace: required"},
+      {R"({"namespace":"prod","pod":["a"]})", "pod: must be a string"},
+  };
+  for (const auto& [body, fragment] : cases) {
+    HttpResponse r = e.Check(body);
+    EXPECT_EQ(r.status, 400) << body;
+    EXPECT_NE(r.body.find(fragment), std::string::npos) << r.body;
+    EXPECT_EQ(r.body.find(key), std::string::npos);
+  }
+  EXPECT_EQ(e.Check(R"({"namespace":"prod"})").status, 401);
+  EXPECT_EQ(HandleCheck(e.env, e.Request("GET", "")).status, 405);
+}
+
+TEST(ForwardAuth, StatusCodesAndQuotaHeaders) {
+  Endpoints e;
+  std::string key = e.Add("logs", {1, std::nullopt, std::nullopt});
+  HttpResponse ok = e.Auth(key, "prod", "web-1");
+  EXPECT_EQ(ok.status, 200);
+  EXPECT_EQ(Header(ok, "X-Keyward-ApiKey"), "team-a/logs");
+  EXPECT_EQ(Header(ok, "X-RateLimit-Remaining-Second"), "0");
+  HttpResponse over = e.Auth(key, "prod", "web-1");
+  EXPECT_EQ(over.status, 429);
+  EXPECT_EQ(Header(over, "Retry-After"), "1");
+  EXPECT_EQ(e.Auth(key, "staging").status, 403);
+  EXPECT_EQ(e.Auth("", "prod").status, 401);
+  EXPECT_EQ(e.Auth(MintKey(), "prod").status, 401);
+  EXPECT_EQ(e.Auth(key, "").status, 400);
+}
+
+TEST(ForwardAuth, BasicUserMustNameTheKeysApiKey) {
+  Endpoints e;
+  std::string key = e.Add("logs");
+  auto basic = [&](const std::string& user) {
+    return HandleForwardAuth(e.env, e.Request("GET", "", {{"X-Keyward-Namespace", "prod"},
+                                                          {"Authorization", "Basic " + Base64Encode(user + ":" + key)}}));
+  };
+  EXPECT_EQ(basic("team-a/logs").status, 200);
+  EXPECT_EQ(basic("team-a/other").status, 401);
+}
+
+TEST(CheckEndpoint, DecisionsAreCountedByReasonWithoutNames) {
+  Endpoints e;
+  std::string key = e.Add("logs");
+  e.Auth(key, "prod");
+  e.Auth(MintKey(), "prod");
+  std::string text = e.metrics.Scrape();
+  EXPECT_NE(text.find(R"(keyward_checks_total{endpoint="auth",reason="allowed",result="allowed"} 1)"),
+            std::string::npos) << text;
+  EXPECT_NE(text.find(R"(reason="unknown_key",result="denied"} 1)"), std::string::npos);
+  EXPECT_EQ(text.find("logs"), std::string::npos);  // no ApiKey name in any label
+  EXPECT_EQ(text.find("kw_"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace keyward

@@ -1,0 +1,272 @@
+// The listener on 127.0.0.1 with real sockets and certificates made here.
+#include "server/listener.h"
+
+#include <gtest/gtest.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+#include <sys/resource.h>
+
+#include <boost/asio/connect.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+#include <cstdlib>
+#include <filesystem>
+#include <thread>
+
+namespace keyward {
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+using namespace std::chrono_literals;
+
+struct TempDir {
+  std::filesystem::path path;
+  TempDir() {
+    char tmpl[] = "/tmp/keyward-listener-XXXXXX";
+    path = mkdtemp(tmpl);
+  }
+  ~TempDir() { std::filesystem::remove_all(path); }
+};
+
+// A self-signed certificate for 127.0.0.1 with common name |cn|.
+void MakeCert(const std::filesystem::path& dir, const std::string& cn) {
+  std::string cmd = "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 1"
+                    " -subj /CN=" + cn + " -keyout " + (dir / "tls.key.new").string() +
+                    " -out " + (dir / "tls.crt.new").string() + " >/dev/null 2>&1";
+  ASSERT_EQ(std::system(cmd.c_str()), 0);
+  std::filesystem::rename(dir / "tls.key.new", dir / "tls.key");
+  std::filesystem::rename(dir / "tls.crt.new", dir / "tls.crt");
+}
+
+HttpResponse Echo(const HttpRequest& r) {
+  if (r.path == "/throw") throw std::runtime_error("boom");
+  HttpResponse out;
+  out.body = std::string(r.method) + " " + std::string(r.path) + " " + std::to_string(r.body.size());
+  return out;
+}
+
+using TlsStream = beast::ssl_stream<beast::tcp_stream>;
+
+struct TlsClient {
+  asio::io_context io;
+  asio::ssl::context ctx{asio::ssl::context::tls_client};
+  std::unique_ptr<TlsStream> stream;
+  beast::flat_buffer buffer;
+
+  // Connects; false when the handshake is refused.
+  bool Connect(std::uint16_t port, int max_version = 0) {
+    ctx.set_verify_mode(asio::ssl::verify_none);
+    if (max_version) SSL_CTX_set_max_proto_version(ctx.native_handle(), max_version);
+    stream = std::make_unique<TlsStream>(io, ctx);
+    beast::get_lowest_layer(*stream).connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port));
+    beast::get_lowest_layer(*stream).expires_after(5s);
+    beast::error_code ec;
+    stream->handshake(asio::ssl::stream_base::client, ec);
+    return !ec;
+  }
+  std::string PeerCommonName() {
+    X509* cert = SSL_get_peer_certificate(stream->native_handle());
+    char cn[256] = {0};
+    X509_NAME_get_text_by_NID(X509_get_subject_name(cert), NID_commonName, cn, sizeof(cn));
+    X509_free(cert);
+    return cn;
+  }
+  http::response<http::string_body> Send(const std::string& target, std::string body = "") {
+    http::request<http::string_body> req{body.empty() ? http::verb::get : http::verb::post, target, 11};
+    req.set(http::field::host, "127.0.0.1");
+    req.body() = std::move(body);
+    req.prepare_payload();
+    http::write(*stream, req);
+    http::response<http::string_body> res;
+    http::read(*stream, buffer, res);
+    return res;
+  }
+};
+
+struct TlsServer {
+  TempDir dir;
+  std::unique_ptr<TlsFiles> tls;
+  std::unique_ptr<Listener> listener;
+  explicit TlsServer(ListenerOptions o = {}) {
+    MakeCert(dir.path, "first");
+    tls = std::make_unique<TlsFiles>((dir.path / "tls.crt").string(), (dir.path / "tls.key").string());
+    EXPECT_TRUE(tls->Load().ok());
+    o.address = "127.0.0.1";
+    o.threads = 2;
+    listener = std::make_unique<Listener>(o, Echo, tls.get());
+    Status s = listener->Start();
+    EXPECT_TRUE(s.ok()) << s.message();
+  }
+  std::uint16_t port() const { return listener->port(); }
+};
+
+// Raw bytes over plain TCP, for what a well-behaved client would not send.
+struct RawClient {
+  asio::io_context io;
+  tcp::socket socket{io};
+  explicit RawClient(std::uint16_t port) {
+    socket.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port));
+  }
+  void Write(const std::string& bytes) { asio::write(socket, asio::buffer(bytes)); }
+  // Everything until the peer closes (or |limit| passes).
+  std::string ReadUntilClosed(std::chrono::milliseconds limit = 5000ms) {
+    struct timeval tv{static_cast<long>(limit.count() / 1000), static_cast<long>(limit.count() % 1000) * 1000};
+    setsockopt(socket.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    std::string out;
+    char buf[4096];
+    for (;;) {
+      ssize_t n = ::recv(socket.native_handle(), buf, sizeof(buf), 0);
+      if (n <= 0) return n == 0 ? out : out + "<timeout>";
+      out.append(buf, static_cast<std::size_t>(n));
+    }
+  }
+};
+
+TEST(Listener, TlsRoundTripsWithKeepAlive) {
+  TlsServer server;
+  TlsClient c;
+  ASSERT_TRUE(c.Connect(server.port()));
+  EXPECT_EQ(c.Send("/a").body(), "GET /a 0");
+  EXPECT_EQ(c.Send("/b?x=1", "hello").body(), "POST /b 5");  // same connection
+  EXPECT_EQ(server.listener->connections(), 1);
+}
+
+TEST(Listener, Tls11IsRefusedTls12And13Work) {
+  TlsServer server;
+  TlsClient old, v12, v13;
+  EXPECT_FALSE(old.Connect(server.port(), TLS1_1_VERSION));
+  ASSERT_TRUE(v12.Connect(server.port(), TLS1_2_VERSION));
+  EXPECT_EQ(v12.Send("/x").result_int(), 200);
+  ASSERT_TRUE(v13.Connect(server.port(), TLS1_3_VERSION));
+  EXPECT_EQ(v13.Send("/x").result_int(), 200);
+}
+
+TEST(Listener, BodyOverOneMiBGets413AndTheServerGoesOn) {
+  TlsServer server;
+  TlsClient big;
+  ASSERT_TRUE(big.Connect(server.port()));
+  http::request<http::string_body> req{http::verb::post, "/v1/check", 11};
+  req.body() = std::string(2 << 20, 'a');
+  req.prepare_payload();
+  beast::error_code ec;
+  http::write(*big.stream, req, ec);  // may be cut short: the server answers after the headers
+  http::response<http::string_body> res;
+  http::read(*big.stream, big.buffer, res, ec);
+  EXPECT_EQ(res.result_int(), 413);
+  TlsClient next;
+  ASSERT_TRUE(next.Connect(server.port()));
+  EXPECT_EQ(next.Send("/after").result_int(), 200);
+}
+
+TEST(Listener, HandlerThatThrowsGives500AndServingGoesOn) {
+  TlsServer server;
+  TlsClient c;
+  ASSERT_TRUE(c.Connect(server.port()));
+  EXPECT_EQ(c.Send("/throw").result_int(), 500);
+  EXPECT_EQ(c.Send("/fine").result_int(), 200);
+}
+
+TEST(Listener, ReloadedCertificateServesNewConnectionsOldOnesKeepWorking) {
+  TlsServer server;
+  server.tls->StartWatching(20ms);
+  TlsClient before;
+  ASSERT_TRUE(before.Connect(server.port()));
+  EXPECT_EQ(before.PeerCommonName(), "first");
+  MakeCert(server.dir.path, "second");
+  auto deadline = std::chrono::steady_clock::now() + 10s;
+  while (server.tls->reloads() == 0 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(5ms);
+  }
+  ASSERT_EQ(server.tls->reloads(), 1);
+  TlsClient after;
+  ASSERT_TRUE(after.Connect(server.port()));
+  EXPECT_EQ(after.PeerCommonName(), "second");
+  EXPECT_EQ(before.Send("/still").result_int(), 200);  // not dropped
+}
+
+TEST(Listener, BadFilesAreRefusedNamingTheFile) {
+  TempDir dir;
+  TlsFiles missing((dir.path / "nope.crt").string(), (dir.path / "nope.key").string());
+  Status s = missing.Load();
+  EXPECT_FALSE(s.ok());
+  EXPECT_NE(s.message().find("nope.crt"), std::string::npos) << s.message();
+}
+
+struct PlainServer {
+  std::unique_ptr<Listener> listener;
+  explicit PlainServer(ListenerOptions o) {
+    o.address = "127.0.0.1";
+    listener = std::make_unique<Listener>(o, Echo, nullptr);
+    Status s = listener->Start();
+    EXPECT_TRUE(s.ok()) << s.message();
+  }
+  std::uint16_t port() const { return listener->port(); }
+};
+
+TEST(Listener, MalformedRequestGets400) {
+  PlainServer server{{}};
+  RawClient c(server.port());
+  c.Write("GARBAGE\r\n\r\n");
+  EXPECT_NE(c.ReadUntilClosed().find("400"), std::string::npos);
+}
+
+TEST(Listener, SlowClientIsCutOffAfterTheHeaderTimeout) {
+  ListenerOptions o;
+  o.header_timeout = 300ms;
+  PlainServer server(o);
+  RawClient slow(server.port());
+  slow.Write("POST /v1/check HTTP/1.1\r\nHost: x\r\n");  // and then nothing
+  auto start = std::chrono::steady_clock::now();
+  EXPECT_EQ(slow.ReadUntilClosed(5000ms), "");  // closed, not timed out on our side
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 3s);
+  RawClient next(server.port());
+  next.Write("GET /ok HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  EXPECT_NE(next.ReadUntilClosed().find("GET /ok 0"), std::string::npos);
+}
+
+TEST(Listener, ConnectionsOverTheCapAreClosed) {
+  ListenerOptions o;
+  o.max_connections = 3;
+  PlainServer server(o);
+  std::vector<std::unique_ptr<RawClient>> idle;
+  for (int i = 0; i < 3; ++i) idle.push_back(std::make_unique<RawClient>(server.port()));
+  auto deadline = std::chrono::steady_clock::now() + 5s;
+  while (server.listener->connections() < 3 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(2ms);
+  }
+  RawClient refused(server.port());
+  EXPECT_EQ(refused.ReadUntilClosed(), "");
+  EXPECT_EQ(server.listener->refused(), 1);
+  idle.pop_back();
+  while (server.listener->connections() > 2 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(2ms);
+  }
+  RawClient ok(server.port());
+  ok.Write("GET /ok HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  EXPECT_NE(ok.ReadUntilClosed().find("GET /ok 0"), std::string::npos);
+}
+
+TEST(Listener, AThousandIdleConnectionsThenAGoodRequest) {
+  rlimit lim{};
+  getrlimit(RLIMIT_NOFILE, &lim);
+  if (lim.rlim_cur < 2200 && lim.rlim_max >= 2200) {
+    lim.rlim_cur = 2200;
+    setrlimit(RLIMIT_NOFILE, &lim);
+  }
+  ASSERT_GE(lim.rlim_cur, 2200u) << "needs 2,200 file descriptors (ulimit -n)";
+  TlsServer server;
+  std::vector<std::unique_ptr<RawClient>> idle;
+  for (int i = 0; i < 1000; ++i) idle.push_back(std::make_unique<RawClient>(server.port()));
+  TlsClient c;
+  ASSERT_TRUE(c.Connect(server.port()));
+  EXPECT_EQ(c.Send("/after-idle").body(), "GET /after-idle 0");
+}
+
+}  // namespace
+}  // namespace keyward
