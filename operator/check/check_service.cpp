@@ -90,6 +90,29 @@ CheckDecision CheckService::Check(std::string_view key, AccessTarget target, Tim
     found.status = LookupStatus::kUnknown;  // a key presented under another ApiKey's name
     found.policy.reset();
   }
+  return DecideFor(found, std::move(target), now, /*consume_quota=*/true);
+}
+
+CheckDecision CheckService::Authenticate(std::string_view key, TimePoint now) {
+  LookupResult found = index_.Lookup(key, now);
+  if (auto verdict = KeyVerdict(found)) {
+    if (found.policy) verdict->api_key = found.policy->ref;
+    return *verdict;
+  }
+  CheckDecision d;
+  d.allowed = true;
+  d.reason = CheckReason::kAllowed;
+  d.message = "authenticated";
+  d.api_key = found.policy->ref;
+  return d;
+}
+
+CheckDecision CheckService::Authorize(const ApiKeyRef& ref, AccessTarget target, TimePoint now) {
+  return DecideFor(index_.LookupRef(ref, now), std::move(target), now, /*consume_quota=*/false);
+}
+
+CheckDecision CheckService::DecideFor(const LookupResult& found, AccessTarget target,
+                                      TimePoint now, bool consume_quota) {
   if (auto verdict = KeyVerdict(found)) {
     if (found.policy) verdict->api_key = found.policy->ref;
     return *verdict;
@@ -111,7 +134,7 @@ CheckDecision CheckService::Check(std::string_view key, AccessTarget target, Tim
   }
   d.scope = rules.scope;
   d.filter = std::move(rules.filter);
-  if (HasLimits(policy.limits)) {
+  if (consume_quota && HasLimits(policy.limits)) {
     QuotaResult q = quotas_.TryConsume(policy.ref, policy.limits, now);
     SetRemaining(q, &d);
     if (!q.allowed) {

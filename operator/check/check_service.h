@@ -59,7 +59,19 @@ class CheckService {
   CheckDecision Check(std::string_view key, AccessTarget target, TimePoint now,
                       const ApiKeyRef* claimed = nullptr);
 
+  // Who |key| is (TokenReview): allowed with api_key set when the key is
+  // usable; no target, no quota.
+  CheckDecision Authenticate(std::string_view key, TimePoint now);
+
+  // May the ApiKey |ref| reach |target| (SubjectAccessReview: the API server
+  // names the user, not the key)? The same lookup, owner and rules as Check,
+  // without a quota step.
+  CheckDecision Authorize(const ApiKeyRef& ref, AccessTarget target, TimePoint now);
+
  private:
+  CheckDecision DecideFor(const LookupResult& found, AccessTarget target, TimePoint now,
+                          bool consume_quota);
+
   const KeyIndex& index_;
   OwnerResolver& owners_;
   QuotaBook& quotas_;

@@ -7,6 +7,8 @@
 #include "api/apikey.h"
 #include "kube/json_fields.h"
 #include "server/routes.h"
+#include "webhooks/subject_access_review.h"
+#include "webhooks/token_review.h"
 
 namespace keyward {
 
@@ -39,6 +41,16 @@ void Serving::CollectGauges(Metrics& m) {
   m.SetWatchRelists(manager_.Relists());
 }
 
+HttpHandler Serving::HttpsRoutes() {
+  CheckEndpointsEnv env{service_.get(), &metrics_};
+  HttpHandler checks = SecureRoutes(env);
+  return [env, checks](const HttpRequest& request) -> HttpResponse {
+    if (request.path == "/authenticate") return HandleTokenReview(env, request);
+    if (request.path == "/authorize") return HandleSubjectAccessReview(env, request);
+    return checks(request);
+  };
+}
+
 Status Serving::StartHttps() {
   tls_ = std::make_unique<TlsFiles>(options_.tls_cert_file, options_.tls_private_key_file);
   if (Status loaded = tls_->Load(); !loaded.ok()) return loaded;
@@ -50,10 +62,10 @@ Status Serving::StartHttps() {
   lo.address = options_.bind_address;
   lo.port = static_cast<std::uint16_t>(options_.secure_port);
   lo.threads = options_.server_threads;
-  https_ = std::make_unique<Listener>(lo, SecureRoutes({service_.get(), &metrics_}), tls_.get());
+  https_ = std::make_unique<Listener>(lo, HttpsRoutes(), tls_.get());
   if (Status started = https_->Start(); !started.ok()) return started.Prefixed("--secure-port");
-  spdlog::info("serving /v1/check and /v1/auth on https://{}:{}", options_.bind_address,
-               https_->port());
+  spdlog::info("serving /v1/check, /v1/auth, /authenticate and /authorize on https://{}:{}",
+               options_.bind_address, https_->port());
   return Status();
 }
 

@@ -33,6 +33,7 @@ class Serving {
 
  private:
   Status StartHttps();
+  HttpHandler HttpsRoutes();
   void CollectGauges(Metrics& m);
 
   const RunOptions& options_;

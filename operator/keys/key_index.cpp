@@ -93,6 +93,13 @@ void KeyIndex::RetainKeys(const ApiKeyRef& ref, const std::vector<KeyDigest>& ke
   }
 }
 
+// Disabled wins over expired; both are decided here and nowhere else.
+LookupStatus PolicyStatus(const KeyPolicy& p, TimePoint now) {
+  if (p.disabled) return LookupStatus::kDisabled;
+  if (p.expires_at && now >= *p.expires_at) return LookupStatus::kExpired;
+  return LookupStatus::kFound;
+}
+
 LookupResult KeyIndex::Lookup(std::string_view key, TimePoint now) const {
   KeyFormatError format = CheckKeyFormat(key);
   if (format != KeyFormatError::kOk) {
@@ -114,14 +121,18 @@ LookupResult KeyIndex::LookupDigest(const KeyDigest& digest, TimePoint now) cons
   // The policy and its compiled rules are two allocations: fetch both at once.
   __builtin_prefetch(slot->prefetch);
   r.policy = slot->policy;
-  const KeyPolicy& p = r.policy->policy;
-  if (p.disabled) {
-    r.status = LookupStatus::kDisabled;
-  } else if ((p.expires_at && now >= *p.expires_at) || now >= slot->valid_until()) {
-    r.status = LookupStatus::kExpired;
-  } else {
-    r.status = LookupStatus::kFound;
-  }
+  r.status = now >= slot->valid_until() && !r.policy->policy.disabled ? LookupStatus::kExpired
+                                                                     : PolicyStatus(r.policy->policy, now);
+  return r;
+}
+
+LookupResult KeyIndex::LookupRef(const ApiKeyRef& ref, TimePoint now) const {
+  LookupResult r;
+  std::shared_lock lock(mu_);
+  auto rec = by_ref_.find(ref.String());
+  if (rec == by_ref_.end() || !rec->second.policy || rec->second.digests.empty()) return r;
+  r.policy = rec->second.policy;
+  r.status = PolicyStatus(r.policy->policy, now);
   return r;
 }
 

@@ -47,6 +47,9 @@ struct LookupResult {
   std::shared_ptr<const IndexedPolicy> policy;        // when the digest is known (ref inside)
 };
 
+// Found, disabled or expired for |policy| at |now|.
+LookupStatus PolicyStatus(const KeyPolicy& policy, TimePoint now);
+
 class KeyIndex {
  public:
   explicit KeyIndex(std::string_view pepper) : hasher_(pepper) {}
@@ -78,6 +81,10 @@ class KeyIndex {
   // up; disabled and expired keys are reported as such at |now|.
   LookupResult Lookup(std::string_view key, TimePoint now) const;
   LookupResult LookupDigest(const KeyDigest& digest, TimePoint now) const;
+  // The ApiKey |ref| itself (for callers that know who, not which key:
+  // SubjectAccessReview); disabled and expired as for a key. kUnknown when
+  // |ref| has no policy.
+  LookupResult LookupRef(const ApiKeyRef& ref, TimePoint now) const;
 
   std::vector<KeyDigest> KeysOf(const ApiKeyRef& ref) const;
   std::size_t size() const;

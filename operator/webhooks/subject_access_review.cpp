@@ -1,0 +1,112 @@
+#include "webhooks/subject_access_review.h"
+
+#include <rapidjson/document.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+#include <chrono>
+
+#include "webhooks/token_review.h"
+
+namespace keyward {
+
+namespace {
+
+struct Verdict {
+  bool allowed = false;
+  bool denied = false;
+  std::string reason;
+};
+
+std::string Member(const rapidjson::Value& obj, const char* name) {
+  if (!obj.IsObject()) return "";
+  auto it = obj.FindMember(name);
+  if (it == obj.MemberEnd() || !it->value.IsString()) return "";
+  return std::string(it->value.GetString(), it->value.GetStringLength());
+}
+
+// keyward:<namespace>:<name> -> the ApiKey; nullopt for any other user.
+std::optional<ApiKeyRef> KeywardUser(const std::string& user) {
+  const std::string prefix = kKeywardUserPrefix;
+  if (user.compare(0, prefix.size(), prefix) != 0) return std::nullopt;
+  std::string rest = user.substr(prefix.size());
+  auto colon = rest.find(':');
+  if (colon == std::string::npos || colon == 0 || colon + 1 == rest.size()) return std::nullopt;
+  return ApiKeyRef{rest.substr(0, colon), rest.substr(colon + 1)};
+}
+
+bool ReadsPodsOrLogs(const std::string& verb, const std::string& group, const std::string& resource,
+                     const std::string& subresource) {
+  if (!group.empty() || resource != "pods") return false;
+  if (subresource == "log") return verb == "get";
+  return subresource.empty() && (verb == "get" || verb == "list" || verb == "watch");
+}
+
+Verdict Review(const CheckEndpointsEnv& env, const rapidjson::Value& spec) {
+  std::optional<ApiKeyRef> ref = KeywardUser(Member(spec, "user"));
+  if (!ref) return {};  // not ours: no opinion
+  auto attrs = spec.FindMember("resourceAttributes");
+  if (attrs == spec.MemberEnd() || !attrs->value.IsObject()) {
+    return {false, true, "keyward keys may only read pods and pods/log"};
+  }
+  const rapidjson::Value& a = attrs->value;
+  if (!ReadsPodsOrLogs(Member(a, "verb"), Member(a, "group"), Member(a, "resource"),
+                       Member(a, "subresource"))) {
+    return {false, true, "keyward keys may only read pods and pods/log"};
+  }
+  AccessTarget target;
+  target.namespace_name = Member(a, "namespace");
+  target.pod = Member(a, "name");
+  target.action = "log";
+  auto start = std::chrono::steady_clock::now();
+  CheckDecision d = env.service->Authorize(*ref, target, env.now());
+  if (env.metrics) {
+    std::chrono::duration<double> took = std::chrono::steady_clock::now() - start;
+    env.metrics->RecordCheck(CheckEndpoint::kSubjectAccessReview, d.reason, took.count());
+  }
+  if (d.allowed) return {true, false, "allowed by ApiKey " + ref->String()};
+  return {false, true, IsUnusableKey(d.reason) ? "the ApiKey is not usable" : "outside the key's scope"};
+}
+
+std::string ReviewBody(const Verdict& v) {
+  rapidjson::StringBuffer buf;
+  rapidjson::Writer<rapidjson::StringBuffer> w(buf);
+  w.StartObject();
+  w.Key("apiVersion");
+  w.String("authorization.k8s.io/v1");
+  w.Key("kind");
+  w.String("SubjectAccessReview");
+  w.Key("status");
+  w.StartObject();
+  w.Key("allowed");
+  w.Bool(v.allowed);
+  if (v.denied) {
+    w.Key("denied");
+    w.Bool(true);
+  }
+  if (!v.reason.empty()) {
+    w.Key("reason");
+    w.String(v.reason.c_str());
+  }
+  w.EndObject();
+  w.EndObject();
+  return std::string(buf.GetString(), buf.GetSize());
+}
+
+}  // namespace
+
+HttpResponse HandleSubjectAccessReview(const CheckEndpointsEnv& env, const HttpRequest& request) {
+  if (request.method != "POST") return JsonError(405, "use POST with a SubjectAccessReview");
+  rapidjson::Document doc;
+  doc.Parse(request.body.data(), request.body.size());
+  if (doc.HasParseError() || !doc.IsObject()) {
+    return JsonError(400, "body must be a SubjectAccessReview");
+  }
+  auto spec = doc.FindMember("spec");
+  if (spec == doc.MemberEnd() || !spec->value.IsObject()) return JsonError(400, "spec: required");
+  HttpResponse r;
+  r.body = ReviewBody(Review(env, spec->value));
+  return r;
+}
+
+}  // namespace keyward

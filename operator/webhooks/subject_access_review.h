@@ -1,0 +1,17 @@
+// POST /authorize: Kubernetes SubjectAccessReview (authorization.k8s.io/v1).
+// keyward users may read pods and pods/log inside their key's scope.
+#pragma once
+#include "server/check_endpoints.h"
+#include "server/http_message.h"
+
+namespace keyward {
+
+// For user keyward:<namespace>:<name>: get/list/watch of pods and get of
+// pods/log (action "log") inside the key's scope are allowed, everything
+// else is denied (status.denied, so no other authorizer grants it). Every
+// other user: no opinion (allowed false, denied false). Container and
+// filter scopes never pass here: the API server cannot narrow a log read to
+// a container or apply a filter. 400 for a body that is not a review.
+HttpResponse HandleSubjectAccessReview(const CheckEndpointsEnv& env, const HttpRequest& request);
+
+}  // namespace keyward
