@@ -100,6 +100,10 @@ CheckDecision Decide(const CheckEndpointsEnv& env, CheckEndpoint endpoint, std::
 
 HttpResponse HandleCheck(const CheckEndpointsEnv& env, const HttpRequest& request) {
   if (request.method != "POST") return JsonError(405, "use POST with a JSON body");
+  std::string_view type = request.Header("Content-Type");
+  if (!type.empty() && !EqualsIgnoreCase(type.substr(0, type.find(';')), "application/json")) {
+    return JsonError(415, "Content-Type must be application/json");
+  }
   rapidjson::Document doc;
   doc.Parse(request.body.data(), request.body.size());
   if (doc.HasParseError() || !doc.IsObject()) return JsonError(400, "body must be a JSON object");

@@ -117,6 +117,9 @@ TEST(CheckEndpoint, BadRequestsGet4xxNamingTheProblem) {
     EXPECT_EQ(r.body.find(key), std::string::npos);
   }
   EXPECT_EQ(e.Check(R"({"namespace":"prod"})").status, 401);
+  EXPECT_EQ(e.Check(R"({"namespace":"prod"})", {{"Content-Type", "application/x-www-form-urlencoded"}}).status, 415);
+  EXPECT_EQ(e.Check(R"({"namespace":"prod","key":")" + key + R"("})",
+                    {{"Content-Type", "application/json; charset=utf-8"}}).status, 200);
   EXPECT_EQ(HandleCheck(e.env, e.Request("GET", "")).status, 405);
 }
 

@@ -1,0 +1,273 @@
+"""keyward's HTTPS server end to end, with clients no one here wrote: curl
+for /v1/check and /v1/auth, a real nginx doing auth_request in front of a
+static upstream, and kubectl with a keyward key through kube-apiserver's
+TokenReview and SubjectAccessReview webhooks. One keyward serves the module."""
+
+from __future__ import annotations
+
+import base64
+import json
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import Cluster, wait_for
+from keyward_process import KeywardProcess, ensure_operator_namespace, secret_key, wait_phase
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Served:
+    def __init__(self, cluster: Cluster, proc: KeywardProcess, port: int, metrics_port: int):
+        self.cluster, self.proc, self.port, self.metrics_port = cluster, proc, port, metrics_port
+        info = cluster.info
+        self.ca = info["CA_CERT"]
+        self.url = f"https://127.0.0.1:{port}"
+
+    def curl(self, path: str, *args: str, plain: bool = False) -> tuple[int, dict, str]:
+        """(status, headers, body) of one curl request."""
+        url = f"http://127.0.0.1:{self.metrics_port}{path}" if plain else self.url + path
+        out = subprocess.run(["curl", "-sS", "--max-time", "10", "--cacert", self.ca, "-D", "-",
+                              url, *args], capture_output=True, text=True, timeout=30)
+        assert out.returncode == 0, out.stderr
+        # text=True turns curl's \r\n into \n.
+        head, _, body = out.stdout.partition("\n\n")
+        while head.startswith("HTTP/1.1 100"):
+            head, _, body = body.partition("\n\n")
+        lines = head.split("\n")
+        headers = {k.lower(): v.strip() for k, _, v in (l.partition(":") for l in lines[1:])}
+        return int(lines[0].split()[1]), headers, body
+
+    def check(self, body: dict, key: str | None = None) -> tuple[int, dict]:
+        args = ["-H", "Content-Type: application/json", "-d", json.dumps(body)]
+        if key:
+            args += ["-H", f"Authorization: Bearer {key}"]
+        status, _, text = self.curl("/v1/check", *args)
+        return status, json.loads(text)
+
+
+@pytest.fixture(scope="module")
+def served(cluster: Cluster, crds, tmp_path_factory) -> Served:
+    ensure_operator_namespace(cluster)
+    info = cluster.info
+    port, metrics_port = free_port(), free_port()
+    log = tmp_path_factory.mktemp("keyward") / "keyward.log"
+    proc = KeywardProcess(cluster, log, "--tls-cert-file", info["KEYWARD_CERT"],
+                          "--tls-private-key-file", info["KEYWARD_KEY"],
+                          "--bind-address", "127.0.0.1", "--secure-port", str(port),
+                          "--metrics-bind-address", f"127.0.0.1:{metrics_port}")
+    proc.start()
+    s = Served(cluster, proc, port, metrics_port)
+    try:
+        wait_for(lambda: _ready(s), timeout=30, interval=0.1, message="keyward /readyz")
+        cluster.configure_webhooks(s.url)
+        yield s
+    finally:
+        cluster.configure_webhooks(None)
+        code = proc.stop()
+        assert code == 0, f"keyward exited {code}:\n{proc.log()[-3000:]}"
+
+
+def _ready(s: Served) -> bool:
+    try:
+        return s.curl("/readyz", plain=True)[0] == 200
+    except AssertionError:
+        return False
+
+
+def key_for(cluster: Cluster, namespace: str, name: str, **spec) -> str:
+    body = {"description": f"e2e {name}", "access": [{"scope": "namespace", "namespaces": [namespace]}]}
+    body.update(spec)
+    cluster.apply({"apiVersion": "keyward.io/v1alpha1", "kind": "ApiKey",
+                   "metadata": {"name": name}, "spec": body}, namespace)
+    wait_phase(cluster, namespace, name, "Active")
+    return secret_key(cluster, namespace, f"{name}-apikey")
+
+
+def test_check_with_curl(served: Served, cluster, namespace):
+    key = key_for(cluster, namespace, "logs", limits={"perDay": 100})
+    status, out = served.check({"namespace": namespace}, key)
+    assert status == 200 and out["allowed"] and out["apiKey"] == {"namespace": namespace, "name": "logs"}
+    assert out["remaining"]["day"] == 99
+    status, out = served.check({"namespace": namespace, "key": key})  # key in the body
+    assert out["allowed"] and out["remaining"]["day"] == 98
+    assert served.check({"namespace": "kube-system"}, key)[1]["reason"] == "not_in_scope"
+    assert served.check({"namespace": namespace, "pod": "ghost"}, key)[1]["reason"] == "pod_not_found"
+    # Malformed, unknown and typo'd keys: one identical answer.
+    answers = {json.dumps(served.check({"namespace": namespace}, k)[1])
+               for k in (key[:10] + ("a" if key[10] != "a" else "b") + key[11:], "kw_" + "A" * 36, "nope")}
+    assert answers == {'{"allowed": false, "reason": "unauthenticated"}'}
+
+
+def test_bad_input_gets_4xx_and_the_next_request_works(served: Served, cluster, namespace):
+    key = key_for(cluster, namespace, "bad-input")
+    assert served.curl("/v1/check", "-H", "Content-Type: application/json", "-d", "{nope")[0] == 400
+    assert served.curl("/v1/check", "-d", "namespace=x")[0] == 415  # curl's default form type
+    assert served.curl("/v1/check", "-H", "Content-Type: application/json", "-d",
+                       json.dumps({"namespace": 5}))[0] == 400
+    assert served.curl("/v1/check", "-H", "Content-Type: application/json",
+                       "-d", json.dumps({"namespace": namespace}))[0] == 401
+    big = Path(served.proc.log_path).parent / "big.json"
+    big.write_text('{"namespace":"' + "a" * (2 << 20) + '"}')
+    assert served.curl("/v1/check", "-H", "Content-Type: application/json", "--data-binary", f"@{big}")[0] == 413
+    assert served.curl("/nowhere")[0] == 404
+    old_tls = subprocess.run(["curl", "-sS", "--cacert", served.ca, "--tlsv1.1", "--tls-max", "1.1",
+                              served.url + "/v1/check"], capture_output=True, text=True)
+    assert old_tls.returncode != 0, "a TLS 1.1 handshake was accepted"
+    idle = [socket.create_connection(("127.0.0.1", served.port)) for _ in range(1000)]
+    try:
+        assert served.check({"namespace": namespace}, key)[1]["allowed"]
+    finally:
+        for s in idle:
+            s.close()
+    log = served.proc.log()
+    assert key not in log and key[3:33] not in log
+
+
+def test_revoked_key_is_denied_within_a_second(served: Served, cluster, namespace):
+    key = key_for(cluster, namespace, "revoke")
+    other = key_for(cluster, namespace, "delete-me")
+    cluster.kubectl("patch", "apikey", "revoke", "-n", namespace, "--type=merge",
+                    "-p", '{"spec":{"disabled":true}}')
+    start = time.monotonic()
+    wait_for(lambda: not served.check({"namespace": namespace}, key)[1]["allowed"], timeout=5,
+             interval=0.05, message="a disabled key to be refused")
+    cluster.kubectl("delete", "apikey", "delete-me", "-n", namespace, "--wait=false")
+    wait_for(lambda: not served.check({"namespace": namespace}, other)[1]["allowed"], timeout=5,
+             interval=0.05, message="a deleted key to be refused")
+    assert time.monotonic() - start < 2 + 1.5  # two kubectl calls plus < 1 s each
+
+
+NGINX_CONF = """
+worker_processes auto;
+error_log {dir}/error.log;
+pid {dir}/nginx.pid;
+events {{ worker_connections 1024; }}
+http {{
+  access_log off;
+  client_body_temp_path {dir}/body; proxy_temp_path {dir}/proxy;
+  fastcgi_temp_path {dir}/fcgi; uwsgi_temp_path {dir}/uwsgi; scgi_temp_path {dir}/scgi;
+  server {{
+    listen 127.0.0.1:{port};
+    location ~ ^/logs/(?<ns>[^/]+)/(?<pod>[^/]+)$ {{
+      set $kw_ns $ns;
+      set $kw_pod $pod;
+      auth_request /_keyward;
+      auth_request_set $kw_status $upstream_status;
+      auth_request_set $kw_retry $upstream_http_retry_after;
+      auth_request_set $kw_apikey $upstream_http_x_keyward_apikey;
+      error_page 500 = @keyward_error;
+      proxy_set_header X-Keyward-ApiKey $kw_apikey;
+      proxy_pass http://127.0.0.1:{upstream};
+    }}
+    location = /_keyward {{
+      internal;
+      proxy_pass {keyward}/v1/auth;
+      proxy_pass_request_body off;
+      proxy_set_header Content-Length "";
+      proxy_set_header X-Keyward-Namespace $kw_ns;
+      proxy_set_header X-Keyward-Pod $kw_pod;
+      proxy_set_header X-Keyward-Action log;
+      proxy_ssl_trusted_certificate {ca};
+      proxy_ssl_verify on;
+      proxy_ssl_name localhost;
+      proxy_ssl_server_name on;
+      proxy_ssl_protocols TLSv1.2 TLSv1.3;
+    }}
+    # auth_request passes 401 and 403 through; 429 arrives as an error.
+    # (return would answer in the rewrite phase, before auth_request runs.)
+    location @keyward_error {{
+      add_header Retry-After $kw_retry always;
+      if ($kw_status = 429) {{ return 429 "over quota\\n"; }}
+      return 500;
+    }}
+  }}
+  server {{  # the static upstream: echoes who keyward let in
+    listen 127.0.0.1:{upstream};
+    location / {{
+      add_header X-Upstream-ApiKey $http_x_keyward_apikey always;
+      return 200 "logs\\n";
+    }}
+  }}
+}}
+"""
+
+
+@pytest.fixture
+def nginx(served: Served, tmp_path: Path):
+    port, upstream = free_port(), free_port()
+    (tmp_path / "nginx.conf").write_text(NGINX_CONF.format(dir=tmp_path, port=port, keyward=served.url,
+                                                           ca=served.ca, upstream=upstream))
+    proc = subprocess.Popen(["nginx", "-p", str(tmp_path), "-c", str(tmp_path / "nginx.conf"),
+                             "-g", "daemon off;"], stderr=subprocess.PIPE)
+    try:
+        def up():
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                return True
+            except OSError:
+                assert proc.poll() is None, proc.stderr.read().decode()
+                return False
+        wait_for(up, timeout=10, interval=0.05, message="nginx to listen")
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
+def test_nginx_auth_request(served: Served, cluster, namespace, nginx):
+    cluster.apply({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "web-1"},
+                   "spec": {"containers": [{"name": "app", "image": "keyward-e2e/none:0"}]}}, namespace)
+    key = key_for(cluster, namespace, "proxied", limits={"perSecond": 1000, "perDay": 2})
+
+    def get(path: str, *headers: str) -> tuple[int, dict]:
+        args = ["curl", "-sS", "-o", "/dev/null", "-D", "-", nginx + path]
+        for h in headers:
+            args += ["-H", h]
+        out = subprocess.run(args, capture_output=True, text=True, timeout=30).stdout.split("\n")
+        return int(out[0].split()[1]), {k.lower(): v.strip() for k, _, v in (l.partition(":") for l in out[1:] if l)}
+
+    wait_for(lambda: get(f"/logs/{namespace}/web-1", f"Authorization: Bearer {key}")[0] == 200,
+             timeout=10, interval=0.1, message="the pod to reach keyward's cache")
+    assert get(f"/logs/{namespace}/web-1")[0] == 401
+    assert get(f"/logs/kube-system/etcd-0", f"Authorization: Bearer {key}")[0] == 403
+    basic = base64.b64encode(f"{namespace}/proxied:{key}".encode()).decode()
+    status, headers = get(f"/logs/{namespace}/web-1", f"Authorization: Basic {basic}")
+    assert status == 200 and headers["x-upstream-apikey"] == f"{namespace}/proxied"
+    status, headers = get(f"/logs/{namespace}/web-1", f"Authorization: Bearer {key}")
+    assert status == 429 and int(headers["retry-after"]) > 0
+
+
+def test_kubectl_with_a_key_through_the_webhooks(served: Served, cluster, namespace, tmp_path):
+    key = key_for(cluster, namespace, "kubectl")
+    info = cluster.info
+    empty = tmp_path / "empty.kubeconfig"
+    empty.write_text("apiVersion: v1\nkind: Config\n")
+
+    def can_i(*args: str, token: str = key) -> str:
+        out = cluster.run("kubectl", "--kubeconfig", str(empty), "--server", info["APISERVER_URL"],
+                          "--certificate-authority", info["CA_CERT"], "--token", token,
+                          "auth", "can-i", *args, check=False)
+        return out.stdout.strip()
+
+    assert can_i("get", "pods", "--subresource=log", "-n", namespace) == "yes"
+    assert can_i("list", "pods", "-n", namespace) == "yes"
+    # kubectl prints the webhook's reason after "no".
+    assert can_i("get", "pods", "--subresource=log", "-n", "kube-system") == "no - outside the key's scope"
+    assert can_i("get", "secrets", "-n", namespace).startswith("no")
+    assert can_i("delete", "pods", "-n", namespace).startswith("no")
+    assert can_i("get", "pods", "-n", namespace, token="kw_" + "A" * 36) != "yes"  # not a user
+    # Ordinary users are unaffected: the admin still may do anything.
+    assert cluster.kubectl("auth", "can-i", "create", "secrets", "-n", namespace).stdout.strip() == "yes"
+    whoami = cluster.run("kubectl", "--kubeconfig", str(empty), "--server", info["APISERVER_URL"],
+                         "--certificate-authority", info["CA_CERT"], "--token", key,
+                         "auth", "whoami", "-o", "json")
+    user = json.loads(whoami.stdout)["status"]["userInfo"]
+    assert user["username"] == f"keyward:{namespace}:kubectl" and "keyward:apikeys" in user["groups"]
