@@ -271,3 +271,36 @@ def test_kubectl_with_a_key_through_the_webhooks(served: Served, cluster, namesp
                          "auth", "whoami", "-o", "json")
     user = json.loads(whoami.stdout)["status"]["userInfo"]
     assert user["username"] == f"keyward:{namespace}:kubectl" and "keyward:apikeys" in user["groups"]
+
+
+def test_reveal_a_volatile_key_once(served: Served, cluster, namespace):
+    cluster.apply([
+        {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": "revealer"}},
+        {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": "nobody"}},
+        {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role", "metadata": {"name": "reveal"},
+         "rules": [{"apiGroups": ["keyward.io"], "resources": ["apikeys/reveal"], "verbs": ["get"]}]},
+        {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding", "metadata": {"name": "reveal"},
+         "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": "reveal"},
+         "subjects": [{"kind": "ServiceAccount", "name": "revealer", "namespace": namespace}]},
+        {"apiVersion": "keyward.io/v1alpha1", "kind": "ApiKey", "metadata": {"name": "ci"},
+         "spec": {"description": "e2e volatile", "type": "volatile",
+                  "access": [{"scope": "namespace", "namespaces": [namespace]}]}},
+    ], namespace)
+    wait_phase(cluster, namespace, "ci", "Active")
+    token = lambda sa: cluster.kubectl("create", "token", sa, "-n", namespace).stdout.strip()
+    path = f"/v1/reveal/{namespace}/ci"
+
+    status, _, body = served.curl(path, "-H", f"Authorization: Bearer {token('nobody')}")
+    assert status == 403 and f"system:serviceaccount:{namespace}:nobody" in body, body
+    assert served.curl(path)[0] == 401
+    status, headers, body = served.curl(path, "-H", f"Authorization: Bearer {token('revealer')}")
+    assert status == 200, body
+    assert headers["cache-control"] == "no-store"
+    key = json.loads(body)["key"]
+    assert served.check({"namespace": namespace}, key)[1]["allowed"]
+    status, _, body = served.curl(path, "-H", f"Authorization: Bearer {token('revealer')}")
+    assert status == 410 and "revealed once already" in body
+    assert key not in served.proc.log()
+    status, _, _ = served.curl(f"/v1/reveal/{namespace}/no-such-key",
+                               "-H", f"Authorization: Bearer {token('revealer')}")
+    assert status in (403, 404)  # the Role names no resourceNames, so 404

@@ -126,7 +126,7 @@ int RunOperator(const RunOptions& o) {
   env.get_apikey = [&manager](const std::string& key) { return manager.Get(key); };
   env.is_leader = [&manager] { return manager.IsLeader(); };
   ApiKeyController controller(env);
-  Serving serving(o, kube, index, manager);
+  Serving serving(o, kube, index, volatile_keys, manager);
   if (Status started = serving.Start(); !started.ok()) {
     spdlog::error("{}", started.message());
     return 1;

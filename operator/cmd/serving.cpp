@@ -13,8 +13,13 @@
 namespace keyward {
 
 Serving::Serving(const RunOptions& options, KubeClient& kube, const KeyIndex& index,
-                 Manager& manager)
-    : options_(options), kube_(kube), index_(index), manager_(manager) {
+                 VolatileKeyStore& volatile_keys, Manager& manager)
+    : options_(options),
+      kube_(kube),
+      index_(index),
+      volatile_keys_(volatile_keys),
+      reveal_authorizer_(kube),
+      manager_(manager) {
   metrics_.OnScrape([this](Metrics& m) { CollectGauges(m); });
 }
 
@@ -44,7 +49,10 @@ void Serving::CollectGauges(Metrics& m) {
 HttpHandler Serving::HttpsRoutes() {
   CheckEndpointsEnv env{service_.get(), &metrics_};
   HttpHandler checks = SecureRoutes(env);
-  return [env, checks](const HttpRequest& request) -> HttpResponse {
+  return [this, env, checks](const HttpRequest& request) -> HttpResponse {
+    if (request.path.substr(0, 11) == "/v1/reveal/") {
+      return HandleReveal(reveal_authorizer_, volatile_keys_, request);
+    }
     if (request.path == "/authenticate") return HandleTokenReview(env, request);
     if (request.path == "/authorize") return HandleSubjectAccessReview(env, request);
     return checks(request);
@@ -64,7 +72,7 @@ Status Serving::StartHttps() {
   lo.threads = options_.server_threads;
   https_ = std::make_unique<Listener>(lo, HttpsRoutes(), tls_.get());
   if (Status started = https_->Start(); !started.ok()) return started.Prefixed("--secure-port");
-  spdlog::info("serving /v1/check, /v1/auth, /authenticate and /authorize on https://{}:{}",
+  spdlog::info("serving /v1/check, /v1/auth, /v1/reveal, /authenticate and /authorize on https://{}:{}",
                options_.bind_address, https_->port());
   return Status();
 }

@@ -11,13 +11,15 @@
 #include "kube/manager.h"
 #include "server/listener.h"
 #include "server/metrics.h"
+#include "server/reveal_endpoint.h"
 #include "server/tls_files.h"
 
 namespace keyward {
 
 class Serving {
  public:
-  Serving(const RunOptions& options, KubeClient& kube, const KeyIndex& index, Manager& manager);
+  Serving(const RunOptions& options, KubeClient& kube, const KeyIndex& index,
+          VolatileKeyStore& volatile_keys, Manager& manager);
   ~Serving();
 
   // Loads the certificate, starts the owner cache and both listeners as the
@@ -39,6 +41,8 @@ class Serving {
   const RunOptions& options_;
   KubeClient& kube_;
   const KeyIndex& index_;
+  VolatileKeyStore& volatile_keys_;
+  ApiRevealAuthorizer reveal_authorizer_;
   Manager& manager_;
   Metrics metrics_;
   QuotaBook quotas_;

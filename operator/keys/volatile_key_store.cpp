@@ -50,14 +50,26 @@ VolatileKey VolatileKeyStore::Rotate(const ApiKeyRef& ref, const std::string& ui
   return e.meta;
 }
 
-std::optional<std::string> VolatileKeyStore::Reveal(const ApiKeyRef& ref) {
+VolatileKeyStore::Revealed VolatileKeyStore::RevealOnce(const ApiKeyRef& ref) {
+  Revealed out;
   std::lock_guard lock(mu_);
   auto it = entries_.find(ref.String());
-  if (it == entries_.end() || it->second.meta.revealed) return std::nullopt;
+  if (it == entries_.end()) return out;
+  if (it->second.meta.revealed) {
+    out.status = Revealed::Status::kAlreadyRevealed;
+    return out;
+  }
   it->second.meta.revealed = true;
-  std::string out = std::move(it->second.value);
+  out.status = Revealed::Status::kRevealed;
+  out.key = std::move(it->second.value);  // the heap buffer moves; nothing is left behind
   it->second.value.clear();
   return out;
+}
+
+std::optional<std::string> VolatileKeyStore::Reveal(const ApiKeyRef& ref) {
+  Revealed r = RevealOnce(ref);
+  if (r.status != Revealed::Status::kRevealed) return std::nullopt;
+  return std::move(r.key);
 }
 
 void VolatileKeyStore::Erase(const ApiKeyRef& ref) {

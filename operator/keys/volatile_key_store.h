@@ -40,6 +40,13 @@ class VolatileKeyStore {
                      const KeyHasher& hasher, TimePoint now, TimePoint previous_valid_until);
   // Returns the key value once, then forgets the value (not the digest).
   std::optional<std::string> Reveal(const ApiKeyRef& ref);
+  // The same, saying why there is no value: never held here, or shown once
+  // already. The caller wipes |key| (OPENSSL_cleanse) once it is sent.
+  struct Revealed {
+    enum class Status { kRevealed, kAlreadyRevealed, kNotHeld } status = Status::kNotHeld;
+    std::string key;
+  };
+  Revealed RevealOnce(const ApiKeyRef& ref);
   void Erase(const ApiKeyRef& ref);
 
  private:

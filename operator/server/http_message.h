@@ -26,6 +26,7 @@ struct HttpResponse {
   std::string content_type = "application/json";
   std::vector<std::pair<std::string, std::string>> headers;
   std::string body;
+  bool sensitive = false;  // the body holds a key: wiped from memory once written
 };
 
 using HttpHandler = std::function<HttpResponse(const HttpRequest&)>;

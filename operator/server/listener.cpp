@@ -1,6 +1,7 @@
 #include "server/listener.h"
 
 #include <spdlog/spdlog.h>
+#include <openssl/crypto.h>
 #include <sys/socket.h>
 
 #include <boost/asio/co_spawn.hpp>
@@ -134,9 +135,12 @@ awaitable<void> ServeRequests(Stream& stream, Listener::Shared& s, bool tls) {
     }
     Request& req = parser.get();
     const bool keep_alive = req.keep_alive();
-    Response res = ToBeast(CallHandler(s.handler, ViewOf(req, tls)), req.version(), keep_alive);
+    HttpResponse out = CallHandler(s.handler, ViewOf(req, tls));
+    const bool sensitive = out.sensitive;
+    Response res = ToBeast(std::move(out), req.version(), keep_alive);
     lowest.expires_after(s.options.body_timeout);
     co_await http::async_write(stream, res, asio::redirect_error(asio::use_awaitable, ec));
+    if (sensitive) OPENSSL_cleanse(res.body().data(), res.body().size());
     if (ec || !keep_alive) co_return;
   }
 }
