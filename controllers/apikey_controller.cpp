@@ -158,10 +158,12 @@ void ApiKeyController::MintVolatile(const ApiKey& key, TimePoint now, ApiKeyStat
     status->previous_valid_until = FormatRfc3339(until);
     out->rotated = true;
   }
-  // No promise of the reveal endpoint here: it is PRODUCT.md §3, not served yet.
+  // The reveal endpoint is served only with a serving certificate; the
+  // message names it as the way to read the key, once.
+  const std::string reveal = "; read it once: GET /v1/reveal/" + ref.namespace_name + "/" + ref.name;
   out->message = out->lost ? "the operator restarted and volatile keys live only in memory; "
-                             "minted a new key (the previous one no longer works)"
-                           : "minted a volatile key (memory only: never in a Secret, status or etcd)";
+                             "minted a new key (the previous one no longer works)" + reveal
+                           : "minted a volatile key (memory only: never in a Secret, status or etcd)" + reveal;
   if (!held->previous || now >= held->previous->second) status->previous_valid_until.clear();
   out->next_rotation = RotationDue(key, held->minted_at);
   IndexKeys(env_.index, ref, held->digest, held->previous, now);
