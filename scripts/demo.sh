@@ -31,9 +31,13 @@ fi
 : "${KEYWARD_BIN:=$ROOT/build/operator/keyward}"
 [[ -x "$KEYWARD_BIN" ]] || { echo "demo: $KEYWARD_BIN not built (make build)" >&2; exit 1; }
 
-echo "==> control plane (first run on a machine builds kube-apiserver: ~15 min)"
-"$ROOT/e2e/cluster" up
+PORT="${KEYWARD_DEMO_PORT:-9443}"
+METRICS="${KEYWARD_DEMO_METRICS_PORT:-8080}"
+echo "==> control plane (first run on a machine builds kube-apiserver: ~15 min),"
+echo "    with its TokenReview/SubjectAccessReview webhooks pointed at keyward"
+KEYWARD_E2E_WEBHOOK_URL="https://127.0.0.1:$PORT" "$ROOT/e2e/cluster" up
 eval "$("$ROOT/e2e/cluster" env)"
+eval "$("$ROOT/e2e/cluster" info | grep -E '^(CA_CERT|KEYWARD_CERT|KEYWARD_KEY|APISERVER_URL)=')"
 
 echo "==> CRD"
 kubectl apply -f "$ROOT/crds/"
@@ -48,14 +52,30 @@ echo "${out:-}" | sed -n '1,12p'
 echo "==> lint the examples offline"
 "$KEYWARD_BIN" validate -f "$ROOT/examples/"
 
-echo "==> operator"
-for ns in keyward-system "$NS"; do
+echo "==> operator, serving HTTPS with a throwaway certificate (signed by the demo cluster's CA)"
+for ns in keyward-system "$NS" production; do
   kubectl get namespace "$ns" >/dev/null 2>&1 || kubectl create namespace "$ns"
 done
 stop_operator
-"$KEYWARD_BIN" run --kubeconfig "$KUBECONFIG" --namespace keyward-system >>"$LOG" 2>&1 &
+"$KEYWARD_BIN" run --kubeconfig "$KUBECONFIG" --namespace keyward-system \
+  --tls-cert-file "$KEYWARD_CERT" --tls-private-key-file "$KEYWARD_KEY" \
+  --bind-address 127.0.0.1 --secure-port "$PORT" --metrics-bind-address "127.0.0.1:$METRICS" \
+  >>"$LOG" 2>&1 &
 echo $! >"$PIDFILE"
 echo "keyward running as PID $(cat "$PIDFILE"), log: $LOG"
+for _ in $(seq 1 100); do
+  curl -sf "http://127.0.0.1:$METRICS/readyz" >/dev/null 2>&1 && break
+  sleep 0.2
+done
+curl -sS "http://127.0.0.1:$METRICS/readyz"
+
+echo "==> a pod to read logs of (no node runs it: the API object is what keyward checks)"
+for _ in $(seq 1 50); do
+  kubectl get serviceaccount default -n production >/dev/null 2>&1 && break
+  sleep 0.2
+done
+kubectl get pod web-1 -n production >/dev/null 2>&1 ||
+  kubectl run web-1 -n production --image=keyward-demo/app:0 --restart=Never
 
 echo "==> apply examples/"
 kubectl apply -n "$NS" -f "$ROOT/examples/"
@@ -81,9 +101,29 @@ echo "$key" | "$KEYWARD_BIN" check -n kube-system --pod etcd-0 || true
 echo "\$ keyward check -n $target_ns   # with a one-character typo in the key"
 echo "${key:0:10}${typo_char}${key:11}" | "$KEYWARD_BIN" check -n "$target_ns" || true
 echo
+echo "==> the same key over HTTPS: POST /v1/check"
+check() {
+  echo "\$ curl --cacert ca.crt https://127.0.0.1:$PORT/v1/check -H 'Authorization: Bearer \$KEY' -H 'Content-Type: application/json' -d '$1'"
+  curl -sS --cacert "$CA_CERT" "https://127.0.0.1:$PORT/v1/check" -H "Authorization: Bearer $key" \
+    -H 'Content-Type: application/json' -d "$1"
+  echo
+}
+check "{\"namespace\":\"$target_ns\",\"pod\":\"web-1\",\"container\":\"app\"}"
+check '{"namespace":"kube-system","pod":"etcd-0"}'
+echo
+echo "==> kubectl with the key as its token (TokenReview + SubjectAccessReview by keyward)"
+empty="$STATE/keyward-demo-empty.kubeconfig"
+printf 'apiVersion: v1\nkind: Config\n' >"$empty"
+for ns in "$target_ns" kube-system; do
+  echo "\$ kubectl --token \$KEY auth can-i get pods --subresource=log -n $ns"
+  kubectl --kubeconfig "$empty" --server "$APISERVER_URL" --certificate-authority "$CA_CERT" \
+    --token "$key" auth can-i get pods --subresource=log -n "$ns" || true
+done
+echo
 echo "==> events"
 kubectl get events -n "$NS" --field-selector involvedObject.kind=ApiKey | head -n 10
 echo
 echo "The cluster and the operator keep running. Try:"
 echo "  eval \"\$(e2e/cluster env)\"; kubectl get ak -A"
+echo "  curl -s http://127.0.0.1:$METRICS/metrics | grep ^keyward_"
 echo "  make demo-down    # stop the operator and the control plane"
