@@ -4,31 +4,13 @@
 
 #include <map>
 
+#include "check/fake_owners.h"
+
 namespace keyward {
 namespace {
 
 using namespace std::chrono_literals;
 const TimePoint kNow = *ParseRfc3339("2026-11-22T12:00:00Z");
-
-// Pods and their owners, as the cluster would report them.
-struct FakeOwners : OwnerResolver {
-  std::map<std::string, PodOwner> pods;  // "ns/pod"
-  bool unavailable = false;
-  int calls = 0;
-  OwnerLookup Resolve(const std::string& ns, const std::string& pod) override {
-    ++calls;
-    OwnerLookup r;
-    if (unavailable) {
-      r.outcome = OwnerLookup::Outcome::kUnavailable;
-      r.error = "503 ServiceUnavailable";
-      return r;
-    }
-    auto it = pods.find(ns + "/" + pod);
-    if (it == pods.end()) r.outcome = OwnerLookup::Outcome::kPodNotFound;
-    else r.owner = it->second;
-    return r;
-  }
-};
 
 struct World {
   KeyIndex index{"pepper-for-tests-0123456789abcdef"};

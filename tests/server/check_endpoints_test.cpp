@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "base/base64.h"
+#include "check/fake_owners.h"
 
 namespace keyward {
 namespace {
@@ -10,22 +11,16 @@ namespace {
 using namespace std::chrono_literals;
 const TimePoint kNow = *ParseRfc3339("2026-11-22T12:00:00Z");
 
-struct NoPods : OwnerResolver {
-  OwnerLookup Resolve(const std::string&, const std::string& pod) override {
-    OwnerLookup r;
-    if (pod != "web-1") r.outcome = OwnerLookup::Outcome::kPodNotFound;
-    return r;
-  }
-};
-
 struct Endpoints {
   KeyIndex index{"pepper-for-tests-0123456789abcdef"};
-  NoPods owners;
+  FakeOwners owners;
   QuotaBook quotas;
   CheckService service{index, owners, quotas};
   Metrics metrics;
   CheckEndpointsEnv env{&service, &metrics, [] { return kNow; }};
   std::vector<std::string> storage;  // backs the string_views of requests
+
+  Endpoints() { owners.pods["prod/web-1"] = PodOwner{}; }  // a bare pod
 
   std::string Add(const std::string& name, Limits limits = {}, bool disabled = false,
                   std::optional<TimePoint> expires = std::nullopt) {

@@ -1,6 +1,7 @@
 // TokenReview and SubjectAccessReview handlers, as kube-apiserver calls them.
 #include <gtest/gtest.h>
 
+#include "check/fake_owners.h"
 #include "webhooks/subject_access_review.h"
 #include "webhooks/token_review.h"
 
@@ -10,22 +11,15 @@ namespace {
 using namespace std::chrono_literals;
 const TimePoint kNow = *ParseRfc3339("2026-11-22T12:00:00Z");
 
-struct Pods : OwnerResolver {
-  OwnerLookup Resolve(const std::string&, const std::string& pod) override {
-    OwnerLookup r;
-    if (pod == "web-1") r.owner = {SetType::kReplica, "web-7d9f", "web"};
-    else r.outcome = OwnerLookup::Outcome::kPodNotFound;
-    return r;
-  }
-};
-
 struct Webhooks {
   KeyIndex index{"pepper-for-tests-0123456789abcdef"};
-  Pods owners;
+  FakeOwners owners;
   QuotaBook quotas;
   CheckService service{index, owners, quotas};
   CheckEndpointsEnv env{&service, nullptr, [] { return kNow; }};
   std::string body;
+
+  Webhooks() { owners.pods["prod/web-1"] = PodOwner{SetType::kReplica, "web-7d9f", "web"}; }
 
   std::string Add(const std::string& name, AccessRule rule, bool disabled = false) {
     auto p = std::make_shared<IndexedPolicy>();
