@@ -205,6 +205,10 @@ Action ApiKeyController::Reconcile(const std::string& store_key) {
   // Readiness: phase and Ready condition.
   status.expires_at = expiry ? FormatRfc3339(*expiry) : "";
   status.observed_generation = key.metadata.generation;
+  if (auto by = key.metadata.annotations.find("keyward.io/created-by");
+      by != key.metadata.annotations.end()) {
+    status.created_by = by->second;  // stamped by the mutating webhook at create
+  }
   SetReadiness(key, out, expiry, now, &status);
 
   // Write: events and status, leader only.

@@ -26,7 +26,7 @@ void SetReadyCondition(ApiKeyStatus* status, bool ready, const std::string& reas
 
 bool StatusChanged(const ApiKeyStatus& a, const ApiKeyStatus& b) {
   if (a.phase != b.phase || a.key_hint != b.key_hint || a.key_hash != b.key_hash ||
-      a.secret_name != b.secret_name || a.expires_at != b.expires_at ||
+      a.secret_name != b.secret_name || a.expires_at != b.expires_at || a.created_by != b.created_by ||
       a.last_rotated_at != b.last_rotated_at || a.observed_generation != b.observed_generation ||
       a.previous_key_hash != b.previous_key_hash ||
       a.previous_valid_until != b.previous_valid_until ||
@@ -50,6 +50,7 @@ value StatusPatch(const ApiKeyStatus& s) {
   st["keyHint"] = str(s.key_hint);
   st["keyHash"] = str(s.key_hash);
   st["secretName"] = str(s.secret_name);
+  if (!s.created_by.empty()) st["createdBy"] = value::string(s.created_by);  // never cleared
   st["expiresAt"] = str(s.expires_at);
   st["lastRotatedAt"] = str(s.last_rotated_at);
   if (s.previous_key_hash.empty()) {

@@ -62,7 +62,8 @@ def served(cluster: Cluster, crds, tmp_path_factory) -> Served:
     proc = KeywardProcess(cluster, log, "--tls-cert-file", info["KEYWARD_CERT"],
                           "--tls-private-key-file", info["KEYWARD_KEY"],
                           "--bind-address", "127.0.0.1", "--secure-port", str(port),
-                          "--metrics-bind-address", f"127.0.0.1:{metrics_port}")
+                          "--metrics-bind-address", f"127.0.0.1:{metrics_port}",
+                          "--max-keys-per-namespace", "5")
     proc.start()
     s = Served(cluster, proc, port, metrics_port)
     try:
@@ -304,3 +305,75 @@ def test_reveal_a_volatile_key_once(served: Served, cluster, namespace):
     status, _, _ = served.curl(f"/v1/reveal/{namespace}/no-such-key",
                                "-H", f"Authorization: Bearer {token('revealer')}")
     assert status in (403, 404)  # the Role names no resourceNames, so 404
+
+
+def webhook_configurations(served: Served, namespace: str) -> list[dict]:
+    ca = base64.b64encode(Path(served.ca).read_bytes()).decode()
+    hook = lambda name, path: {
+        "name": name, "admissionReviewVersions": ["v1"], "sideEffects": "None",
+        "failurePolicy": "Fail", "timeoutSeconds": 5,
+        "clientConfig": {"url": f"{served.url}/{path}", "caBundle": ca},
+        # This test's namespace only: the rest of the suite runs without them.
+        "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": namespace}},
+        "rules": [{"apiGroups": ["keyward.io"], "apiVersions": ["v1alpha1"], "resources": ["apikeys"],
+                   "operations": ["CREATE", "UPDATE"], "scope": "Namespaced"}]}
+    meta = {"name": f"keyward-e2e-{namespace}"}
+    return [{"apiVersion": "admissionregistration.k8s.io/v1", "kind": "MutatingWebhookConfiguration",
+             "metadata": meta, "webhooks": [hook("mutate.keyward.io", "mutate")]},
+            {"apiVersion": "admissionregistration.k8s.io/v1", "kind": "ValidatingWebhookConfiguration",
+             "metadata": meta, "webhooks": [hook("validate.keyward.io", "validate")]}]
+
+
+def test_admission_webhooks(served: Served, cluster, namespace):
+    configs = webhook_configurations(served, namespace)
+    cluster.apply(configs)
+    try:
+        run_admission_checks(served, cluster, namespace)
+    finally:
+        for c in configs:
+            cluster.kubectl("delete", c["kind"].lower(), c["metadata"]["name"], "--ignore-not-found")
+
+
+def run_admission_checks(served: Served, cluster, namespace):
+    apikey = lambda name, namespaces, **spec: {
+        "apiVersion": "keyward.io/v1alpha1", "kind": "ApiKey", "metadata": {"name": name},
+        "spec": {"description": "e2e admission", **spec,
+                 "access": [{"scope": "namespace", "namespaces": namespaces}]}}
+    # The webhook is registered a moment before the API server calls it.
+    wait_for(lambda: "spec.access[0].scope" in cluster.apply(
+        {**apikey("bad", [namespace]), "spec": {"description": "x", "access": [{"scope": "galaxy"}]}},
+        namespace, check=False).stderr, timeout=20, interval=0.2, message="the validating webhook")
+    refused = cluster.apply(apikey("past", [namespace], expiresAt="2020-01-01T00:00:00Z"), namespace, check=False)
+    assert refused.returncode != 0 and "spec.expiresAt" in refused.stderr, refused.stderr
+
+    cluster.apply(apikey("mine", [namespace]), namespace)
+    me = json.loads(cluster.kubectl("auth", "whoami", "-o", "json").stdout)["status"]["userInfo"]["username"]
+    obj = cluster.kubectl_json("get", "apikey", "mine", "-n", namespace)
+    assert obj["metadata"]["annotations"]["keyward.io/created-by"] == me
+    wait_for(lambda: cluster.kubectl_json("get", "apikey", "mine", "-n", namespace)
+             .get("status", {}).get("createdBy") == me, timeout=20, interval=0.2, message="status.createdBy")
+
+    # A user who may read logs in this namespace only cannot mint a wider key.
+    cluster.apply([
+        {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role", "metadata": {"name": "key-maker"},
+         "rules": [{"apiGroups": ["keyward.io"], "resources": ["apikeys"], "verbs": ["create", "get", "patch"]},
+                   {"apiGroups": [""], "resources": ["pods", "pods/log"], "verbs": ["get"]}]},
+        {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding", "metadata": {"name": "key-maker"},
+         "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": "key-maker"},
+         "subjects": [{"kind": "User", "name": "limited", "apiGroup": "rbac.authorization.k8s.io"}]}], namespace)
+    cluster.apply(apikey("narrow", [namespace]), namespace)
+    ok = cluster.kubectl("apply", "--as=limited", "-n", namespace, "-f", "-",
+                         input=json.dumps(apikey("narrow2", [namespace])), check=False)
+    assert ok.returncode == 0, ok.stderr
+    wide = cluster.kubectl("apply", "--as=limited", "-n", namespace, "-f", "-",
+                           input=json.dumps(apikey("wide", [namespace, "kube-system"])), check=False)
+    assert wide.returncode != 0
+    assert "limited may not get pods/log in namespace kube-system" in wide.stderr, wide.stderr
+
+    # The limit (5 here): mine, narrow, narrow2 exist; two more fit, the sixth does not.
+    for name in ("fill-1", "fill-2"):
+        cluster.apply(apikey(name, [namespace]), namespace)
+    for name in ("mine", "narrow", "narrow2", "fill-1", "fill-2"):
+        wait_phase(cluster, namespace, name, "Active")  # reconciled: in keyward's cache
+    over = cluster.apply(apikey("one-too-many", [namespace]), namespace, check=False)
+    assert over.returncode != 0 and "the limit is 5" in over.stderr, over.stderr

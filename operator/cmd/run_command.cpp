@@ -163,8 +163,7 @@ int RunOperatorCommand(int argc, char** argv) {
   }
   SetupLogging(parsed.options->log_level, parsed.options->log_format);
   for (const std::string& flag : parsed.options->inert_flags) {
-    spdlog::warn("{} has no effect yet: usage is not written to status and admission webhooks "
-                 "are not served in this release", flag);
+    spdlog::warn("{} has no effect yet: usage is not written to status in this release", flag);
   }
   return RunOperator(*parsed.options);
 }

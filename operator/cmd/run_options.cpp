@@ -111,7 +111,9 @@ po::options_description RunFlags(RunOptions& o, FlagText& t, const RunEnvironmen
      "host:port of the plain HTTP port for /metrics, /healthz and /readyz (:8080 = every "
      "address); 0 turns it off")
     ("server-threads", po::value(&o.server_threads)->default_value(env.cores),
-     "threads serving each port (default: the number of cores)");
+     "threads serving each port (default: the number of cores)")
+    ("max-keys-per-namespace", po::value(&o.max_keys_per_namespace)->default_value(o.max_keys_per_namespace),
+     "the admission webhook (/validate) refuses more ApiKeys than this in one namespace");
   // clang-format on
   return desc;
 }
@@ -119,16 +121,13 @@ po::options_description RunFlags(RunOptions& o, FlagText& t, const RunEnvironmen
 // Flags of features still to come (PRODUCT.md §3). They are parsed and
 // checked now, so a wrong value fails today rather than at an upgrade, but
 // they do nothing yet: `keyward run` warns about each one given.
-po::options_description EndpointFlags(RunOptions& o, FlagText& t) {
+po::options_description LaterFlags(FlagText& t) {
   po::options_description later(
-      "flags of features still to come (checked, but usage is not written to status and "
-      "admission webhooks are not served yet)");
+      "flags of features still to come (checked, but usage is not written to status yet)");
   // clang-format off
   later.add_options()
     ("usage-flush-interval", po::value(&t.flush)->default_value(t.flush),
-     "how often usage counters are written to status (batches writes)")
-    ("max-keys-per-namespace", po::value(&o.max_keys_per_namespace)->default_value(o.max_keys_per_namespace),
-     "admission refuses more ApiKeys than this in one namespace");
+     "how often usage counters are written to status (batches writes)");
   // clang-format on
   return later;
 }
@@ -204,7 +203,7 @@ RunOptionsParse ParseRunOptions(int argc, char** argv, const RunEnvironment& env
   RunOptions o;
   FlagText text(o);
   po::options_description desc = RunFlags(o, text, env);
-  po::options_description later = EndpointFlags(o, text);
+  po::options_description later = LaterFlags(text);
   RunOptionsParse result;
   try {
     po::variables_map vm;

@@ -19,6 +19,7 @@ Serving::Serving(const RunOptions& options, KubeClient& kube, const KeyIndex& in
       index_(index),
       volatile_keys_(volatile_keys),
       reveal_authorizer_(kube),
+      log_reviewer_(kube),
       manager_(manager) {
   metrics_.OnScrape([this](Metrics& m) { CollectGauges(m); });
 }
@@ -49,7 +50,17 @@ void Serving::CollectGauges(Metrics& m) {
 HttpHandler Serving::HttpsRoutes() {
   CheckEndpointsEnv env{service_.get(), &metrics_};
   HttpHandler checks = SecureRoutes(env);
-  return [this, env, checks](const HttpRequest& request) -> HttpResponse {
+  AdmissionEnv admission;
+  admission.reviewer = &log_reviewer_;
+  admission.max_keys_per_namespace = options_.max_keys_per_namespace;
+  admission.count_in_namespace = [this](const std::string& ns) {
+    int n = 0;
+    for (const ObjectPtr& obj : manager_.List()) n += JsonStringOr(*obj, {"metadata", "namespace"}) == ns;
+    return n;
+  };
+  return [this, env, checks, admission](const HttpRequest& request) -> HttpResponse {
+    if (request.path == "/validate") return HandleValidate(admission, request);
+    if (request.path == "/mutate") return HandleMutate(admission, request);
     if (request.path.substr(0, 11) == "/v1/reveal/") {
       return HandleReveal(reveal_authorizer_, volatile_keys_, request);
     }
@@ -72,7 +83,8 @@ Status Serving::StartHttps() {
   lo.threads = options_.server_threads;
   https_ = std::make_unique<Listener>(lo, HttpsRoutes(), tls_.get());
   if (Status started = https_->Start(); !started.ok()) return started.Prefixed("--secure-port");
-  spdlog::info("serving /v1/check, /v1/auth, /v1/reveal, /authenticate and /authorize on https://{}:{}",
+  spdlog::info("serving /v1/check, /v1/auth, /v1/reveal, /authenticate, /authorize, /validate "
+               "and /mutate on https://{}:{}",
                options_.bind_address, https_->port());
   return Status();
 }

@@ -12,6 +12,7 @@
 #include "server/listener.h"
 #include "server/metrics.h"
 #include "server/reveal_endpoint.h"
+#include "webhooks/admission.h"
 #include "server/tls_files.h"
 
 namespace keyward {
@@ -43,6 +44,7 @@ class Serving {
   const KeyIndex& index_;
   VolatileKeyStore& volatile_keys_;
   ApiRevealAuthorizer reveal_authorizer_;
+  ApiLogAccessReviewer log_reviewer_;
   Manager& manager_;
   Metrics metrics_;
   QuotaBook quotas_;

@@ -1,0 +1,168 @@
+#include "webhooks/admission.h"
+
+#include <set>
+
+#include "api/apikey.h"
+#include "api/validation.h"
+#include "base/base64.h"
+#include "kube/json_fields.h"
+
+namespace keyward {
+
+using web::json::value;
+
+namespace {
+
+HttpResponse Review(const std::string& uid, bool allowed, const std::string& message,
+                    const std::string& patch = "") {
+  value response;
+  response["uid"] = value::string(uid);
+  response["allowed"] = value::boolean(allowed);
+  if (!allowed) {
+    response["status"]["code"] = value::number(403);
+    response["status"]["reason"] = value::string("Forbidden");
+    response["status"]["message"] = value::string(message);
+  }
+  if (!patch.empty()) {
+    response["patchType"] = value::string("JSONPatch");
+    response["patch"] = value::string(Base64Encode(patch));
+  }
+  value review;
+  review["apiVersion"] = value::string("admission.k8s.io/v1");
+  review["kind"] = value::string("AdmissionReview");
+  review["response"] = response;
+  HttpResponse r;
+  r.body = review.serialize();
+  return r;
+}
+
+// The AdmissionReview's request, or an error response.
+Result<value> ParseReview(const HttpRequest& request) {
+  if (request.method != "POST") return Status::Error("use POST with an AdmissionReview");
+  value body;
+  try {
+    body = value::parse(std::string(request.body));
+  } catch (const std::exception&) {
+    return Status::Error("body must be an AdmissionReview (JSON)");
+  }
+  const value* req = JsonAt(body, {"request"});
+  if (!req || !req->is_object() || !JsonString(*req, {"uid"})) {
+    return Status::Error("request.uid: required");
+  }
+  return *req;
+}
+
+std::string JoinErrors(const FieldErrors& errors) {
+  std::string out;
+  for (std::size_t i = 0; i < errors.size() && i < 10; ++i) {
+    out += (i ? "; " : "") + errors[i].String();
+  }
+  if (errors.size() > 10) out += "; and " + std::to_string(errors.size() - 10) + " more";
+  return out;
+}
+
+// The first namespace the user may not read logs in, or "" when none.
+Result<std::string> FirstEscalation(const AdmissionEnv& env, const value& req, const value& object) {
+  const value* user = JsonAt(req, {"userInfo"});
+  if (!user || !env.reviewer) return std::string();
+  for (const std::string& ns : NamespacesToReview(object)) {
+    Result<bool> may = env.reviewer->MayReadLogs(*user, ns);
+    if (!may.ok()) return may.status();
+    if (!*may) return ns.empty() ? std::string("every namespace") : "namespace " + ns;
+  }
+  return std::string();
+}
+
+}  // namespace
+
+std::vector<std::string> NamespacesToReview(const value& object) {
+  std::set<std::string> out;
+  for (const value& rule : JsonArray(object, {"spec", "access"})) {
+    if (JsonStringOr(rule, {"scope"}) == "cluster") {
+      out.insert("");
+      continue;
+    }
+    for (const value& ns : JsonArray(rule, {"namespaces"})) {
+      if (!ns.is_string()) continue;
+      const std::string& name = ns.as_string();
+      out.insert(name.find_first_of("*?[") == std::string::npos ? name : "");
+    }
+  }
+  return {out.begin(), out.end()};
+}
+
+Result<bool> ApiLogAccessReviewer::MayReadLogs(const value& user_info, const std::string& ns) {
+  value sar;
+  sar["apiVersion"] = value::string("authorization.k8s.io/v1");
+  sar["kind"] = value::string("SubjectAccessReview");
+  sar["spec"]["user"] = value::string(JsonStringOr(user_info, {"username"}));
+  if (auto uid = JsonString(user_info, {"uid"})) sar["spec"]["uid"] = value::string(*uid);
+  if (const value* groups = JsonAt(user_info, {"groups"}); groups && groups->is_array()) {
+    sar["spec"]["groups"] = *groups;
+  }
+  if (const value* extra = JsonAt(user_info, {"extra"}); extra && extra->is_object()) {
+    sar["spec"]["extra"] = *extra;
+  }
+  value& attrs = sar["spec"]["resourceAttributes"];
+  attrs["namespace"] = value::string(ns);
+  attrs["verb"] = value::string("get");
+  attrs["resource"] = value::string("pods");
+  attrs["subresource"] = value::string("log");
+  KubeResult r = kube_.Create({"authorization.k8s.io/v1", "subjectaccessreviews", "", "", ""}, sar);
+  if (!r.status.ok()) return Status::Error("SubjectAccessReview: " + r.status.String());
+  return JsonBool(r.body, {"status", "allowed"}).value_or(false);
+}
+
+HttpResponse HandleValidate(const AdmissionEnv& env, const HttpRequest& request) {
+  Result<value> req = ParseReview(request);
+  if (!req.ok()) return JsonError(400, req.error());
+  const std::string uid = JsonStringOr(*req, {"uid"});
+  const std::string op = JsonStringOr(*req, {"operation"});
+  if (op != "CREATE" && op != "UPDATE") return Review(uid, true, "");
+  const value* object = JsonAt(*req, {"object"});
+  if (!object) return Review(uid, false, "request.object: required");
+  FieldErrors errors = CheckApiKeyObject(*object, env.now(), op == "CREATE");
+  if (const value* old = JsonAt(*req, {"oldObject"}); op == "UPDATE" && old && old->is_object()) {
+    FieldErrors ignored;
+    FieldErrors update = ValidateApiKeyUpdate(ParseApiKey(*old, &ignored), ParseApiKey(*object, &ignored));
+    errors.insert(errors.end(), update.begin(), update.end());
+  }
+  if (!errors.empty()) return Review(uid, false, "invalid ApiKey: " + JoinErrors(errors));
+  const std::string ns = JsonStringOr(*req, {"namespace"});
+  if (op == "CREATE" && env.count_in_namespace &&
+      env.count_in_namespace(ns) >= env.max_keys_per_namespace) {
+    return Review(uid, false, "namespace " + ns + " has " + std::to_string(env.count_in_namespace(ns)) +
+                                  " ApiKeys; the limit is " + std::to_string(env.max_keys_per_namespace) +
+                                  " (--max-keys-per-namespace)");
+  }
+  Result<std::string> escalation = FirstEscalation(env, *req, *object);
+  if (!escalation.ok()) return Review(uid, false, "cannot check your access: " + escalation.error());
+  if (!escalation->empty()) {
+    return Review(uid, false, "user " + JsonStringOr(*req, {"userInfo", "username"}) +
+                                  " may not get pods/log in " + *escalation +
+                                  ": an ApiKey cannot grant more than its creator may do");
+  }
+  return Review(uid, true, "");
+}
+
+HttpResponse HandleMutate(const AdmissionEnv&, const HttpRequest& request) {
+  Result<value> req = ParseReview(request);
+  if (!req.ok()) return JsonError(400, req.error());
+  const std::string uid = JsonStringOr(*req, {"uid"});
+  if (JsonStringOr(*req, {"operation"}) != "CREATE") return Review(uid, true, "");
+  value patch = value::array();
+  value op;
+  op["op"] = value::string("add");
+  const std::string user = JsonStringOr(*req, {"userInfo", "username"});
+  if (JsonObject(*req, {"object", "metadata", "annotations"})) {
+    op["path"] = value::string("/metadata/annotations/keyward.io~1created-by");
+    op["value"] = value::string(user);
+  } else {
+    op["path"] = value::string("/metadata/annotations");
+    op["value"][kCreatedByAnnotation] = value::string(user);
+  }
+  patch[0] = op;
+  return Review(uid, true, "", patch.serialize());
+}
+
+}  // namespace keyward
