@@ -228,10 +228,6 @@ def namespace(cluster: Cluster, request: pytest.FixtureRequest) -> Iterator[str]
     slug = _unsafe.sub("-", request.node.name.lower()).strip("-")[:40].strip("-")
     name = f"e2e-{slug}-{uuid.uuid4().hex[:6]}"
     cluster.kubectl("create", "namespace", name)
-    # Pods are refused until the service-account controller made "default".
-    wait_for(lambda: cluster.kubectl("get", "serviceaccount", "default", "-n", name,
-                                     check=False).returncode == 0,
-             timeout=30, interval=0.1, message=f"serviceaccount default in {name}")
     yield name
     # Do not wait: namespace deletion is asynchronous and proven by its own test.
     cluster.kubectl("delete", "namespace", name, "--wait=false", "--ignore-not-found", check=False)

@@ -68,6 +68,15 @@ class KeywardProcess:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
 
 
+def ensure_default_service_account(cluster: Cluster, namespace: str) -> None:
+    """Pods are refused until a namespace has ServiceAccount "default". The
+    controller manager makes it, but after an API server restart its
+    informers may take tens of seconds to notice a new namespace; creating it
+    here is what that controller would do (AlreadyExists is fine)."""
+    if cluster.kubectl("get", "serviceaccount", "default", "-n", namespace, check=False).returncode:
+        cluster.kubectl("create", "serviceaccount", "default", "-n", namespace, check=False)
+
+
 def ensure_operator_namespace(cluster: Cluster) -> None:
     if not cluster.exists("namespace", OPERATOR_NAMESPACE):
         cluster.kubectl("create", "namespace", OPERATOR_NAMESPACE, check=False)

@@ -9,7 +9,8 @@ import time
 from datetime import datetime, timezone
 
 from conftest import Cluster, wait_for
-from keyward_process import OPERATOR_NAMESPACE, apikey_status, key_hash, pepper, secret_key, wait_phase
+from keyward_process import (OPERATOR_NAMESPACE, apikey_status, ensure_default_service_account, key_hash,
+                             pepper, secret_key, wait_phase)
 from test_operator import apikey, operator  # noqa: F401  (the operator fixture)
 
 
@@ -32,6 +33,7 @@ def pod_of(cluster: Cluster, namespace: str, app: str) -> str:
 def workloads(cluster: Cluster, ns: str) -> dict[str, str]:
     """Deployment web (-> ReplicaSet -> Pod) and StatefulSet db (-> db-0), made
     by kube-controller-manager's own controllers, plus a bare pod."""
+    ensure_default_service_account(cluster, ns)
     cluster.apply([workload("Deployment", "web", "web"),
                    workload("StatefulSet", "db", "db", serviceName="db"),
                    {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "bare"},

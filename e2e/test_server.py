@@ -15,7 +15,8 @@ from pathlib import Path
 import pytest
 
 from conftest import Cluster, wait_for
-from keyward_process import KeywardProcess, ensure_operator_namespace, secret_key, wait_phase
+from keyward_process import (KeywardProcess, ensure_default_service_account, ensure_operator_namespace,
+                             secret_key, wait_phase)
 
 
 def free_port() -> int:
@@ -224,6 +225,7 @@ def nginx(served: Served, tmp_path: Path):
 
 
 def test_nginx_auth_request(served: Served, cluster, namespace, nginx):
+    ensure_default_service_account(cluster, namespace)
     cluster.apply({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "web-1"},
                    "spec": {"containers": [{"name": "app", "image": "keyward-e2e/none:0"}]}}, namespace)
     key = key_for(cluster, namespace, "proxied", limits={"perSecond": 1000, "perDay": 2})
