@@ -41,6 +41,7 @@ demo-down:
 
 bench: build
 	BUILD_DIR=$(CURDIR)/$(BUILD_DIR) bench/run-decision-bench
+	BUILD_DIR=$(CURDIR)/$(BUILD_DIR) bench/run-server-bench
 	BUILD_DIR=$(CURDIR)/$(BUILD_DIR) bench/run-operator-bench
 
 # The container image from the Dockerfile (keyward:dev; KEYWARD_IMAGE overrides).
