@@ -16,7 +16,7 @@ import pytest
 
 from conftest import Cluster, wait_for
 from keyward_process import (KeywardProcess, ensure_default_service_account, ensure_operator_namespace,
-                             secret_key, wait_phase)
+                             apikey_status, secret_key, wait_phase)
 
 
 def free_port() -> int:
@@ -64,7 +64,7 @@ def served(cluster: Cluster, crds, tmp_path_factory) -> Served:
                           "--tls-private-key-file", info["KEYWARD_KEY"],
                           "--bind-address", "127.0.0.1", "--secure-port", str(port),
                           "--metrics-bind-address", f"127.0.0.1:{metrics_port}",
-                          "--max-keys-per-namespace", "5")
+                          "--max-keys-per-namespace", "5", "--usage-flush-interval", "1s")
     proc.start()
     s = Served(cluster, proc, port, metrics_port)
     try:
@@ -379,3 +379,22 @@ def run_admission_checks(served: Served, cluster, namespace):
         wait_phase(cluster, namespace, name, "Active")  # reconciled: in keyward's cache
     over = cluster.apply(apikey("one-too-many", [namespace]), namespace, check=False)
     assert over.returncode != 0 and "the limit is 5" in over.stderr, over.stderr
+
+
+def test_usage_is_written_to_status_and_survives_a_restart(served: Served, cluster, namespace):
+    """Counts reach status.usage within the flush interval (1s here); after a
+    restart the day quota goes on from the written count, not from zero."""
+    key = key_for(cluster, namespace, "usage", limits={"perDay": 10})
+    for _ in range(3):
+        assert served.check({"namespace": namespace}, key)[1]["allowed"]
+    status = wait_for(lambda: (s := apikey_status(cluster, namespace, "usage"))
+                      .get("usage", {}).get("total") == 3 and s,
+                      timeout=10, interval=0.2, message="status.usage.total == 3")
+    assert status["usage"] == {"today": 3, "thisMonth": 3, "total": 3}
+    assert status["lastUsedAt"].endswith("Z")
+    assert status["phase"] == "Active"  # the usage patch leaves the rest alone
+    assert served.proc.stop() == 0
+    served.proc.start()
+    wait_for(lambda: _ready(served), timeout=30, interval=0.1, message="keyward /readyz after restart")
+    status, out = served.check({"namespace": namespace}, key)
+    assert out["allowed"] and out["remaining"]["day"] == 6, out

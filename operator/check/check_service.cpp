@@ -104,6 +104,7 @@ CheckDecision CheckService::Authenticate(std::string_view key, TimePoint now) {
   d.reason = CheckReason::kAllowed;
   d.message = "authenticated";
   d.api_key = found.policy->ref;
+  quotas_.Touch(found.policy->ref, now);  // lastUsedAt; TokenReviews are not counted
   return d;
 }
 
@@ -134,7 +135,7 @@ CheckDecision CheckService::DecideFor(const LookupResult& found, AccessTarget ta
   }
   d.scope = rules.scope;
   d.filter = std::move(rules.filter);
-  if (consume_quota && HasLimits(policy.limits)) {
+  if (consume_quota) {  // counted as usage even without limits
     QuotaResult q = quotas_.TryConsume(policy.ref, policy.limits, now);
     SetRemaining(q, &d);
     if (!q.allowed) {

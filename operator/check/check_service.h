@@ -53,14 +53,14 @@ class CheckService {
   // format and checksum -> index lookup (disabled, expired) -> the pod's
   // owner, resolved here (target.set_* from a client are ignored; a missing
   // pod is reported only inside the key's scope) -> the compiled rules ->
-  // one request of quota consumed.
+  // one request of quota consumed and counted as usage.
   // |claimed|: the ApiKey the client named (Basic auth user); a key of
   // another ApiKey is then unknown.
   CheckDecision Check(std::string_view key, AccessTarget target, TimePoint now,
                       const ApiKeyRef* claimed = nullptr);
 
   // Who |key| is (TokenReview): allowed with api_key set when the key is
-  // usable; no target, no quota.
+  // usable; no target, no quota; the key is marked used (lastUsedAt).
   CheckDecision Authenticate(std::string_view key, TimePoint now);
 
   // May the ApiKey |ref| reach |target| (SubjectAccessReview: the API server

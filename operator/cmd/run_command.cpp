@@ -109,6 +109,8 @@ int RunOperator(const RunOptions& o) {
   HttpKubeClient kube(*config, o.kube_qps, o.kube_burst);
   // Events get their own budget so they never slow reconciles down.
   HttpKubeClient events_kube(*config, 10, 50);
+  // Usage writes too: a burst of used keys never delays a reconcile.
+  HttpKubeClient usage_kube(*config, 20, 50);
   std::optional<std::string> pepper = WaitForPepper(kube, o, &shutdown);
   if (!pepper) return shutdown.Wait();
   KeyIndex index(*pepper);
@@ -126,7 +128,7 @@ int RunOperator(const RunOptions& o) {
   env.get_apikey = [&manager](const std::string& key) { return manager.Get(key); };
   env.is_leader = [&manager] { return manager.IsLeader(); };
   ApiKeyController controller(env);
-  Serving serving(o, kube, index, volatile_keys, manager);
+  Serving serving(o, kube, usage_kube, index, volatile_keys, manager);
   if (Status started = serving.Start(); !started.ok()) {
     spdlog::error("{}", started.message());
     return 1;
@@ -137,7 +139,10 @@ int RunOperator(const RunOptions& o) {
                    serving.metrics().RecordReconcile(!action.failed());
                    return action;
                  },
-                 [&controller](const std::string& key) { controller.Forget(ApiKeyRef::FromKey(key)); },
+                 [&controller, &serving](const std::string& key) {
+                   controller.Forget(ApiKeyRef::FromKey(key));
+                   serving.ForgetUsage(ApiKeyRef::FromKey(key));
+                 },
                  // Writing stopped the moment IsLeader() turned false; exit so
                  // the pod restarts clean as a candidate.
                  [&shutdown] { shutdown.Request(1); }});
@@ -162,9 +167,6 @@ int RunOperatorCommand(int argc, char** argv) {
     return 2;
   }
   SetupLogging(parsed.options->log_level, parsed.options->log_format);
-  for (const std::string& flag : parsed.options->inert_flags) {
-    spdlog::warn("{} has no effect yet: usage is not written to status in this release", flag);
-  }
   return RunOperator(*parsed.options);
 }
 

@@ -113,23 +113,11 @@ po::options_description RunFlags(RunOptions& o, FlagText& t, const RunEnvironmen
     ("server-threads", po::value(&o.server_threads)->default_value(env.cores),
      "threads serving each port (default: the number of cores)")
     ("max-keys-per-namespace", po::value(&o.max_keys_per_namespace)->default_value(o.max_keys_per_namespace),
-     "the admission webhook (/validate) refuses more ApiKeys than this in one namespace");
+     "the admission webhook (/validate) refuses more ApiKeys than this in one namespace")
+    ("usage-flush-interval", po::value(&t.flush)->default_value(t.flush),
+     "how often usage counted in memory is written to status.usage and status.lastUsedAt");
   // clang-format on
   return desc;
-}
-
-// Flags of features still to come (PRODUCT.md §3). They are parsed and
-// checked now, so a wrong value fails today rather than at an upgrade, but
-// they do nothing yet: `keyward run` warns about each one given.
-po::options_description LaterFlags(FlagText& t) {
-  po::options_description later(
-      "flags of features still to come (checked, but usage is not written to status yet)");
-  // clang-format off
-  later.add_options()
-    ("usage-flush-interval", po::value(&t.flush)->default_value(t.flush),
-     "how often usage counters are written to status (batches writes)");
-  // clang-format on
-  return later;
 }
 
 // Converts the text flags; an error names the flag.
@@ -203,24 +191,17 @@ RunOptionsParse ParseRunOptions(int argc, char** argv, const RunEnvironment& env
   RunOptions o;
   FlagText text(o);
   po::options_description desc = RunFlags(o, text, env);
-  po::options_description later = LaterFlags(text);
   RunOptionsParse result;
   try {
     po::variables_map vm;
-    po::options_description all;
-    all.add(desc).add(later);
-    po::store(po::command_line_parser(argc, argv).options(all).run(), vm);
+    po::store(po::command_line_parser(argc, argv).options(desc).run(), vm);
     if (vm.count("help")) {
       std::ostringstream ss;
-      ss << "Usage: keyward run [flags]\n\nRuns the ApiKey operator.\n\n" << desc << "\n" << later;
+      ss << "Usage: keyward run [flags]\n\nRuns the ApiKey operator.\n\n" << desc;
       result.help = ss.str();
       return result;
     }
     po::notify(vm);
-    for (const auto& option : later.options()) {
-      const std::string& name = option->long_name();
-      if (vm.count(name) && !vm[name].defaulted()) o.inert_flags.push_back("--" + name);
-    }
   } catch (const po::error& e) {
     result.error = e.what();
     return result;

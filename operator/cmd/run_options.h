@@ -50,9 +50,6 @@ struct RunOptions {
   int max_keys_per_namespace = 100;
   std::chrono::milliseconds secret_check_interval{300000};
   std::string identity;  // leader-election identity; default hostname_pid
-  // Flags of features still to come (usage flush, admission) given on the
-  // command line: accepted and checked, but inert, so `keyward run` warns.
-  std::vector<std::string> inert_flags;
 };
 
 struct RunOptionsParse {

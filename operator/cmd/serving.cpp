@@ -12,15 +12,29 @@
 
 namespace keyward {
 
-Serving::Serving(const RunOptions& options, KubeClient& kube, const KeyIndex& index,
-                 VolatileKeyStore& volatile_keys, Manager& manager)
+namespace {
+
+// Usage restored from the watch cache's copy of the ApiKey (no API call).
+std::optional<FlushedUsage> CachedUsage(const Manager& manager, const ApiKeyRef& ref) {
+  ObjectPtr obj = manager.Get(ref.String());
+  if (!obj) return std::nullopt;
+  FieldErrors ignored;
+  return FlushedUsageOf(ParseApiKey(*obj, &ignored).status);
+}
+
+}  // namespace
+
+Serving::Serving(const RunOptions& options, KubeClient& kube, KubeClient& usage_kube,
+                 const KeyIndex& index, VolatileKeyStore& volatile_keys, Manager& manager)
     : options_(options),
       kube_(kube),
       index_(index),
       volatile_keys_(volatile_keys),
       reveal_authorizer_(kube),
       log_reviewer_(kube),
-      manager_(manager) {
+      manager_(manager),
+      quotas_([&manager](const ApiKeyRef& ref) { return CachedUsage(manager, ref); }),
+      usage_flusher_(usage_kube, quotas_, options.usage_flush_interval) {
   metrics_.OnScrape([this](Metrics& m) { CollectGauges(m); });
 }
 
@@ -77,6 +91,7 @@ Status Serving::StartHttps() {
   owners_ = std::make_unique<OwnerCache>(kube_, options_.watch_namespaces);
   owners_->Start();
   service_ = std::make_unique<CheckService>(index_, *owners_, quotas_);
+  usage_flusher_.Start();
   ListenerOptions lo;
   lo.address = options_.bind_address;
   lo.port = static_cast<std::uint16_t>(options_.secure_port);
@@ -120,6 +135,7 @@ void Serving::Stop() {
   if (plain_) plain_->Stop();
   if (owners_) owners_->Stop();
   if (tls_) tls_->Stop();
+  usage_flusher_.Stop();  // after the last request: nothing counted is lost
 }
 
 }  // namespace keyward

@@ -6,6 +6,7 @@
 #include "base/status.h"
 #include "check/check_service.h"
 #include "check/owner_cache.h"
+#include "check/usage_flusher.h"
 #include "cmd/run_options.h"
 #include "keys/quota_book.h"
 #include "kube/manager.h"
@@ -19,15 +20,19 @@ namespace keyward {
 
 class Serving {
  public:
-  Serving(const RunOptions& options, KubeClient& kube, const KeyIndex& index,
-          VolatileKeyStore& volatile_keys, Manager& manager);
+  // |usage_kube| writes usage to status, on a budget of its own.
+  Serving(const RunOptions& options, KubeClient& kube, KubeClient& usage_kube,
+          const KeyIndex& index, VolatileKeyStore& volatile_keys, Manager& manager);
   ~Serving();
 
   // Loads the certificate, starts the owner cache and both listeners as the
   // flags ask. Without a certificate only the plain port runs, and one log
   // line says so. An error names the flag or the file.
   Status Start();
+  // Stops serving, then writes the usage counted since the last batch.
   void Stop();
+  // An ApiKey was deleted: its counts go (a new one of that name starts at 0).
+  void ForgetUsage(const ApiKeyRef& ref) { quotas_.Forget(ref); }
 
   // The watch caches hold their first lists (ApiKeys, and pods and
   // ReplicaSets when checks are served).
@@ -48,6 +53,7 @@ class Serving {
   Manager& manager_;
   Metrics metrics_;
   QuotaBook quotas_;
+  UsageFlusher usage_flusher_;
   std::unique_ptr<TlsFiles> tls_;
   std::unique_ptr<OwnerCache> owners_;
   std::unique_ptr<CheckService> service_;

@@ -78,7 +78,8 @@ QuotaResult QuotaCounter::TryConsume(const Limits& limits, TimePoint now) {
   return r;
 }
 
-void QuotaCounter::Restore(std::int64_t today, std::int64_t this_month, TimePoint as_of) {
+void QuotaCounter::Restore(std::int64_t today, std::int64_t this_month, std::int64_t total,
+                           TimePoint as_of) {
   // Only add on top of counts made since the restart, so nothing is lost
   // when the restore races with the first requests.
   const std::int64_t d = DayNumber(as_of), m = MonthNumber(as_of);
@@ -86,6 +87,7 @@ void QuotaCounter::Restore(std::int64_t today, std::int64_t this_month, TimePoin
   if (month_.id != m) month_ = Window{m, 0};
   day_.count += today;
   month_.count += this_month;
+  total_ += total;
 }
 
 std::int64_t QuotaCounter::today(TimePoint now) const { return day_.CountIn(DayNumber(now)); }

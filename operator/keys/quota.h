@@ -36,9 +36,10 @@ class QuotaCounter {
   // Remaining amounts at |now| without counting anything.
   QuotaResult Peek(const Limits& limits, TimePoint now) const;
 
-  // Restores counts flushed to status before a restart (usage.today and
-  // usage.thisMonth as of |as_of|); counts from another day/month are dropped.
-  void Restore(std::int64_t today, std::int64_t this_month, TimePoint as_of);
+  // Restores counts flushed to status before a restart (usage.today,
+  // usage.thisMonth and usage.total as of |as_of|), added to any counts made
+  // since; day and month counts from another day/month are dropped.
+  void Restore(std::int64_t today, std::int64_t this_month, std::int64_t total, TimePoint as_of);
 
   std::int64_t today(TimePoint now) const;
   std::int64_t this_month(TimePoint now) const;

@@ -1,5 +1,7 @@
 #include "keys/quota_book.h"
 
+#include <algorithm>
+
 namespace keyward {
 
 std::shared_ptr<QuotaBook::Entry> QuotaBook::Find(const std::string& id) const {
@@ -8,18 +10,33 @@ std::shared_ptr<QuotaBook::Entry> QuotaBook::Find(const std::string& id) const {
   return it == entries_.end() ? nullptr : it->second;
 }
 
-std::shared_ptr<QuotaBook::Entry> QuotaBook::FindOrAdd(const std::string& id) {
+std::shared_ptr<QuotaBook::Entry> QuotaBook::FindOrAdd(const ApiKeyRef& ref) {
+  const std::string id = ref.String();
   if (auto e = Find(id)) return e;
+  // Asked outside the lock: the source reads a cache and must not block
+  // other keys' requests.
+  std::optional<FlushedUsage> flushed = restore_ ? restore_(ref) : std::nullopt;
   std::unique_lock lock(mu_);
   auto& slot = entries_[id];
-  if (!slot) slot = std::make_shared<Entry>();
+  if (!slot) {
+    slot = std::make_shared<Entry>();
+    if (flushed) {
+      slot->counter.Restore(flushed->today, flushed->this_month, flushed->total, flushed->as_of);
+      slot->last_used = flushed->as_of;
+    }
+  }
   return slot;
 }
 
 QuotaResult QuotaBook::TryConsume(const ApiKeyRef& ref, const Limits& limits, TimePoint now) {
-  std::shared_ptr<Entry> e = FindOrAdd(ref.String());
+  std::shared_ptr<Entry> e = FindOrAdd(ref);
   std::lock_guard lock(e->mu);
-  return e->counter.TryConsume(limits, now);
+  QuotaResult r = e->counter.TryConsume(limits, now);
+  if (r.allowed) {
+    e->last_used = std::max(e->last_used, now);
+    e->changed = true;
+  }
+  return r;
 }
 
 QuotaResult QuotaBook::Peek(const ApiKeyRef& ref, const Limits& limits, TimePoint now) const {
@@ -29,16 +46,47 @@ QuotaResult QuotaBook::Peek(const ApiKeyRef& ref, const Limits& limits, TimePoin
   return e->counter.Peek(limits, now);
 }
 
-void QuotaBook::Restore(const ApiKeyRef& ref, std::int64_t today, std::int64_t this_month,
-                        TimePoint as_of) {
-  std::shared_ptr<Entry> e = FindOrAdd(ref.String());
+void QuotaBook::Touch(const ApiKeyRef& ref, TimePoint now) {
+  std::shared_ptr<Entry> e = FindOrAdd(ref);
   std::lock_guard lock(e->mu);
-  e->counter.Restore(today, this_month, as_of);
+  e->last_used = std::max(e->last_used, now);
+  e->changed = true;
+}
+
+void QuotaBook::Restore(const ApiKeyRef& ref, const FlushedUsage& flushed) {
+  std::shared_ptr<Entry> e = FindOrAdd(ref);
+  std::lock_guard lock(e->mu);
+  e->counter.Restore(flushed.today, flushed.this_month, flushed.total, flushed.as_of);
+  e->last_used = std::max(e->last_used, flushed.as_of);
 }
 
 void QuotaBook::Forget(const ApiKeyRef& ref) {
   std::unique_lock lock(mu_);
   entries_.erase(ref.String());
+}
+
+std::vector<UsageSnapshot> QuotaBook::TakeChanged(TimePoint now) {
+  std::vector<std::pair<std::string, std::shared_ptr<Entry>>> all;
+  {
+    std::shared_lock lock(mu_);
+    all.assign(entries_.begin(), entries_.end());
+  }
+  std::vector<UsageSnapshot> changed;
+  for (auto& [id, e] : all) {
+    std::lock_guard lock(e->mu);
+    if (!e->changed) continue;
+    e->changed = false;
+    changed.push_back({ApiKeyRef::FromKey(id), e->counter.today(now), e->counter.this_month(now),
+                       e->counter.total(), e->last_used});
+  }
+  return changed;
+}
+
+void QuotaBook::MarkUnwritten(const ApiKeyRef& ref) {
+  if (std::shared_ptr<Entry> e = Find(ref.String())) {
+    std::lock_guard lock(e->mu);
+    e->changed = true;
+  }
 }
 
 }  // namespace keyward

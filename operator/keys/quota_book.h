@@ -1,9 +1,12 @@
-// The quota counters of every ApiKey (per second, UTC day, UTC month),
-// keyed by namespace/name. Thread-safe: one lock for the map, one per key.
+// The quota and usage counters of every ApiKey (per second, UTC day, UTC
+// month, total, last use), keyed by namespace/name. Thread-safe: one lock for
+// the map, one per key.
 #pragma once
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <shared_mutex>
 #include <string>
 #include <unordered_map>
@@ -14,28 +17,56 @@
 
 namespace keyward {
 
+// Counts as last written to an ApiKey's status (status.usage, lastUsedAt).
+struct FlushedUsage {
+  std::int64_t today = 0, this_month = 0, total = 0;
+  TimePoint as_of{};  // status.lastUsedAt: the day and month the counts belong to
+};
+
+// One ApiKey's counts at a moment, to be written to its status.
+struct UsageSnapshot {
+  ApiKeyRef ref;
+  std::int64_t today = 0, this_month = 0, total = 0;
+  TimePoint last_used{};
+};
+
 class QuotaBook {
  public:
-  QuotaBook() = default;
+  // |restore| gives the counts an ApiKey's status held when this process
+  // first counts a request for it (nullopt: none); it is asked once per key.
+  using UsageSource = std::function<std::optional<FlushedUsage>(const ApiKeyRef&)>;
+
+  explicit QuotaBook(UsageSource restore = nullptr) : restore_(std::move(restore)) {}
   QuotaBook(const QuotaBook&) = delete;
   QuotaBook& operator=(const QuotaBook&) = delete;
 
-  // Counts one request of |ref| at |now| if every limit has room.
+  // Counts one request of |ref| at |now| if every limit has room (no limits:
+  // always counted); a counted request also marks the key used.
   QuotaResult TryConsume(const ApiKeyRef& ref, const Limits& limits, TimePoint now);
   // Remaining amounts without counting.
   QuotaResult Peek(const ApiKeyRef& ref, const Limits& limits, TimePoint now) const;
-  // Restores counts flushed to status (see QuotaCounter::Restore).
-  void Restore(const ApiKeyRef& ref, std::int64_t today, std::int64_t this_month, TimePoint as_of);
+  // Marks the key used at |now| without counting a request (TokenReview).
+  void Touch(const ApiKeyRef& ref, TimePoint now);
+  // Adds counts flushed to status (see QuotaCounter::Restore).
+  void Restore(const ApiKeyRef& ref, const FlushedUsage& flushed);
   void Forget(const ApiKeyRef& ref);
+
+  // The keys used since the last call, with their counts at |now|; they
+  // count as written until MarkUnwritten puts one back.
+  std::vector<UsageSnapshot> TakeChanged(TimePoint now);
+  void MarkUnwritten(const ApiKeyRef& ref);
 
  private:
   struct Entry {
     std::mutex mu;
     QuotaCounter counter;
+    TimePoint last_used{};
+    bool changed = false;
   };
   std::shared_ptr<Entry> Find(const std::string& id) const;
-  std::shared_ptr<Entry> FindOrAdd(const std::string& id);
+  std::shared_ptr<Entry> FindOrAdd(const ApiKeyRef& ref);
 
+  const UsageSource restore_;
   mutable std::shared_mutex mu_;
   std::unordered_map<std::string, std::shared_ptr<Entry>> entries_;  // "namespace/name"
 };

@@ -54,22 +54,16 @@ TEST(RunOptions, HelpListsEveryFlagWithoutRunning) {
   }
 }
 
-// Flags of features still to come are checked but inert: help says so,
-// and each one given is reported so `keyward run` can warn about it.
-TEST(RunOptions, FlagsOfFeaturesToComeAreReportedAsInert) {
+TEST(RunOptions, UsageFlushIntervalAndKeyLimit) {
   RunOptionsParse help = Parse({"--help"});
-  EXPECT_NE(help.help.find("usage is not written to status yet"), std::string::npos) << help.help;
-  EXPECT_NE(help.help.find("--tls-private-key-file"), std::string::npos);
-
-  RunOptionsParse none = Parse({"--workers=2", "--tls-cert-file=/tls/tls.crt",
-                                "--tls-private-key-file=/tls/tls.key"});
-  ASSERT_TRUE(none.options) << none.error;
-  EXPECT_TRUE(none.options->inert_flags.empty());
-
+  EXPECT_NE(help.help.find("--usage-flush-interval"), std::string::npos) << help.help;
   RunOptionsParse some = Parse({"--max-keys-per-namespace=5", "--usage-flush-interval=10s"});
   ASSERT_TRUE(some.options) << some.error;
-  EXPECT_EQ(some.options->inert_flags, (std::vector<std::string>{"--usage-flush-interval"}));
+  EXPECT_EQ(some.options->usage_flush_interval, std::chrono::seconds(10));
   EXPECT_EQ(some.options->max_keys_per_namespace, 5);
+  RunOptionsParse bad = Parse({"--usage-flush-interval=0s"});
+  EXPECT_FALSE(bad.options);
+  EXPECT_NE(bad.error.find("--usage-flush-interval"), std::string::npos) << bad.error;
 }
 
 TEST(RunOptions, MetricsBindAddressForms) {

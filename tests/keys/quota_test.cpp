@@ -83,15 +83,16 @@ TEST(Quota, RestoreFromFlushedStatus) {
   l.per_month = 1000;
   TimePoint now = At("2026-11-22T12:00:00Z");
   q.TryConsume(l, now);  // a request that raced the restore
-  q.Restore(50, 700, now);
+  q.Restore(50, 700, 3000, now);
   QuotaResult r = q.Peek(l, now);
   EXPECT_EQ(r.remaining_day, 49);
   EXPECT_EQ(r.remaining_month, 299);
   // Counts restored from yesterday do not count today.
   QuotaCounter fresh;
-  fresh.Restore(50, 700, At("2026-11-21T12:00:00Z"));
+  fresh.Restore(50, 700, 3000, At("2026-11-21T12:00:00Z"));
   EXPECT_EQ(fresh.Peek(l, now).remaining_day, 100);
   EXPECT_EQ(fresh.Peek(l, now).remaining_month, 300);
+  EXPECT_EQ(fresh.total(), 3000);  // the total never resets
 }
 
 }  // namespace

@@ -1,0 +1,55 @@
+// Writes the usage counted in memory (QuotaBook) to each ApiKey's
+// status.usage and status.lastUsedAt, in batches, and reads it back.
+#pragma once
+#include <chrono>
+#include <condition_variable>
+#include <functional>
+#include <mutex>
+#include <optional>
+#include <thread>
+
+#include "api/apikey.h"
+#include "keys/quota_book.h"
+#include "kube/kube_client.h"
+
+namespace keyward {
+
+// The counts an ApiKey's status holds, for QuotaBook's restore; nullopt
+// when it holds none (never used, or no lastUsedAt to date them).
+std::optional<FlushedUsage> FlushedUsageOf(const ApiKeyStatus& status);
+
+// The status merge patch that writes |usage| (only usage and lastUsedAt).
+web::json::value UsagePatch(const UsageSnapshot& usage);
+
+struct FlushCounts {
+  int written = 0, failed = 0, gone = 0;  // gone: the ApiKey no longer exists
+};
+
+class UsageFlusher {
+ public:
+  UsageFlusher(KubeClient& kube, QuotaBook& book, std::chrono::milliseconds interval,
+               std::function<TimePoint()> now = [] { return Clock::now(); });
+  ~UsageFlusher();
+
+  // One batch: every key used since the last batch gets one status patch;
+  // a failed write is retried in the next batch.
+  FlushCounts FlushOnce();
+
+  // A thread that flushes every |interval|; Stop flushes one last time.
+  void Start();
+  void Stop();
+
+ private:
+  void Loop();
+
+  KubeClient& kube_;
+  QuotaBook& book_;
+  const std::chrono::milliseconds interval_;
+  const std::function<TimePoint()> now_;
+  std::mutex mu_;
+  std::condition_variable wake_;
+  bool stopping_ = false;
+  std::thread thread_;
+};
+
+}  // namespace keyward
