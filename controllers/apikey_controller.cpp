@@ -67,6 +67,19 @@ Action ApiKeyController::ReconcileInvalid(const ApiKey& key, const FieldErrors& 
   return WriteStatus(key, status);
 }
 
+void ApiKeyController::LoseKey(const ApiKeyRef& ref, const std::string& message,
+                               ApiKeyStatus* status, KeyOutcome* out) {
+  // Nothing of the key may outlive this in status, or followers (which
+  // index status.keyHash) would keep accepting it.
+  env_.index->RemoveApiKey(ref);
+  status->key_hash.clear();
+  status->key_hint.clear();
+  status->previous_key_hash.clear();
+  status->previous_valid_until.clear();
+  out->secret_conflict = true;
+  out->message = message;
+}
+
 Status ApiKeyController::MintPermanent(const ApiKey& key, TimePoint now, ApiKeyStatus* status,
                                        KeyOutcome* out) {
   const ApiKeyRef ref = RefOf(key);
@@ -90,9 +103,7 @@ Status ApiKeyController::MintPermanent(const ApiKey& key, TimePoint now, ApiKeyS
       case SecretKeyState::Outcome::kRetry:
         return Status::Error(secret.message);
       case SecretKeyState::Outcome::kConflict:
-        env_.index->RemoveApiKey(ref);
-        out->secret_conflict = true;
-        out->message = secret.message;
+        LoseKey(ref, secret.message, status, out);
         return Status();
       case SecretKeyState::Outcome::kMinted:
         out->minted = true;
@@ -102,6 +113,7 @@ Status ApiKeyController::MintPermanent(const ApiKey& key, TimePoint now, ApiKeyS
         if (known) status->last_rotated_at = FormatRfc3339(now);  // a new key was born
         break;
       case SecretKeyState::Outcome::kExisting:
+        if (!secret.message.empty()) Event(key, {"Warning", "KeyHashMismatch", secret.message});
         break;
     }
     current = secret.digest;
@@ -110,7 +122,12 @@ Status ApiKeyController::MintPermanent(const ApiKey& key, TimePoint now, ApiKeyS
   }
   Status rotated = RotatePermanent(key, now, &current, status, out);
   if (!rotated.ok()) return rotated;
-  IndexKeys(env_.index, ref, current, ValidPrevious(*status, now), now);
+  if (auto holder = IndexKeys(env_.index, ref, current, ValidPrevious(*status, now), now)) {
+    LoseKey(ref, "the key in Secret " + EffectiveSecretName(key) + " is the key of ApiKey " +
+                     holder->String() + " (a copied Secret?); it stays with that ApiKey. Delete "
+                     "the Secret to mint a new key", status, out);
+    return Status();
+  }
   status->key_hash = DigestToStatus(current);
   status->secret_name = EffectiveSecretName(key);
   return Status();
@@ -125,7 +142,7 @@ Status ApiKeyController::RotatePermanent(const ApiKey& key, TimePoint now, KeyDi
     SecretKeyState next = RotateKeySecret(*env_.kube, key, env_.index->hasher());
     if (next.outcome != SecretKeyState::Outcome::kMinted) return Status::Error(next.message);
     status->previous_key_hash = DigestToStatus(*current);
-    status->previous_valid_until = FormatRfc3339(now + RotationOverlap(key));
+    status->previous_valid_until = FormatRfc3339(AddSaturating(now, RotationOverlap(key)));
     status->last_rotated_at = FormatRfc3339(now);
     status->key_hint = next.hint;
     *current = next.digest;
@@ -151,7 +168,7 @@ void ApiKeyController::MintVolatile(const ApiKey& key, TimePoint now, ApiKeyStat
     out->minted = true;
     status->previous_valid_until.clear();
   } else if (auto due = RotationDue(key, held->minted_at); due && now >= *due) {
-    TimePoint until = now + RotationOverlap(key);
+    TimePoint until = AddSaturating(now, RotationOverlap(key));
     held = env_.volatile_keys->Rotate(ref, key.metadata.uid, MintKey(), env_.index->hasher(), now,
                                       until);
     status->last_rotated_at = FormatRfc3339(now);

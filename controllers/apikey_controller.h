@@ -53,6 +53,10 @@ class ApiKeyController {
   // The mint step: makes sure the key exists (and rotates it when due),
   // fills the key fields of |status| and indexes the key. A Retry status
   // means an API error; a Secret conflict is reported in |out|.
+  // The Secret's key is not this ApiKey's to use (foreign Secret, no key,
+  // a digest another ApiKey holds): drop it from the index and from status.
+  void LoseKey(const ApiKeyRef& ref, const std::string& message, ApiKeyStatus* status,
+               KeyOutcome* out);
   Status MintPermanent(const ApiKey& key, TimePoint now, ApiKeyStatus* status, KeyOutcome* out);
   Status RotatePermanent(const ApiKey& key, TimePoint now, KeyDigest* current,
                          ApiKeyStatus* status, KeyOutcome* out);

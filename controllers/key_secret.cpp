@@ -54,25 +54,51 @@ bool OwnedBy(const value& obj, const std::string& uid) {
   return false;
 }
 
-SecretKeyState FromExisting(const value& secret, const ApiKey& key) {
+// An earlier ApiKey of the same name (deleted, then created again) owns the
+// Secret, and the garbage collector has yet to delete it.
+bool OwnedByEarlierApiKey(const value& obj, const ApiKey& key) {
+  for (const value& ref : JsonArray(obj, {"metadata", "ownerReferences"})) {
+    if (JsonString(ref, {"kind"}) == kKind && JsonString(ref, {"name"}) == key.metadata.name &&
+        JsonString(ref, {"uid"}) != key.metadata.uid) {
+      return true;
+    }
+  }
+  return false;
+}
+
+SecretKeyState FromExisting(const value& secret, const ApiKey& key, const KeyHasher& hasher) {
   SecretKeyState state;
   std::string name = key.metadata.namespace_name + "/" + EffectiveSecretName(key);
   if (!OwnedBy(secret, key.metadata.uid)) {
+    if (OwnedByEarlierApiKey(secret, key)) {
+      state.outcome = SecretKeyState::Outcome::kRetry;
+      state.message = "Secret " + name + " belongs to an earlier ApiKey of this name and is "
+                      "waiting for the garbage collector; minting once it is gone";
+      return state;
+    }
     state.outcome = SecretKeyState::Outcome::kConflict;
     state.message = "Secret " + name + " exists and is not owned by this ApiKey; keyward will not "
                     "overwrite it. Delete it or set spec.secretName to another name";
     return state;
   }
-  auto digest = DigestFromStatus(Annotation(secret, kKeyHashAnnotation));
-  if (!digest) {
+  // The digest and hint come from the key itself, never from the
+  // annotations: whoever may edit the Secret could copy another ApiKey's.
+  std::optional<std::string> key_value = Base64Decode(JsonStringOr(secret, {"data", "key"}));
+  if (!key_value || CheckKeyFormat(*key_value) != KeyFormatError::kOk) {
+    if (key_value) OPENSSL_cleanse(key_value->data(), key_value->size());
     state.outcome = SecretKeyState::Outcome::kConflict;
-    state.message = "Secret " + name + " lacks a valid " + kKeyHashAnnotation +
-                    " annotation; delete the Secret to mint a new key";
+    state.message = "Secret " + name + " holds no valid keyward key in data.key; delete the "
+                    "Secret to mint a new key";
     return state;
   }
   state.outcome = SecretKeyState::Outcome::kExisting;
-  state.digest = *digest;
-  state.hint = Annotation(secret, kKeyHintAnnotation);
+  state.digest = hasher.Hash(*key_value);
+  state.hint = KeyHint(*key_value);
+  OPENSSL_cleanse(key_value->data(), key_value->size());
+  if (Annotation(secret, kKeyHashAnnotation) != DigestToStatus(state.digest)) {
+    state.message = "the " + std::string(kKeyHashAnnotation) + " annotation of Secret " + name +
+                    " does not match its key; it is ignored";
+  }
   return state;
 }
 
@@ -83,7 +109,7 @@ SecretKeyState EnsureKeySecret(KubeClient& client, const ApiKey& key, const KeyH
   ResourcePath path{"v1", "secrets", key.metadata.namespace_name, EffectiveSecretName(key), ""};
   if (!try_create_first) {
     KubeResult got = client.Get(path);
-    if (got.status.ok()) return FromExisting(got.body, key);
+    if (got.status.ok()) return FromExisting(got.body, key, hasher);
     if (!got.status.NotFound()) {
       return {SecretKeyState::Outcome::kRetry, {}, "", "reading Secret: " + got.status.String()};
     }
@@ -104,7 +130,7 @@ SecretKeyState EnsureKeySecret(KubeClient& client, const ApiKey& key, const KeyH
   if (created.status.AlreadyExists()) {
     // Someone (maybe our previous life, before a crash) created it: adopt it.
     KubeResult got = client.Get(path);
-    if (got.status.ok()) return FromExisting(got.body, key);
+    if (got.status.ok()) return FromExisting(got.body, key, hasher);
     return {SecretKeyState::Outcome::kRetry, {}, "", "reading Secret: " + got.status.String()};
   }
   return {SecretKeyState::Outcome::kRetry, {}, "", "creating Secret: " + created.status.String()};

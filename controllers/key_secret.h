@@ -1,6 +1,6 @@
 // Delivery of permanent keys: the Secret (type keyward.io/api-key) that
 // holds data.key, owned by its ApiKey. The key's HMAC and hint ride along as
-// annotations so the operator never reads key material back.
+// annotations for people; the operator derives both from data.key itself.
 #pragma once
 #include <cpprest/json.h>
 
@@ -26,8 +26,8 @@ struct SecretKeyState {
   enum class Outcome {
     kExisting,   // the Secret exists and carries a key: digest/hint valid
     kMinted,     // we created the Secret with a fresh key
-    kConflict,   // a Secret of that name exists but is not ours (message says)
-    kRetry,      // transient: API error or lost race; requeue with backoff
+    kConflict,   // a Secret of that name exists but is not ours, or holds no key (message says)
+    kRetry,      // transient: API error, lost race, or an earlier ApiKey's Secret being collected
   } outcome = Outcome::kRetry;
   KeyDigest digest{};
   std::string hint;

@@ -15,7 +15,7 @@ std::optional<TimePoint> RotationDue(const ApiKey& key, TimePoint born) {
   }
   if (key.spec.rotation) {
     if (auto every = ParseDuration(key.spec.rotation->every)) {
-      TimePoint periodic = born + std::chrono::duration_cast<Clock::duration>(*every);
+      TimePoint periodic = AddSaturating(born, *every);
       due = due ? std::min(*due, periodic) : periodic;
     }
   }
@@ -82,6 +82,9 @@ std::vector<EventToRecord> EventsFor(const ApiKey& key, const ApiKeyStatus& stat
     events.push_back({"Normal", "Rotated",
                       "minted a new key; the previous one stays valid until " +
                           status.previous_valid_until});
+  }
+  if (phase_changed && out.secret_conflict) {
+    events.push_back({"Warning", "SecretConflict", out.message});
   }
   if (phase_changed && status.phase == kPhaseDisabled) {
     events.push_back({"Normal", "Disabled", "the key is disabled"});

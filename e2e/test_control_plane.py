@@ -176,6 +176,30 @@ def test_cel_rejects_expires_at_with_ttl(cluster: Cluster, crds, namespace: str)
     cluster.apply(apikey("only-expires", expiresAt="2030-01-01T00:00:00Z"), namespace)
 
 
+def test_cel_refuses_times_keyward_cannot_represent(cluster: Cluster, crds, namespace: str):
+    """Without the webhook, the CRD alone refuses lifetimes past 100 years
+    and instants past 2262 (a wrapped nanosecond count made them "past"),
+    naming the field; the longest allowed values pass."""
+    refused = {
+        "ttl": apikey("ttl-too-long", ttl="100000d"),
+        "ttl-sum": apikey("ttl-sum-too-long", ttl="36500d1h"),
+        "rotation.every": apikey("every-too-long", rotation={"every": "100000d"}),
+        "rotation.overlap": apikey("overlap-too-long", rotation={"every": "1h", "overlap": "5300000w"}),
+        "expiresAt": apikey("expires-too-late", expiresAt="9999-12-31T23:59:59Z"),
+    }
+    for field, manifest in refused.items():
+        result = cluster.apply(manifest, namespace, check=False)
+        assert result.returncode != 0, (field, result.stdout)
+        message = single_line(result.stderr)
+        path = "spec." + field.replace("-sum", "")
+        assert path in message, (field, message)
+        assert "36500d" in message or "2262-04-11T23:47:16Z" in message, (field, message)
+    cluster.apply([apikey("ttl-longest", ttl="36500d"),
+                   apikey("ttl-mixed", ttl="1.5h30m"),
+                   apikey("every-longest", rotation={"every": "5214w2d", "overlap": "90s"}),
+                   apikey("expires-latest", expiresAt="2262-04-11T23:47:16Z")], namespace)
+
+
 def test_field_selector_on_type(cluster: Cluster, crds, namespace: str):
     cluster.apply([apikey("steady", type="permanent"), apikey("fleeting", type="volatile")], namespace)
     out = cluster.kubectl("get", "ak", "-n", namespace, "--field-selector", "spec.type=volatile",

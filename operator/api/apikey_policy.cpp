@@ -28,23 +28,24 @@ std::optional<PreviousKey> ValidPrevious(const ApiKeyStatus& s, TimePoint now) {
   return std::make_pair(*digest, *until);
 }
 
-void IndexKeys(KeyIndex* index, const ApiKeyRef& ref, const KeyDigest& current,
-               const std::optional<PreviousKey>& previous, TimePoint now) {
+std::optional<ApiKeyRef> IndexKeys(KeyIndex* index, const ApiKeyRef& ref, const KeyDigest& current,
+                                   const std::optional<PreviousKey>& previous, TimePoint now) {
   std::vector<KeyDigest> keep{current};
-  index->AddKey(ref, current);
-  if (previous && now < previous->second) {
-    index->AddKey(ref, previous->first, previous->second);
+  std::optional<ApiKeyRef> holder = index->AddKey(ref, current);
+  if (!holder && previous && now < previous->second) {
+    holder = index->AddKey(ref, previous->first, previous->second);
     keep.push_back(previous->first);
   }
+  if (holder) keep.clear();
   index->RetainKeys(ref, keep);
+  return holder;
 }
 
 bool IndexFromStatus(const ApiKey& key, KeyIndex* index, TimePoint now) {
   auto digest = DigestFromStatus(key.status.key_hash);
   if (!digest) return false;
   index->SetPolicy(PolicyOf(key, now));
-  IndexKeys(index, RefOf(key), *digest, ValidPrevious(key.status, now), now);
-  return true;
+  return !IndexKeys(index, RefOf(key), *digest, ValidPrevious(key.status, now), now);
 }
 
 }  // namespace keyward

@@ -24,13 +24,15 @@ using PreviousKey = std::pair<KeyDigest, TimePoint>;
 std::optional<PreviousKey> ValidPrevious(const ApiKeyStatus& status, TimePoint now);
 
 // Makes |current| and, while it is valid at |now|, |previous| the only keys
-// of |ref| in |index|.
-void IndexKeys(KeyIndex* index, const ApiKeyRef& ref, const KeyDigest& current,
+// of |ref| in |index|. A digest another ApiKey already holds stays with it:
+// that ApiKey is returned and |ref| keeps none of its keys.
+std::optional<ApiKeyRef> IndexKeys(KeyIndex* index, const ApiKeyRef& ref, const KeyDigest& current,
                const std::optional<PreviousKey>& previous, TimePoint now);
 
 // Indexes a permanent ApiKey from its object alone, as a follower replica
 // does: policy, status.keyHash, and the previous key inside its rotation
-// overlap. Returns false (and indexes nothing) when status holds no key.
+// overlap. Returns false (and indexes nothing) when status holds no key or
+// another ApiKey holds it.
 bool IndexFromStatus(const ApiKey& key, KeyIndex* index, TimePoint now);
 
 }  // namespace keyward

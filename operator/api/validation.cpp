@@ -74,8 +74,13 @@ class Validator {
       Add("spec", "expiresAt and ttl are mutually exclusive: set one");
     }
     if (spec.expires_at) {
-      auto t = ParseRfc3339(*spec.expires_at);
-      if (!t) {
+      bool out_of_range = false;
+      auto t = ParseRfc3339(*spec.expires_at, &out_of_range);
+      if (out_of_range) {
+        Add("spec.expiresAt", "\"" + *spec.expires_at + "\" is outside the times keyward can "
+                              "represent (latest " + std::string(kLatestTimeText) +
+                              "); omit expiresAt for a key that never expires");
+      } else if (!t) {
         Add("spec.expiresAt", "\"" + *spec.expires_at +
                                   "\" is not an RFC 3339 timestamp (e.g. 2027-01-01T00:00:00Z)");
       } else if (creating_ && *t <= now_) {
@@ -84,13 +89,27 @@ class Validator {
       }
     }
     if (spec.ttl) {
-      auto d = ParseDuration(*spec.ttl);
-      if (!d) {
-        Add("spec.ttl", "\"" + *spec.ttl + "\" is not a duration (e.g. 7d, 30d, 90d, 12h, 1h30m)");
-      } else if (d->count() <= 0) {
-        Add("spec.ttl", "must be a positive duration");
-      }
+      auto d = CheckDuration("spec.ttl", *spec.ttl, "7d, 30d, 90d, 12h, 1h30m");
+      if (d && d->count() <= 0) Add("spec.ttl", "must be a positive duration");
     }
+  }
+
+  // Parses |text| as a duration of at most kLongestDuration; adds the error
+  // for |path| and returns nullopt otherwise.
+  std::optional<std::chrono::nanoseconds> CheckDuration(const std::string& path,
+                                                        const std::string& text,
+                                                        const char* examples) {
+    bool too_long = false;
+    auto d = ParseDuration(text, &too_long);
+    if (!d && !too_long) {
+      Add(path, "\"" + text + "\" is not a duration (e.g. " + examples + ")");
+      return std::nullopt;
+    }
+    if (too_long || *d > kLongestDuration) {
+      Add(path, "must be at most " + std::string(kLongestDurationText) + " (100 years)");
+      return std::nullopt;
+    }
+    return d;
   }
 
   void CheckList(const std::string& path, const std::vector<std::string>& list) {
@@ -249,18 +268,12 @@ class Validator {
 
   void CheckRotation(const ApiKeySpec& spec) {
     if (!spec.rotation || spec.rotation->every.empty()) return;
-    auto every = ParseDuration(spec.rotation->every);
-    auto overlap = ParseDuration(spec.rotation->overlap);
-    if (!every) {
-      Add("spec.rotation.every",
-          "\"" + spec.rotation->every + "\" is not a duration (e.g. 30d, 12h)");
-    } else if (*every < std::chrono::minutes(1)) {
+    auto every = CheckDuration("spec.rotation.every", spec.rotation->every, "30d, 12h");
+    auto overlap = CheckDuration("spec.rotation.overlap", spec.rotation->overlap, "1h, 10m");
+    if (every && *every < std::chrono::minutes(1)) {
       Add("spec.rotation.every", "must be at least 1m");
     }
-    if (!overlap) {
-      Add("spec.rotation.overlap",
-          "\"" + spec.rotation->overlap + "\" is not a duration (e.g. 1h, 10m)");
-    } else if (every && *overlap >= *every) {
+    if (every && overlap && *overlap >= *every) {
       Add("spec.rotation.overlap", "must be shorter than spec.rotation.every");
     }
   }
@@ -329,7 +342,7 @@ std::optional<TimePoint> EffectiveExpiry(const ApiKeySpec& spec, TimePoint creat
   if (spec.expires_at) return ParseRfc3339(*spec.expires_at);
   if (spec.ttl) {
     auto d = ParseDuration(*spec.ttl);
-    if (d) return created + std::chrono::duration_cast<Clock::duration>(*d);
+    if (d) return AddSaturating(created, *d);
   }
   return std::nullopt;
 }

@@ -9,6 +9,12 @@
 
 namespace keyward {
 
+// The longest ttl, rotation.every and rotation.overlap: 100 years. Longer
+// lifetimes mean "never" and say so by omitting the field; the bound keeps
+// every derived time inside what a TimePoint holds (docs/decisions.md).
+inline constexpr std::chrono::hours kLongestDuration{24 * 36500};
+inline constexpr const char* kLongestDurationText = "36500d";
+
 // Semantic checks of a parsed ApiKey. |creating| adds the checks that only
 // hold at creation (expiresAt must be in the future at |now|).
 FieldErrors ValidateApiKey(const ApiKey& key, TimePoint now, bool creating);
@@ -20,7 +26,8 @@ FieldErrors ValidateApiKeyUpdate(const ApiKey& old_key, const ApiKey& new_key);
 FieldErrors CheckApiKeyObject(const web::json::value& object, TimePoint now, bool creating);
 
 // The absolute expiry of a key created at |created|: expiresAt, or created +
-// ttl, or nullopt for a key that never expires (or one that does not parse).
+// ttl (clamped, never wrapped), or nullopt for a key that never expires (or
+// one that does not parse).
 std::optional<TimePoint> EffectiveExpiry(const ApiKeySpec& spec, TimePoint created);
 
 // DNS-1123 subdomain (Secret and object names) and label (namespace names).

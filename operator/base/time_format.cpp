@@ -39,7 +39,8 @@ unsigned DaysInMonth(int y, int m) {
 
 }  // namespace
 
-std::optional<std::chrono::nanoseconds> ParseDuration(std::string_view text) {
+std::optional<std::chrono::nanoseconds> ParseDuration(std::string_view text, bool* too_long) {
+  if (too_long) *too_long = false;
   if (text.empty()) return std::nullopt;
   long double total_ns = 0;
   std::size_t i = 0;
@@ -71,8 +72,12 @@ std::optional<std::chrono::nanoseconds> ParseDuration(std::string_view text) {
     else if (unit == "w") scale = 7 * 86400e9;
     else return std::nullopt;
     total_ns += value * scale;
-    // Cap at ~292 years, the range of a signed 64-bit nanosecond count.
-    if (total_ns > 9.2e18L) return std::nullopt;
+  }
+  // Cap at ~292 years, the range of a signed 64-bit nanosecond count; the
+  // whole text was read, so it is a duration, only too long.
+  if (total_ns > 9.2e18L) {
+    if (too_long) *too_long = true;
+    return std::nullopt;
   }
   return std::chrono::nanoseconds(static_cast<std::int64_t>(total_ns));
 }
@@ -95,7 +100,8 @@ std::string FormatDuration(std::chrono::nanoseconds d) {
   return out;
 }
 
-std::optional<TimePoint> ParseRfc3339(std::string_view s) {
+std::optional<TimePoint> ParseRfc3339(std::string_view s, bool* out_of_range) {
+  if (out_of_range) *out_of_range = false;
   // YYYY-MM-DDTHH:MM:SS[.frac](Z|+HH:MM|-HH:MM)
   int year, mon, day, hour, min, sec;
   if (!ReadFixed(s, 0, 4, &year) || s.size() < 20 || s[4] != '-' || !ReadFixed(s, 5, 2, &mon) ||
@@ -138,8 +144,22 @@ std::optional<TimePoint> ParseRfc3339(std::string_view s) {
   }
   if (i != s.size()) return std::nullopt;
   std::int64_t secs = DaysFromCivil(year, mon, day) * 86400 + hour * 3600 + min * 60 + sec - offset;
-  return TimePoint(std::chrono::duration_cast<Clock::duration>(std::chrono::seconds(secs) +
-                                                               std::chrono::nanoseconds(nanos)));
+  // Refused rather than wrapped when a TimePoint cannot hold it.
+  std::int64_t count;
+  if (__builtin_mul_overflow(secs, std::int64_t{1000000000}, &count) ||
+      __builtin_add_overflow(count, nanos, &count)) {
+    if (out_of_range) *out_of_range = true;
+    return std::nullopt;
+  }
+  return TimePoint(std::chrono::duration_cast<Clock::duration>(std::chrono::nanoseconds(count)));
+}
+
+TimePoint AddSaturating(TimePoint t, std::chrono::nanoseconds d) {
+  const Clock::duration::rep base = t.time_since_epoch().count();
+  const Clock::duration::rep add = std::chrono::duration_cast<Clock::duration>(d).count();
+  Clock::duration::rep sum;
+  if (__builtin_add_overflow(base, add, &sum)) return add > 0 ? TimePoint::max() : TimePoint::min();
+  return TimePoint(Clock::duration(sum));
 }
 
 std::string FormatRfc3339(TimePoint t) {

@@ -10,13 +10,14 @@ void KeyIndex::SetSlotPolicy(DigestTable::Slot* slot, std::shared_ptr<const Inde
   slot->policy = std::move(policy);
 }
 
-void KeyIndex::AddKey(const ApiKeyRef& ref, const KeyDigest& digest,
-                      std::optional<TimePoint> valid_until) {
+std::optional<ApiKeyRef> KeyIndex::AddKey(const ApiKeyRef& ref, const KeyDigest& digest,
+                                          std::optional<TimePoint> valid_until) {
   std::unique_lock lock(mu_);
   const std::string ref_key = ref.String();
   if (const DigestTable::Slot* slot = by_digest_.Find(digest);
       slot && (!slot->policy || slot->policy->ref != ref)) {
-    RemoveDigestLocked(digest);  // a digest belongs to one ApiKey only
+    std::optional<ApiKeyRef> holder = HolderLocked(digest);
+    if (holder && *holder != ref) return holder;  // the first owner keeps it
   }
   Record& rec = by_ref_[ref_key];
   if (std::find(rec.digests.begin(), rec.digests.end(), digest) == rec.digests.end()) {
@@ -25,6 +26,7 @@ void KeyIndex::AddKey(const ApiKeyRef& ref, const KeyDigest& digest,
   DigestTable::Slot* slot = by_digest_.Insert(digest);
   slot->set_valid_until(valid_until.value_or(TimePoint::max()));
   SetSlotPolicy(slot, rec.policy);
+  return std::nullopt;
 }
 
 void KeyIndex::RetireKey(const ApiKeyRef& ref, const KeyDigest& digest, TimePoint valid_until) {
@@ -45,18 +47,13 @@ void KeyIndex::SetPolicy(std::shared_ptr<const IndexedPolicy> policy) {
   }
 }
 
-void KeyIndex::RemoveDigestLocked(const KeyDigest& digest) {
-  const DigestTable::Slot* slot = by_digest_.Find(digest);
-  if (!slot) return;
-  for (auto& [key, rec] : by_ref_) {
-    auto& ds = rec.digests;
-    auto it = std::find(ds.begin(), ds.end(), digest);
-    if (it != ds.end()) {
-      ds.erase(it);
-      break;
+std::optional<ApiKeyRef> KeyIndex::HolderLocked(const KeyDigest& digest) const {
+  for (const auto& [key, rec] : by_ref_) {
+    if (std::find(rec.digests.begin(), rec.digests.end(), digest) != rec.digests.end()) {
+      return ApiKeyRef::FromKey(key);
     }
   }
-  by_digest_.Erase(digest);
+  return std::nullopt;
 }
 
 void KeyIndex::RemoveKey(const ApiKeyRef& ref, const KeyDigest& digest) {

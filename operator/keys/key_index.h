@@ -59,9 +59,11 @@ class KeyIndex {
   const KeyHasher& hasher() const { return hasher_; }
 
   // Makes |digest| a valid key of |ref| until |valid_until| (nullopt: until
-  // removed or the policy expires). Idempotent.
-  void AddKey(const ApiKeyRef& ref, const KeyDigest& digest,
-              std::optional<TimePoint> valid_until = std::nullopt);
+  // removed or the policy expires). Idempotent. A digest belongs to the
+  // first ApiKey that added it: for another ApiKey nothing changes and the
+  // holder is returned (a copied Secret, a forged status).
+  std::optional<ApiKeyRef> AddKey(const ApiKeyRef& ref, const KeyDigest& digest,
+                                  std::optional<TimePoint> valid_until = std::nullopt);
 
   // Limits an existing key of |ref| to |valid_until| (rotation overlap).
   void RetireKey(const ApiKeyRef& ref, const KeyDigest& digest, TimePoint valid_until);
@@ -95,7 +97,8 @@ class KeyIndex {
     std::vector<KeyDigest> digests;
   };
 
-  void RemoveDigestLocked(const KeyDigest& digest);
+  // The ApiKey whose record holds |digest|, if any.
+  std::optional<ApiKeyRef> HolderLocked(const KeyDigest& digest) const;
   static void SetSlotPolicy(DigestTable::Slot* slot, std::shared_ptr<const IndexedPolicy> policy);
 
   const KeyHasher hasher_;

@@ -19,6 +19,9 @@ void WorkQueue::Add(const std::string& key) {
 
 void WorkQueue::AddAfter(const std::string& key, std::chrono::milliseconds delay) {
   if (delay.count() <= 0) return Add(key);
+  // A wake-up years away (an expiry in 2262) comes back after a year
+  // instead of overflowing the clock; the reconciler computes it again.
+  delay = std::min<std::chrono::milliseconds>(delay, kLongestDelay);
   std::lock_guard lock(mu_);
   if (shutting_down_) return;
   auto when = SteadyClock::now() + delay;

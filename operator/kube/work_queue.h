@@ -31,6 +31,9 @@ class WorkQueue {
   WorkQueue(const WorkQueue&) = delete;
   WorkQueue& operator=(const WorkQueue&) = delete;
 
+  // The longest AddAfter delay; a longer one is cut to it.
+  static constexpr std::chrono::milliseconds kLongestDelay = std::chrono::hours(24 * 365);
+
   void Add(const std::string& key);
   void AddAfter(const std::string& key, std::chrono::milliseconds delay);
   // Re-adds |key| after its backoff delay and counts a failure.

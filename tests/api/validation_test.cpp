@@ -157,6 +157,28 @@ TEST(Validate, GlobsAndActions) {
                     "[log, metrics, ops-read, '*']}]\n").empty());
 }
 
+TEST(Validate, TimesBeyondWhatCanBeRepresentedNameTheField) {
+  ExpectOneError("  ttl: 100000d\n" + kValidSpec, "spec.ttl", "at most 36500d");
+  ExpectOneError("  ttl: 1000000d\n" + kValidSpec, "spec.ttl", "at most 36500d");
+  ExpectOneError("  ttl: 36500d1s\n" + kValidSpec, "spec.ttl", "at most 36500d");
+  EXPECT_TRUE(Check("  ttl: 36500d\n" + kValidSpec).empty());
+  ExpectOneError("  rotation: {every: 100000d}\n" + kValidSpec, "spec.rotation.every",
+                 "at most 36500d");
+  ExpectOneError("  rotation: {every: 1h, overlap: 99999999d}\n" + kValidSpec,
+                 "spec.rotation.overlap", "at most 36500d");
+  for (const char* far : {"2300-01-01T00:00:00Z", "9999-12-31T23:59:59Z"}) {
+    // Not "in the past" (the wrapped value was): out of range, said so.
+    ExpectOneError(std::string("  expiresAt: '") + far + "'\n" + kValidSpec, "spec.expiresAt",
+                   "outside the times keyward can represent");
+  }
+  EXPECT_TRUE(Check("  expiresAt: '2261-12-31T23:59:59Z'\n" + kValidSpec).empty());
+  // The expiry of a key with the longest ttl, created at the end of time, is
+  // clamped rather than wrapped into the past.
+  ApiKeySpec spec;
+  spec.ttl = "36500d";
+  EXPECT_EQ(EffectiveExpiry(spec, TimePoint::max() - std::chrono::hours(1)), TimePoint::max());
+}
+
 TEST(Validate, LimitsDeliveryAndRotation) {
   ExpectOneError("  limits: {perSecond: 0}\n" + kValidSpec, "spec.limits.perSecond",
                  "must be positive");

@@ -56,5 +56,41 @@ TEST(Rfc3339, RejectsMalformed) {
   }
 }
 
+TEST(ParseDuration, SaysWhenAWellFormedDurationIsTooLong) {
+  bool too_long = true;
+  EXPECT_EQ(ParseDuration("100000d", &too_long), hours(24 * 100000));  // 274 years still fits
+  EXPECT_FALSE(too_long);
+  EXPECT_FALSE(ParseDuration("1000000d", &too_long).has_value());
+  EXPECT_TRUE(too_long);
+  EXPECT_FALSE(ParseDuration("1000000x", &too_long).has_value());
+  EXPECT_FALSE(too_long);  // not a duration at all
+}
+
+TEST(Rfc3339, FarFutureIsOutOfRangeNotPast) {
+  const TimePoint now = *ParseRfc3339("2026-11-22T12:00:00Z");
+  auto far = ParseRfc3339("2261-12-31T23:59:59Z");
+  ASSERT_TRUE(far);
+  EXPECT_GT(*far, now);
+  EXPECT_EQ(FormatRfc3339(*far), "2261-12-31T23:59:59Z");
+  for (const char* beyond : {"2300-01-01T00:00:00Z", "9999-12-31T23:59:59Z", "0001-01-01T00:00:00Z"}) {
+    bool out_of_range = false;
+    EXPECT_FALSE(ParseRfc3339(beyond, &out_of_range).has_value()) << beyond;
+    EXPECT_TRUE(out_of_range) << beyond;
+  }
+  bool out_of_range = true;
+  EXPECT_FALSE(ParseRfc3339("9999-12-31", &out_of_range).has_value());
+  EXPECT_FALSE(out_of_range);  // malformed, not out of range
+  EXPECT_TRUE(ParseRfc3339(std::string(kLatestTimeText)).has_value());
+}
+
+TEST(AddSaturating, ClampsInsteadOfWrapping) {
+  const TimePoint now = *ParseRfc3339("2026-11-22T12:00:00Z");
+  EXPECT_EQ(AddSaturating(now, hours(1)), now + hours(1));
+  EXPECT_EQ(AddSaturating(now, hours(24 * 100000)), TimePoint::max());
+  EXPECT_EQ(AddSaturating(TimePoint::max(), nanoseconds(1)), TimePoint::max());
+  EXPECT_EQ(AddSaturating(TimePoint::min(), -nanoseconds(1)), TimePoint::min());
+  EXPECT_EQ(FormatRfc3339(TimePoint::max()), kLatestTimeText);
+}
+
 }  // namespace
 }  // namespace keyward

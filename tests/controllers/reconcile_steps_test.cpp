@@ -38,6 +38,19 @@ TEST(RotationDue, Table) {
   for (const Row& row : rows) EXPECT_EQ(RotationDue(row.key, born), row.want) << row.what;
 }
 
+TEST(RotationDue, EveryLongerThanTimeLeftIsNeverDueNow) {
+  // born + 100000d does not fit in a TimePoint: due at the end of time, not
+  // in the past (it wrapped, and the key rotated on every reconcile).
+  auto due = RotationDue(KeyWith(Rotation{"100000d", "1h"}), kNow - 1h);
+  ASSERT_TRUE(due);
+  EXPECT_EQ(*due, TimePoint::max());
+  EXPECT_GT(*due, kNow);
+  WakeInputs wake{std::nullopt, std::nullopt, due, std::nullopt};
+  auto next = NextWake(wake, kNow);
+  ASSERT_TRUE(next);
+  EXPECT_GT(*next, std::chrono::hours(24 * 365 * 200));
+}
+
 TEST(RotationOverlap, DefaultsToAnHour) {
   EXPECT_EQ(RotationOverlap(KeyWith(std::nullopt)), 1h);
   EXPECT_EQ(RotationOverlap(KeyWith(Rotation{"2h", "10m"})), 10min);

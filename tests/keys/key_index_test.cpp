@@ -60,6 +60,25 @@ TEST(KeyIndex, FindsOnlyItsKeys) {
   EXPECT_EQ(bad.format_error, KeyFormatError::kBadChecksum);
 }
 
+TEST(KeyIndex, ADigestStaysWithItsFirstApiKey) {
+  KeyIndex index(NewPepper());
+  ApiKeyRef first{"team-a", "logs"}, second{"team-b", "copy"};
+  index.SetPolicy(ClusterPolicy(first));
+  index.SetPolicy(ClusterPolicy(second));
+  std::string key = MintKey();
+  KeyDigest digest = index.hasher().Hash(key);
+  EXPECT_EQ(index.AddKey(first, digest), std::nullopt);
+  EXPECT_EQ(index.AddKey(first, digest), std::nullopt);  // idempotent for its owner
+  // Before, the digest moved to |second| silently and the key was decided
+  // under the second ApiKey's policy.
+  EXPECT_EQ(index.AddKey(second, digest), first);
+  EXPECT_EQ(index.Lookup(key, kNow).policy->ref, first);
+  EXPECT_TRUE(index.KeysOf(second).empty());
+  index.RemoveApiKey(first);
+  EXPECT_EQ(index.AddKey(second, digest), std::nullopt);  // free again
+  EXPECT_EQ(index.Lookup(key, kNow).policy->ref, second);
+}
+
 TEST(KeyIndex, DifferentPeppersDoNotMatch) {
   KeyIndex a(NewPepper()), b(NewPepper());
   std::string key = MintKey();

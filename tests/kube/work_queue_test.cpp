@@ -55,6 +55,14 @@ TEST(WorkQueue, DelayedAddEarliestDeadlineWins) {
   EXPECT_LT(waited, 5s);
 }
 
+TEST(WorkQueue, DelayOfCenturiesWaitsInsteadOfOverflowing) {
+  WorkQueue q;
+  q.AddAfter("far", std::chrono::hours(24 * 365 * 236));  // steady_clock + this overflowed
+  q.AddAfter("near", 20ms);
+  EXPECT_EQ(q.Get(), "near");
+  EXPECT_EQ(q.Len(), 0u);  // "far" is still waiting
+}
+
 TEST(WorkQueue, RateLimitedCountsFailuresUntilForget) {
   WorkQueue q;
   q.AddRateLimited("a");
