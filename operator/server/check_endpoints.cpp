@@ -105,7 +105,7 @@ HttpResponse HandleCheck(const CheckEndpointsEnv& env, const HttpRequest& reques
     return JsonError(415, "Content-Type must be application/json");
   }
   rapidjson::Document doc;
-  doc.Parse(request.body.data(), request.body.size());
+  doc.Parse<rapidjson::kParseValidateEncodingFlag>(request.body.data(), request.body.size());
   if (doc.HasParseError() || !doc.IsObject()) return JsonError(400, "body must be a JSON object");
   AccessTarget target;
   std::string body_key;

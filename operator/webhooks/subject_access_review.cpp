@@ -98,7 +98,7 @@ std::string ReviewBody(const Verdict& v) {
 HttpResponse HandleSubjectAccessReview(const CheckEndpointsEnv& env, const HttpRequest& request) {
   if (request.method != "POST") return JsonError(405, "use POST with a SubjectAccessReview");
   rapidjson::Document doc;
-  doc.Parse(request.body.data(), request.body.size());
+  doc.Parse<rapidjson::kParseValidateEncodingFlag>(request.body.data(), request.body.size());
   if (doc.HasParseError() || !doc.IsObject()) {
     return JsonError(400, "body must be a SubjectAccessReview");
   }

@@ -48,7 +48,7 @@ void WriteReview(Writer& w, const CheckDecision* who, const rapidjson::Value* au
 HttpResponse HandleTokenReview(const CheckEndpointsEnv& env, const HttpRequest& request) {
   if (request.method != "POST") return JsonError(405, "use POST with a TokenReview");
   rapidjson::Document doc;
-  doc.Parse(request.body.data(), request.body.size());
+  doc.Parse<rapidjson::kParseValidateEncodingFlag>(request.body.data(), request.body.size());
   if (doc.HasParseError() || !doc.IsObject()) return JsonError(400, "body must be a TokenReview");
   auto spec = doc.FindMember("spec");
   if (spec == doc.MemberEnd() || !spec->value.IsObject()) return JsonError(400, "spec: required");

@@ -104,6 +104,7 @@ TEST(CheckEndpoint, BadRequestsGet4xxNamingTheProblem) {
       {R"({"namespace":5,"key":"x"})", "namespace: must be a string"},
       {R"({"key":")" + key + R"("})", "namespace: required"},
       {R"({"namespace":"prod","pod":["a"]})", "pod: must be a string"},
+      {"{\"namespace\":\"pr\xffod\"}", "JSON object"},  // not UTF-8
   };
   for (const auto& [body, fragment] : cases) {
     HttpResponse r = e.Check(body);

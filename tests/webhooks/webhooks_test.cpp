@@ -127,5 +127,14 @@ TEST(SubjectAccessReview, MalformedBodiesGet400) {
   EXPECT_EQ(odd.status, 200);  // no user we know: no opinion
 }
 
+TEST(Webhooks, BodiesThatAreNotUtf8Get400) {
+  // Found by fuzz/token_review_fuzz: invalid UTF-8 in spec.audiences was
+  // echoed into a response no JSON parser accepts.
+  Webhooks w;
+  const std::string bad = "{\"spec\":{\"token\":\"x\",\"audiences\":[\"a\xff\x8c\"]}}";
+  EXPECT_EQ(w.Call(HandleTokenReview, bad).status, 400);
+  EXPECT_EQ(w.Call(HandleSubjectAccessReview, "{\"spec\":{\"user\":\"\xc3\"}}").status, 400);
+}
+
 }  // namespace
 }  // namespace keyward
