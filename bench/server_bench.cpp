@@ -1,6 +1,7 @@
 // keyward's HTTPS server as the wrk benchmark sees it: the real Listener,
 // routes and decision service over an index of N keys (default 100,000),
-// with pods and owners in memory instead of a watch. No API server needed.
+// with pods and owners in memory instead of a watch, and /authenticate
+// (TokenReview). No API server needed.
 //
 //   server_bench --cert F --key K [--port P] [--keys N] [--threads T] [--key-out FILE]
 // Serves until SIGTERM/SIGINT; writes one valid key (in scope for
@@ -16,6 +17,7 @@
 #include "check/check_service.h"
 #include "server/listener.h"
 #include "server/routes.h"
+#include "webhooks/token_review.h"
 
 namespace keyward {
 namespace {
@@ -81,7 +83,14 @@ int Main(int argc, char** argv) {
   sigaddset(&set, SIGTERM);
   sigaddset(&set, SIGINT);
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
-  Listener listener(o, SecureRoutes({&service, &metrics}), &tls);
+  CheckEndpointsEnv env{&service, &metrics};
+  HttpHandler checks = SecureRoutes(env);
+  // /authenticate as `keyward run` serves it, for the TokenReview comparison.
+  HttpHandler routes = [env, checks](const HttpRequest& request) {
+    if (request.path == "/authenticate") return HandleTokenReview(env, request);
+    return checks(request);
+  };
+  Listener listener(o, routes, &tls);
   if (Status s = listener.Start(); !s.ok()) {
     std::fprintf(stderr, "server_bench: %s\n", s.message().c_str());
     return 1;

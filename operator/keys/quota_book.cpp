@@ -53,13 +53,6 @@ void QuotaBook::Touch(const ApiKeyRef& ref, TimePoint now) {
   e->changed = true;
 }
 
-void QuotaBook::Restore(const ApiKeyRef& ref, const FlushedUsage& flushed) {
-  std::shared_ptr<Entry> e = FindOrAdd(ref);
-  std::lock_guard lock(e->mu);
-  e->counter.Restore(flushed.today, flushed.this_month, flushed.total, flushed.as_of);
-  e->last_used = std::max(e->last_used, flushed.as_of);
-}
-
 void QuotaBook::Forget(const ApiKeyRef& ref) {
   std::unique_lock lock(mu_);
   entries_.erase(ref.String());

@@ -47,8 +47,6 @@ class QuotaBook {
   QuotaResult Peek(const ApiKeyRef& ref, const Limits& limits, TimePoint now) const;
   // Marks the key used at |now| without counting a request (TokenReview).
   void Touch(const ApiKeyRef& ref, TimePoint now);
-  // Adds counts flushed to status (see QuotaCounter::Restore).
-  void Restore(const ApiKeyRef& ref, const FlushedUsage& flushed);
   void Forget(const ApiKeyRef& ref);
 
   // The keys used since the last call, with their counts at |now|; they

@@ -27,12 +27,16 @@ TEST(QuotaBook, CountsEachApiKeyOnItsOwn) {
 }
 
 TEST(QuotaBook, RestoredCountsAreHonoured) {
-  QuotaBook book;
+  int asked = 0;
+  QuotaBook book([&](const ApiKeyRef&) -> std::optional<FlushedUsage> {
+    ++asked;
+    return FlushedUsage{10, 99, 99, kNow};
+  });
   Limits month{std::nullopt, std::nullopt, 100};
   ApiKeyRef a{"team-a", "a"};
-  book.Restore(a, {10, 99, 99, kNow});
   EXPECT_TRUE(book.TryConsume(a, month, kNow).allowed);
   EXPECT_FALSE(book.TryConsume(a, month, kNow).allowed);
+  EXPECT_EQ(asked, 1);  // once per key, not per request
 }
 
 TEST(QuotaBook, ConcurrentCallersNeverOverspend) {
