@@ -4,6 +4,7 @@
 #include <signal.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <atomic>
 #include <condition_variable>
 #include <iostream>
@@ -15,6 +16,7 @@
 #include "api/pepper.h"
 #include "base/backoff.h"
 #include "base/logging.h"
+#include "base/secure_memory.h"
 #include "cmd/run_options.h"
 #include "cmd/version.h"
 #include "controllers/apikey_controller.h"
@@ -87,14 +89,48 @@ std::optional<std::string> WaitForPepper(KubeClient& kube, const RunOptions& o, 
   }
 }
 
-ManagerConfig ManagerConfigOf(const RunOptions& o) {
+ManagerConfig ManagerConfigOf(const RunOptions& o, KubeClient* lease_client) {
   ManagerConfig config{kApiVersion, "apikeys", o.watch_namespaces, o.workers, std::nullopt};
   if (o.leader_elect) {
     config.lease = LeaseConfig{o.operator_namespace, o.lease_name,     o.identity,
                                o.lease_duration,     o.renew_deadline, o.retry_period};
+    config.lease_client = lease_client;
   }
   return config;
 }
+
+// The elector's own client: renews never queue behind reconciles, and a
+// call that makes no progress for the renew deadline fails.
+std::chrono::seconds LeaseCallTimeout(const RunOptions& o) {
+  return std::max(std::chrono::seconds(1),
+                  std::chrono::duration_cast<std::chrono::seconds>(o.renew_deadline));
+}
+
+// One API client per job, each with its own rate limit and connections, so
+// none waits behind another: the controller's reads and writes, events,
+// usage writes, the elector's renews (timeout: the renew deadline), and the
+// server's reads and reviews (every replica makes them: never write-gated).
+struct ApiClients {
+  ApiClients(const KubeConfig& c, const RunOptions& o)
+      : controller(c, o.kube_qps, o.kube_burst),
+        events(c, 10, 50),
+        usage(c, 20, 50),
+        lease(c, 5, 10, LeaseCallTimeout(o)),
+        serving(c, o.kube_qps, o.kube_burst) {
+    // Audit logs tell replicas apart; field managers stay "keyward".
+    const std::string agent = std::string("keyward/") + kVersion + " (" + o.identity + ")";
+    for (HttpKubeClient* client : {&controller, &events, &usage, &lease, &serving}) {
+      client->SetUserAgent(agent);
+    }
+  }
+  // Every write of the controller and its events is checked against
+  // leadership when it is sent, not only when its reconcile began.
+  void GateWrites(const std::function<bool()>& is_leader) {
+    controller.SetWriteGate(is_leader);
+    events.SetWriteGate(is_leader);
+  }
+  HttpKubeClient controller, events, usage, lease, serving;
+};
 
 int RunOperator(const RunOptions& o) {
   Shutdown shutdown;
@@ -106,19 +142,17 @@ int RunOperator(const RunOptions& o) {
     spdlog::error("kubernetes config: {}", config.error());
     return 1;
   }
-  HttpKubeClient kube(*config, o.kube_qps, o.kube_burst);
-  // Events get their own budget so they never slow reconciles down.
-  HttpKubeClient events_kube(*config, 10, 50);
-  // Usage writes too: a burst of used keys never delays a reconcile.
-  HttpKubeClient usage_kube(*config, 20, 50);
+  ApiClients clients(*config, o);
+  HttpKubeClient& kube = clients.controller;
   std::optional<std::string> pepper = WaitForPepper(kube, o, &shutdown);
   if (!pepper) return shutdown.Wait();
   KeyIndex index(*pepper);
   OPENSSL_cleanse(pepper->data(), pepper->size());
   VolatileKeyStore volatile_keys;
-  KubeEventRecorder events(events_kube, "keyward", o.identity);
+  KubeEventRecorder events(clients.events, "keyward", o.identity);
 
-  Manager manager(kube, ManagerConfigOf(o));
+  Manager manager(kube, ManagerConfigOf(o, &clients.lease));
+  clients.GateWrites([&manager] { return manager.IsLeader(); });
   ControllerEnv env;
   env.kube = &kube;
   env.index = &index;
@@ -128,7 +162,7 @@ int RunOperator(const RunOptions& o) {
   env.get_apikey = [&manager](const std::string& key) { return manager.Get(key); };
   env.is_leader = [&manager] { return manager.IsLeader(); };
   ApiKeyController controller(env);
-  Serving serving(o, kube, usage_kube, index, volatile_keys, manager);
+  Serving serving(o, clients.serving, clients.usage, index, volatile_keys, manager);
   if (Status started = serving.Start(); !started.ok()) {
     spdlog::error("{}", started.message());
     return 1;
@@ -147,9 +181,13 @@ int RunOperator(const RunOptions& o) {
                  // the pod restarts clean as a candidate.
                  [&shutdown] { shutdown.Request(1); }});
   int code = shutdown.Wait();
+  // Stop taking work and let reconciles in flight finish (still leader),
+  // flush usage and events, and only then hand the Lease over: a
+  // successor never starts while a rotation of ours is half written.
   serving.Stop();
-  manager.Stop();
+  manager.StopWork();
   events.Flush(std::chrono::seconds(2));  // best effort; the rest is dropped
+  manager.Stop();
   spdlog::info("keyward stopped (exit {})", code);
   return code;
 }
@@ -167,6 +205,8 @@ int RunOperatorCommand(int argc, char** argv) {
     return 2;
   }
   SetupLogging(parsed.options->log_level, parsed.options->log_format);
+  // Keys live in this process: no core dump, no ptrace by other users.
+  if (!MakeNonDumpable()) spdlog::warn("prctl(PR_SET_DUMPABLE, 0) failed; core dumps may hold keys");
   return RunOperator(*parsed.options);
 }
 

@@ -181,6 +181,13 @@ std::string CheckOptions(const RunOptions& o) {
   if (o.renew_deadline >= o.lease_duration) {
     return "--leader-elect-renew-deadline must be shorter than --leader-elect-lease-duration";
   }
+  // client-go's rule: a renew may fail once (with jitter) and still be
+  // retried before the deadline ends leadership.
+  if (o.retry_period * 12 >= o.renew_deadline * 10) {
+    return "--leader-elect-retry-period (" + FormatDuration(o.retry_period) +
+           ") must be shorter than --leader-elect-renew-deadline (" +
+           FormatDuration(o.renew_deadline) + ") divided by 1.2, so a failed renew is retried in time";
+  }
   if (o.log_format != "text" && o.log_format != "json") return "--log-format must be text or json";
   return "";
 }

@@ -15,7 +15,6 @@ namespace http = web::http;
 
 namespace {
 
-constexpr auto kRequestTimeout = std::chrono::seconds(30);
 constexpr auto kWatchIdleSlack = std::chrono::seconds(30);
 constexpr auto kTokenRefresh = std::chrono::minutes(1);
 
@@ -121,11 +120,12 @@ KubeStatus StatusFromResponse(int http_code, const value& body) {
   return s;
 }
 
-HttpKubeClient::HttpKubeClient(KubeConfig config, double qps, int burst)
+HttpKubeClient::HttpKubeClient(KubeConfig config, double qps, int burst,
+                               std::chrono::seconds timeout)
     : config_(std::move(config)),
       limiter_(qps, burst),
       token_(config_.token, config_.token_file),
-      client_(config_.server, MakeConfig(kRequestTimeout)) {}
+      client_(config_.server, MakeConfig(timeout)) {}
 
 // The timeout is cpprestsdk's inactivity timer: it restarts on every chunk.
 http::client::http_client_config HttpKubeClient::MakeConfig(std::chrono::seconds timeout) const {
@@ -155,7 +155,7 @@ http::http_request HttpKubeClient::NewRequest(const http::method& method, const 
   http::http_request req(method);
   req.set_request_uri(url);
   req.headers().add("Accept", accept);
-  req.headers().add("User-Agent", "keyward");
+  req.headers().add("User-Agent", user_agent_);
   std::string token = token_.Get(std::chrono::steady_clock::now());
   if (!token.empty()) req.headers().add("Authorization", "Bearer " + token);
   return req;
@@ -166,6 +166,10 @@ KubeResult HttpKubeClient::Send(const http::method& method, const std::string& u
                                 const std::string& accept) {
   limiter_.Wait();
   KubeResult result;
+  if (may_write_ && method != http::methods::GET && !may_write_()) {
+    result.status = {0, "NotLeader", method + " " + url + ": not sent, this replica is not the leader"};
+    return result;
+  }
   try {
     http::http_request req = NewRequest(method, url, accept.c_str());
     if (body) req.set_body(body->serialize(), content_type.empty() ? "application/json" : content_type);

@@ -5,6 +5,7 @@
 #include <cpprest/http_client.h>
 
 #include <chrono>
+#include <functional>
 #include <filesystem>
 #include <mutex>
 #include <string>
@@ -51,8 +52,17 @@ inline constexpr const char* kAcceptMetadataList =
 class HttpKubeClient : public KubeClient {
  public:
   // Never fails: a bad CA/certificate shows up as a Transport status on
-  // every request.
-  HttpKubeClient(KubeConfig config, double qps, int burst);
+  // every request. |timeout|: no progress for that long fails a request.
+  HttpKubeClient(KubeConfig config, double qps, int burst,
+                 std::chrono::seconds timeout = std::chrono::seconds(30));
+
+  // Checked for every create, update, patch and delete after the rate
+  // limiter let it through, right before it is sent: false fails the call
+  // with reason NotLeader and nothing is sent. Set before first use.
+  void SetWriteGate(std::function<bool()> may_write) { may_write_ = std::move(may_write); }
+  // "keyward" unless set, e.g. "keyward/0.1.0 (replica-a)": audit logs tell
+  // replicas apart, and field managers stay "keyward" (the part before '/').
+  void SetUserAgent(std::string user_agent) { user_agent_ = std::move(user_agent); }
 
   HttpKubeClient(const HttpKubeClient&) = delete;
   HttpKubeClient& operator=(const HttpKubeClient&) = delete;
@@ -80,6 +90,8 @@ class HttpKubeClient : public KubeClient {
   RateLimiter limiter_;
   BearerToken token_;
   web::http::client::http_client client_;  // ordinary requests; watches get their own
+  std::function<bool()> may_write_;
+  std::string user_agent_ = "keyward";
 };
 
 // "?a=b&c=d" with every value percent-encoded; "" for no parameters.

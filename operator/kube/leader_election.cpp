@@ -23,11 +23,13 @@ std::string FormatMicroTime(std::chrono::system_clock::time_point t) {
 }
 
 LeaderElector::LeaderElector(KubeClient& client, LeaseConfig config,
-                             std::function<void()> on_started, std::function<void()> on_stopped)
+                             std::function<void()> on_started, std::function<void()> on_stopped,
+                             ClockFn clock)
     : client_(client),
       config_(std::move(config)),
       on_started_(std::move(on_started)),
-      on_stopped_(std::move(on_stopped)) {
+      on_stopped_(std::move(on_stopped)),
+      clock_(std::move(clock)) {
   path_ = ResourcePath{"coordination.k8s.io/v1", "leases", config_.namespace_name, config_.name, ""};
 }
 
@@ -66,10 +68,17 @@ bool LeaderElector::CreateLease(SteadyClock::time_point now, const std::string& 
     }
     return false;
   }
+  Renewed(now, now_text);
+  return true;
+}
+
+void LeaderElector::Renewed(SteadyClock::time_point sent, const std::string& now_text) {
   observed_holder_ = config_.identity;
   observed_renew_time_ = now_text;
-  observed_at_ = now;
-  return true;
+  observed_at_ = sent;
+  // Counted from when the renew was sent, not when it returned: others
+  // count the lease from when they see it, which is later.
+  leader_until_ = (sent + config_.renew_deadline).time_since_epoch().count();
 }
 
 bool LeaderElector::TryAcquireOrRenew(SteadyClock::time_point now) {
@@ -90,12 +99,18 @@ bool LeaderElector::TryAcquireOrRenew(SteadyClock::time_point now) {
   if (holder != observed_holder_ || renew != observed_renew_time_) {
     observed_holder_ = holder;
     observed_renew_time_ = renew;
-    observed_at_ = now;
+    // Seen when the answer came back: a slow GET must not make the record
+    // look older than it is.
+    observed_at_ = clock_();
+  }
+  const bool other_holder = !holder.empty() && holder != config_.identity;
+  if (other_holder && IsLeader()) {
+    spdlog::error("leader election: lease {}/{} is held by {}; {} steps down", config_.namespace_name,
+                  config_.name, holder, config_.identity);
+    StepDown();
   }
   auto held_for_s = JsonInt(spec, {"leaseDurationSeconds"}).value_or(duration_s);
-  bool held_by_other = !holder.empty() && holder != config_.identity &&
-                       observed_at_ + std::chrono::seconds(held_for_s) > now;
-  if (held_by_other) return false;
+  if (other_holder && observed_at_ + std::chrono::seconds(held_for_s) > now) return false;
 
   if (holder != config_.identity) {
     spec["acquireTime"] = value::string(now_text);
@@ -107,9 +122,7 @@ bool LeaderElector::TryAcquireOrRenew(SteadyClock::time_point now) {
   spec["renewTime"] = value::string(now_text);
   KubeResult updated = client_.Update(path_, lease);  // resourceVersion guards the race
   if (!updated.status.ok()) return false;
-  observed_holder_ = config_.identity;
-  observed_renew_time_ = now_text;
-  observed_at_ = now;
+  Renewed(now, now_text);
   return true;
 }
 
@@ -128,24 +141,19 @@ void LeaderElector::Release() {
 void LeaderElector::Run() {
   while (!stopping_) {
     // Candidate: try until we hold the Lease.
-    if (!TryAcquireOrRenew(SteadyClock::now())) {
+    if (!TryAcquireOrRenew(clock_())) {
       if (!SleepFor(config_.retry_period)) break;
       continue;
     }
-    leader_ = true;
     spdlog::info("leader election: {} acquired lease {}/{}", config_.identity,
                  config_.namespace_name, config_.name);
     if (on_started_) on_started_();
-    // Leader: renew every retry period; give up after the renew deadline.
-    auto last_renew = SteadyClock::now();
+    // Leader: renew every retry period while IsLeader() holds; a failed
+    // renew is tried again until the renew deadline runs out.
     while (SleepFor(config_.retry_period)) {
-      if (TryAcquireOrRenew(SteadyClock::now())) {
-        last_renew = SteadyClock::now();
-      } else if (SteadyClock::now() - last_renew > config_.renew_deadline) {
-        break;
-      }
+      if (!TryAcquireOrRenew(clock_()) && !IsLeader()) break;
     }
-    leader_ = false;
+    StepDown();
     if (stopping_) {
       Release();
     } else {

@@ -9,7 +9,7 @@ Manager::Manager(KubeClient& kube, ManagerConfig config) : kube_(kube), config_(
   for (std::size_t i = 0; i < scopes; ++i) stores_.push_back(std::make_unique<ObjectStore>());
   if (config_.lease) {
     elector_ = std::make_unique<LeaderElector>(
-        kube_, *config_.lease, [this] { EnqueueAll(); },
+        config_.lease_client ? *config_.lease_client : kube_, *config_.lease, [this] { EnqueueAll(); },
         [this] {
           if (hooks_.on_lost_leadership) hooks_.on_lost_leadership();
         });
@@ -79,13 +79,18 @@ void Manager::StartWhenSynced() {
   ready_ = true;
 }
 
-void Manager::Stop() {
-  if (stopping_.exchange(true)) return;
+void Manager::StopWork() {
+  if (work_stopped_.exchange(true)) return;
+  stopping_ = true;
   if (starter_.joinable()) starter_.join();
-  if (elector_) elector_->Stop();  // releases the Lease for a fast handover
-  if (runner_) runner_->Stop();
+  if (runner_) runner_->Stop();  // in-flight reconciles finish, still as leader
   for (auto& w : watchers_) w->Stop();
   ready_ = false;
+}
+
+void Manager::Stop() {
+  StopWork();
+  if (elector_) elector_->Stop();  // only now: releases the Lease
 }
 
 }  // namespace keyward

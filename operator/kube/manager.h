@@ -24,6 +24,9 @@ struct ManagerConfig {
   std::vector<std::string> namespaces;   // empty: all namespaces, one watch
   int workers = 4;
   std::optional<LeaseConfig> lease;      // nullopt: this process always leads
+  // The elector's own client (its rate limit, connections and timeout are
+  // not shared with the workers'); null: the Manager's client.
+  KubeClient* lease_client = nullptr;
 };
 
 struct ManagerHooks {
@@ -46,7 +49,11 @@ class Manager {
   void Start(ManagerHooks hooks);
   // Every cache holds its first list and the workers run.
   bool Ready() const { return ready_.load(); }
-  // Releases the Lease (fast handover), drains the workers, stops watches.
+  // Stops taking work and waits for the reconciles in flight, then stops
+  // the watches; leadership (if held) is kept. Idempotent.
+  void StopWork();
+  // StopWork, then releases the Lease for a fast handover: a successor
+  // never starts while a reconcile of ours is still writing.
   void Stop();
 
   // The cached object for "namespace/name", or null.
@@ -71,7 +78,7 @@ class Manager {
   std::unique_ptr<ControllerRunner> runner_;
   std::unique_ptr<LeaderElector> elector_;
   std::thread starter_;
-  std::atomic<bool> ready_{false}, stopping_{false};
+  std::atomic<bool> ready_{false}, stopping_{false}, work_stopped_{false};
 };
 
 }  // namespace keyward

@@ -88,6 +88,10 @@ TEST(RunOptions, BadValuesNameTheFlag) {
       {"--secret-check-interval=0s", "--secret-check-interval"},
       {"--usage-flush-interval=soon", "--usage-flush-interval"},
       {"--leader-elect-renew-deadline=20s", "--leader-elect-renew-deadline must be shorter"},
+      // A retry period as long as the deadline: one failed renew ended
+      // leadership with no second try.
+      {"--leader-elect-retry-period=10s", "--leader-elect-retry-period (10s) must be shorter than"},
+      {"--leader-elect-retry-period=9s", "divided by 1.2"},
       {"--secure-port=70000", "--secure-port must be a TCP port"},
       {"--metrics-bind-address=8080", "--metrics-bind-address"},
       {"--metrics-bind-address=:99999", "--metrics-bind-address"},

@@ -40,6 +40,7 @@ KubeStatus FakeKubeClient::TakeFailure(const std::string& verb) {
 }
 
 KubeResult FakeKubeClient::Get(const ResourcePath& path) {
+  if (before_call) before_call("get");
   std::lock_guard lock(mu_);
   Record("get", path.Url());
   if (KubeStatus f = TakeFailure("get"); !f.ok()) return {f, {}};
@@ -49,6 +50,7 @@ KubeResult FakeKubeClient::Get(const ResourcePath& path) {
 }
 
 KubeResult FakeKubeClient::List(const ResourcePath& path, const ListOptions& options) {
+  if (before_call) before_call("list");
   std::lock_guard lock(mu_);
   Record("list", path.Url());
   if (KubeStatus f = TakeFailure("list"); !f.ok()) return {f, {}};
@@ -78,6 +80,7 @@ KubeResult FakeKubeClient::List(const ResourcePath& path, const ListOptions& opt
 }
 
 KubeResult FakeKubeClient::Create(const ResourcePath& path, const value& object) {
+  if (before_call) before_call("create");
   std::lock_guard lock(mu_);
   Record("create", path.Url());
   if (KubeStatus f = TakeFailure("create"); !f.ok()) return {f, {}};
@@ -92,6 +95,7 @@ KubeResult FakeKubeClient::Create(const ResourcePath& path, const value& object)
 }
 
 KubeResult FakeKubeClient::Update(const ResourcePath& path, const value& object) {
+  if (before_call) before_call("update");
   std::lock_guard lock(mu_);
   Record("update", path.Url());
   if (KubeStatus f = TakeFailure("update"); !f.ok()) return {f, {}};
@@ -110,6 +114,7 @@ KubeResult FakeKubeClient::Update(const ResourcePath& path, const value& object)
 }
 
 KubeResult FakeKubeClient::MergePatch(const ResourcePath& path, const value& patch) {
+  if (before_call) before_call("patch");
   std::lock_guard lock(mu_);
   Record("patch", path.Url());
   if (KubeStatus f = TakeFailure("patch"); !f.ok()) return {f, {}};
@@ -123,6 +128,7 @@ KubeResult FakeKubeClient::MergePatch(const ResourcePath& path, const value& pat
 }
 
 KubeResult FakeKubeClient::Delete(const ResourcePath& path, const DeleteOptions&) {
+  if (before_call) before_call("delete");
   std::lock_guard lock(mu_);
   Record("delete", path.Url());
   if (KubeStatus f = TakeFailure("delete"); !f.ok()) return {f, {}};

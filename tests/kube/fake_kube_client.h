@@ -3,6 +3,7 @@
 // scripted watch streams. Thread-safe.
 #pragma once
 #include <deque>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <vector>
@@ -33,6 +34,10 @@ class FakeKubeClient : public KubeClient {
                    const WatchHandler& handler, pplx::cancellation_token cancel) override;
 
   // Test controls.
+  // Runs at the start of every get, list, create, update, patch and delete,
+  // outside the lock (a test advances a fake clock there to make a call
+  // "hang"). Set before the client is shared between threads.
+  std::function<void(const std::string& verb)> before_call;
   void Put(const ResourcePath& path, web::json::value object);  // bypasses checks
   web::json::value Object(const ResourcePath& path) const;       // null if absent
   bool Has(const ResourcePath& path) const;

@@ -1,0 +1,81 @@
+// The Manager's shutdown order: work stops and in-flight reconciles finish
+// before the Lease is released (faults issue, item 3).
+#include "kube/manager.h"
+
+#include <gtest/gtest.h>
+
+#include <condition_variable>
+#include <future>
+#include <mutex>
+
+#include "kube/fake_kube_client.h"
+
+namespace keyward {
+namespace {
+
+using namespace std::chrono_literals;
+using web::json::value;
+
+const ResourcePath kLease{"coordination.k8s.io/v1", "leases", "keyward-system", "keyward-leader", ""};
+
+std::string Holder(FakeKubeClient& kube) {
+  value lease = kube.Object(kLease);
+  return lease.is_null() ? "" : lease.at("spec").at("holderIdentity").as_string();
+}
+
+// A one-shot gate a reconcile waits on.
+struct Gate {
+  std::mutex mu;
+  std::condition_variable cv;
+  bool open = false, entered = false;
+  void Enter() {
+    std::unique_lock lock(mu);
+    entered = true;
+    cv.notify_all();
+    cv.wait(lock, [this] { return open; });
+  }
+  bool WaitEntered(std::chrono::milliseconds d) {
+    std::unique_lock lock(mu);
+    return cv.wait_for(lock, d, [this] { return entered; });
+  }
+  void Open() {
+    std::lock_guard lock(mu);
+    open = true;
+    cv.notify_all();
+  }
+};
+
+TEST(Manager, StopReleasesTheLeaseOnlyAfterInFlightReconcilesFinish) {
+  FakeKubeClient kube, lease_kube;
+  value obj;
+  obj["metadata"]["name"] = value::string("k");
+  obj["metadata"]["namespace"] = value::string("team-a");
+  kube.Put({"keyward.io/v1alpha1", "apikeys", "team-a", "k", ""}, obj);
+  ManagerConfig config{"keyward.io/v1alpha1", "apikeys", {}, 1, std::nullopt};
+  config.lease = LeaseConfig{"keyward-system", "keyward-leader", "me", 15s, 10s, 10ms};
+  config.lease_client = &lease_kube;
+  Manager manager(kube, config);
+  Gate gate;
+  std::string holder_at_end;
+  manager.Start({[&](const std::string&) {
+                   if (!manager.IsLeader()) return Action::AwaitChange();
+                   gate.Enter();  // a rotation halfway: Secret written, status not yet
+                   holder_at_end = Holder(lease_kube);
+                   return Action::AwaitChange();
+                 },
+                 nullptr, nullptr});
+  ASSERT_TRUE(gate.WaitEntered(10s)) << "no reconcile as leader";
+  EXPECT_EQ(kube.CountCalls("update") + kube.CountCalls("create"), 0);  // renews use their own client
+  auto stopped = std::async(std::launch::async, [&] { manager.Stop(); });
+  // SIGTERM arrived mid-reconcile. Before: the Lease was released here and
+  // a successor started while this reconcile still wrote.
+  EXPECT_EQ(stopped.wait_for(200ms), std::future_status::timeout);
+  EXPECT_EQ(Holder(lease_kube), "me");
+  gate.Open();
+  stopped.get();
+  EXPECT_EQ(holder_at_end, "me");
+  EXPECT_EQ(Holder(lease_kube), "");  // released after the reconcile ended
+}
+
+}  // namespace
+}  // namespace keyward
