@@ -102,6 +102,13 @@ SecretKeyState FromExisting(const value& secret, const ApiKey& key, const KeyHas
   return state;
 }
 
+// FromExisting, then the key's base64 in the read Secret is zeroed.
+SecretKeyState FromExistingWiped(value& secret, const ApiKey& key, const KeyHasher& hasher) {
+  SecretKeyState state = FromExisting(secret, key, hasher);
+  WipeJsonString(secret, {"data", "key"});
+  return state;
+}
+
 }  // namespace
 
 SecretKeyState EnsureKeySecret(KubeClient& client, const ApiKey& key, const KeyHasher& hasher,
@@ -109,7 +116,7 @@ SecretKeyState EnsureKeySecret(KubeClient& client, const ApiKey& key, const KeyH
   ResourcePath path{"v1", "secrets", key.metadata.namespace_name, EffectiveSecretName(key), ""};
   if (!try_create_first) {
     KubeResult got = client.Get(path);
-    if (got.status.ok()) return FromExisting(got.body, key, hasher);
+    if (got.status.ok()) return FromExistingWiped(got.body, key, hasher);
     if (!got.status.NotFound()) {
       return {SecretKeyState::Outcome::kRetry, {}, "", "reading Secret: " + got.status.String()};
     }
@@ -123,6 +130,8 @@ SecretKeyState EnsureKeySecret(KubeClient& client, const ApiKey& key, const KeyH
   ResourcePath collection = path;
   collection.name.clear();
   KubeResult created = client.Create(collection, secret);
+  WipeJsonString(secret, {"data", "key"});
+  WipeJsonString(created.body, {"data", "key"});
   if (created.status.ok()) {
     state.outcome = SecretKeyState::Outcome::kMinted;
     return state;
@@ -130,7 +139,7 @@ SecretKeyState EnsureKeySecret(KubeClient& client, const ApiKey& key, const KeyH
   if (created.status.AlreadyExists()) {
     // Someone (maybe our previous life, before a crash) created it: adopt it.
     KubeResult got = client.Get(path);
-    if (got.status.ok()) return FromExisting(got.body, key, hasher);
+    if (got.status.ok()) return FromExistingWiped(got.body, key, hasher);
     return {SecretKeyState::Outcome::kRetry, {}, "", "reading Secret: " + got.status.String()};
   }
   return {SecretKeyState::Outcome::kRetry, {}, "", "creating Secret: " + created.status.String()};
@@ -148,6 +157,8 @@ SecretKeyState RotateKeySecret(KubeClient& client, const ApiKey& key, const KeyH
   OPENSSL_cleanse(key_value.data(), key_value.size());
   ResourcePath path{"v1", "secrets", key.metadata.namespace_name, EffectiveSecretName(key), ""};
   KubeResult patched = client.MergePatch(path, patch);
+  WipeJsonString(patch, {"data", "key"});
+  WipeJsonString(patched.body, {"data", "key"});
   if (patched.status.ok()) {
     state.outcome = SecretKeyState::Outcome::kMinted;
     return state;

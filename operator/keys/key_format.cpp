@@ -1,5 +1,6 @@
 #include "keys/key_format.h"
 
+#include <openssl/crypto.h>
 #include <openssl/rand.h>
 
 #include <cstdio>
@@ -55,6 +56,7 @@ std::string MintKey() {
       if (key.size() == kKeyPrefix.size() + kKeyRandomChars) break;
     }
   }
+  OPENSSL_cleanse(buf, sizeof(buf));  // the random bytes are the key
   key += Checksum(key);
   return key;
 }

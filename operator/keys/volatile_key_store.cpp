@@ -1,15 +1,8 @@
 #include "keys/volatile_key_store.h"
 
-#include <openssl/crypto.h>
+#include "base/secure_memory.h"
 
 namespace keyward {
-
-namespace {
-void Wipe(std::string& s) {
-  if (!s.empty()) OPENSSL_cleanse(s.data(), s.size());
-  s.clear();
-}
-}  // namespace
 
 VolatileKeyStore::~VolatileKeyStore() {
   for (auto& [_, e] : entries_) Wipe(e.value);

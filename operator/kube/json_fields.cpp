@@ -1,5 +1,7 @@
 #include "kube/json_fields.h"
 
+#include <openssl/crypto.h>
+
 namespace keyward {
 
 using web::json::value;
@@ -48,6 +50,14 @@ const web::json::array& JsonArray(const value& obj, JsonPath path) {
 const web::json::object* JsonObject(const value& obj, JsonPath path) {
   const value* v = JsonAt(obj, path);
   return v && v->is_object() ? &v->as_object() : nullptr;
+}
+
+void WipeJsonString(web::json::value& obj, JsonPath path) {
+  const web::json::value* at = JsonAt(obj, path);
+  if (!at || !at->is_string()) return;
+  // as_string() is the value's own storage; the object is ours to change.
+  auto& text = const_cast<utility::string_t&>(at->as_string());
+  if (!text.empty()) OPENSSL_cleanse(text.data(), text.size());
 }
 
 }  // namespace keyward

@@ -31,4 +31,8 @@ const web::json::array& JsonArray(const web::json::value& obj, JsonPath path);
 // The object at |path|; nullptr when absent or not an object.
 const web::json::object* JsonObject(const web::json::value& obj, JsonPath path);
 
+// Zeroes the string at |path| in place (key material in a Secret's data or
+// a patch), once the object has been sent. No-op if there is none.
+void WipeJsonString(web::json::value& obj, JsonPath path);
+
 }  // namespace keyward

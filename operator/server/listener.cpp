@@ -108,6 +108,18 @@ awaitable<void> WriteError(Stream& stream, int status, unsigned version) {
   co_await http::async_write(stream, res, asio::redirect_error(asio::use_awaitable, ec));
 }
 
+// Zeroes what may hold a key once the handler is done with it: the body
+// and the Authorization header's value (Beast's own storage).
+void WipeCredentials(Request& req) {
+  OPENSSL_cleanse(req.body().data(), req.body().size());
+  for (auto& field : req) {
+    if (field.name() == http::field::authorization || field.name() == http::field::proxy_authorization) {
+      beast::string_view v = field.value();
+      OPENSSL_cleanse(const_cast<char*>(v.data()), v.size());
+    }
+  }
+}
+
 // Reads requests and writes responses until the peer closes, a timeout, an
 // error, or "Connection: close".
 template <class Stream>
@@ -136,6 +148,7 @@ awaitable<void> ServeRequests(Stream& stream, Listener::Shared& s, bool tls) {
     Request& req = parser.get();
     const bool keep_alive = req.keep_alive();
     HttpResponse out = CallHandler(s.handler, ViewOf(req, tls));
+    WipeCredentials(req);
     const bool sensitive = out.sensitive;
     Response res = ToBeast(std::move(out), req.version(), keep_alive);
     lowest.expires_after(s.options.body_timeout);

@@ -34,5 +34,15 @@ TEST(JsonFields, MissingOrMistypedNeverThrows) {
   }
 }
 
+TEST(WipeJsonString, ZeroesTheStringInPlace) {
+  value secret = value::parse(R"({"data":{"key":"a3dfc2VjcmV0","url":"x"}})");
+  const std::string* storage = &secret.at("data").at("key").as_string();
+  WipeJsonString(secret, {"data", "key"});
+  EXPECT_EQ(*storage, std::string(12, '\0'));
+  EXPECT_EQ(secret.at("data").at("url").as_string(), "x");
+  WipeJsonString(secret, {"data", "absent"});  // nothing there: no-op
+  WipeJsonString(secret, {"data"});            // not a string: no-op
+}
+
 }  // namespace
 }  // namespace keyward
