@@ -112,12 +112,20 @@ TEST(ApiKeyController, ExistingSecretFromBeforeACrashIsAdoptedNotOverwritten) {
   value obj = h.kube.Object(ApiKeyPath("logs"));
   obj.erase("status");
   h.kube.Put(ApiKeyPath("logs"), obj);
-  KeyIndex fresh_index("pepper-for-tests-0123456789abcdef");
-  Action a = h.Reconcile("logs");
+  // The process restarts: a new controller with an empty index and no
+  // memory of what it verified, over the same API server.
+  Harness restarted;
+  restarted.kube.Put(ApiKeyPath("logs"), obj);
+  restarted.kube.Put(SecretPath("logs-apikey"), h.kube.Object(SecretPath("logs-apikey")));
+  Action a = restarted.Reconcile("logs");
   EXPECT_FALSE(a.failed()) << a.error();
-  EXPECT_EQ(h.SecretKey("logs-apikey"), key);
-  EXPECT_EQ(h.Status("logs").at("keyHash").as_string(), DigestToStatus(h.index.hasher().Hash(key)));
-  EXPECT_EQ(h.kube.CountCalls("create"), 2);  // tried, got AlreadyExists, adopted
+  EXPECT_EQ(restarted.SecretKey("logs-apikey"), key);
+  EXPECT_EQ(restarted.Status("logs").at("keyHash").as_string(),
+            DigestToStatus(restarted.index.hasher().Hash(key)));
+  EXPECT_EQ(restarted.index.Lookup(key, restarted.now).status, LookupStatus::kFound);
+  EXPECT_EQ(restarted.kube.CountCalls("create"), 1);  // tried, got AlreadyExists, adopted
+  EXPECT_TRUE(restarted.events.reasons.empty() ||
+              restarted.events.reasons.back() != "Minted");  // nothing new was minted
 }
 
 TEST(ApiKeyController, ForeignSecretIsAConflictNotOverwritten) {
@@ -238,7 +246,9 @@ TEST(ApiKeyController, ApiErrorsAreRetriedNotSwallowed) {
   Action a = h.Reconcile("logs");
   EXPECT_TRUE(a.failed());
   EXPECT_NE(a.error().find("InternalError"), std::string::npos) << a.error();
-  h.kube.FailNext("patch", {409, "Conflict", "modified"});
+  // A merge patch without a resourceVersion never gets 409 from a real API
+  // server; a 429 (priority and fairness) or a 503 does.
+  h.kube.FailNext("patch", {429, "TooManyRequests", "the server has received too many requests"});
   EXPECT_TRUE(h.Reconcile("logs").failed());
   EXPECT_FALSE(h.Reconcile("logs").failed());
   EXPECT_EQ(h.Status("logs").at("phase").as_string(), "Active");

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <future>
 #include <thread>
 
 #include "kube/controller_runner.h"
@@ -74,10 +75,16 @@ TEST(WorkQueue, RateLimitedCountsFailuresUntilForget) {
 
 TEST(WorkQueue, ShutDownWakesWaiters) {
   WorkQueue q;
-  std::thread t([&] { EXPECT_FALSE(q.Get().has_value()); });
-  std::this_thread::sleep_for(10ms);
+  std::promise<void> waiting;
+  std::future<std::optional<std::string>> got = std::async(std::launch::async, [&] {
+    waiting.set_value();
+    return q.Get();  // blocks: the queue is empty
+  });
+  waiting.get_future().wait();
+  // Whether Get() is already blocked or about to be, ShutDown must end it.
   q.ShutDown();
-  t.join();
+  ASSERT_EQ(got.wait_for(10s), std::future_status::ready);
+  EXPECT_FALSE(got.get().has_value());
 }
 
 TEST(ControllerRunner, NeverRunsOneKeyTwiceAtOnceAndRetriesFailures) {
@@ -86,8 +93,11 @@ TEST(ControllerRunner, NeverRunsOneKeyTwiceAtOnceAndRetriesFailures) {
   std::atomic<int> failures_left{3};
   ControllerRunner runner(q, [&](const std::string&) {
     int now = ++in_flight;
-    max_in_flight = std::max(max_in_flight.load(), now);
-    std::this_thread::sleep_for(1ms);
+    // An atomic max: a plain load-then-store could lose a 2 written by
+    // another worker at the same moment.
+    for (int seen = max_in_flight.load(); now > seen && !max_in_flight.compare_exchange_weak(seen, now);) {
+    }
+    std::this_thread::sleep_for(1ms);  // widens the window two workers would share
     --in_flight;
     ++calls;
     return failures_left-- > 0 ? Action::Retry("injected") : Action::AwaitChange();
