@@ -18,18 +18,18 @@ void ApiKeyController::Forget(const ApiKeyRef& ref) {
   verified_.erase(ref.String());
 }
 
-bool ApiKeyController::SecretRecentlyVerified(const ApiKeyRef& ref, const KeyDigest& digest,
-                                              TimePoint now) {
+std::optional<SecretKeyState> ApiKeyController::SecretRecentlyVerified(const ApiKeyRef& ref,
+                                                                       TimePoint now) {
   std::lock_guard lock(verified_mu_);
   auto it = verified_.find(ref.String());
-  return it != verified_.end() && it->second.second == digest &&
-         now - it->second.first < env_.secret_check_interval;
+  if (it == verified_.end() || now - it->second.first >= env_.secret_check_interval) return std::nullopt;
+  return it->second.second;
 }
 
-void ApiKeyController::MarkSecretVerified(const ApiKeyRef& ref, const KeyDigest& digest,
+void ApiKeyController::MarkSecretVerified(const ApiKeyRef& ref, const SecretKeyState& secret,
                                           TimePoint now) {
   std::lock_guard lock(verified_mu_);
-  verified_[ref.String()] = {now, digest};
+  verified_[ref.String()] = {now, secret};
 }
 
 void ApiKeyController::Event(const ApiKey& key, const EventToRecord& event) {
@@ -80,76 +80,102 @@ void ApiKeyController::LoseKey(const ApiKeyRef& ref, const std::string& message,
   out->message = message;
 }
 
+std::optional<SecretKeyState> ApiKeyController::SecretOf(const ApiKey& key, TimePoint now,
+                                                        ApiKeyStatus* status, KeyOutcome* out,
+                                                        Status* error) {
+  const ApiKeyRef ref = RefOf(key);
+  const bool known = DigestFromStatus(key.status.key_hash).has_value();
+  if (auto recalled = SecretRecentlyVerified(ref, now)) return recalled;
+  if (known && env_.secret_checks) {
+    auto wait = env_.secret_checks->TryTake(RateLimiter::SteadyClock::now());
+    if (wait.count() > 0) {
+      out->check_deferred = std::chrono::ceil<std::chrono::milliseconds>(wait);
+      return std::nullopt;
+    }
+  }
+  SecretKeyState secret =
+      EnsureKeySecret(*env_.kube, key, env_.index->hasher(), /*try_create_first=*/!known, now);
+  switch (secret.outcome) {
+    case SecretKeyState::Outcome::kRetry:
+      *error = Status::Error(secret.message);
+      return std::nullopt;
+    case SecretKeyState::Outcome::kConflict:
+      LoseKey(ref, secret.message, status, out);
+      return std::nullopt;
+    case SecretKeyState::Outcome::kMinted:
+      out->minted = true;
+      out->message = known ? "Secret " + EffectiveSecretName(key) +
+                                 " was deleted; minted a new key into a new Secret"
+                           : "minted a permanent key into Secret " + EffectiveSecretName(key);
+      if (known) status->last_rotated_at = FormatRfc3339(now);  // a new key was born
+      break;
+    case SecretKeyState::Outcome::kExisting:
+      if (!secret.message.empty()) Event(key, {"Warning", "KeyHashMismatch", secret.message});
+      break;
+  }
+  MarkSecretVerified(ref, secret, now);
+  return secret;
+}
+
 Status ApiKeyController::MintPermanent(const ApiKey& key, TimePoint now, ApiKeyStatus* status,
                                        KeyOutcome* out) {
   const ApiKeyRef ref = RefOf(key);
   auto known = DigestFromStatus(key.status.key_hash);
-  if (!ValidPrevious(*status, now)) {
-    status->previous_key_hash.clear();
-    status->previous_valid_until.clear();
-  }
   if (!env_.is_leader()) {
     // Followers answer checks from status alone; they never touch Secrets.
     if (known) IndexKeys(env_.index, ref, *known, ValidPrevious(key.status, now), now);
     return Status();
   }
-  KeyDigest current;
-  if (known && SecretRecentlyVerified(ref, *known, now)) {
-    current = *known;
-  } else {
-    SecretKeyState secret =
-        EnsureKeySecret(*env_.kube, key, env_.index->hasher(), /*try_create_first=*/!known);
-    switch (secret.outcome) {
-      case SecretKeyState::Outcome::kRetry:
-        return Status::Error(secret.message);
-      case SecretKeyState::Outcome::kConflict:
-        LoseKey(ref, secret.message, status, out);
-        return Status();
-      case SecretKeyState::Outcome::kMinted:
-        out->minted = true;
-        out->message = known ? "Secret " + EffectiveSecretName(key) +
-                                   " was deleted; minted a new key into a new Secret"
-                             : "minted a permanent key into Secret " + EffectiveSecretName(key);
-        if (known) status->last_rotated_at = FormatRfc3339(now);  // a new key was born
-        break;
-      case SecretKeyState::Outcome::kExisting:
-        if (!secret.message.empty()) Event(key, {"Warning", "KeyHashMismatch", secret.message});
-        break;
-    }
-    current = secret.digest;
-    status->key_hint = secret.hint;
-    MarkSecretVerified(ref, current, now);
+  Status error;
+  std::optional<SecretKeyState> secret = SecretOf(key, now, status, out, &error);
+  if (out->check_deferred) {
+    // Served from status, as a follower would, until the check's turn.
+    IndexKeys(env_.index, ref, *known, ValidPrevious(key.status, now), now);
+    return Status();
   }
-  Status rotated = RotatePermanent(key, now, &current, status, out);
-  if (!rotated.ok()) return rotated;
-  if (auto holder = IndexKeys(env_.index, ref, current, ValidPrevious(*status, now), now)) {
+  if (!secret) return error;
+  // The Secret is the record. While status lags behind it (our own write
+  // not seen yet, a crash between the two writes) status is repaired from
+  // it and nothing rotates: a stale status never causes a second rotation.
+  if (known && *known == secret->digest) {
+    if (Status rotated = RotatePermanent(key, now, &*secret, status, out); !rotated.ok()) return rotated;
+  }
+  // The previous key: the Secret's record; a Secret from before keyward kept
+  // one falls back to status while status still describes this key.
+  std::optional<PreviousKey> previous = secret->previous;
+  if (!secret->minted_at && known && *known == secret->digest) previous = ValidPrevious(*status, now);
+  if (previous && now >= previous->second) previous.reset();
+  if (auto holder = IndexKeys(env_.index, ref, secret->digest, previous, now)) {
     LoseKey(ref, "the key in Secret " + EffectiveSecretName(key) + " is the key of ApiKey " +
                      holder->String() + " (a copied Secret?); it stays with that ApiKey. Delete "
                      "the Secret to mint a new key", status, out);
     return Status();
   }
-  status->key_hash = DigestToStatus(current);
+  status->key_hash = DigestToStatus(secret->digest);
+  status->key_hint = secret->hint;
+  status->previous_key_hash = previous ? DigestToStatus(previous->first) : "";
+  status->previous_valid_until = previous ? FormatRfc3339(previous->second) : "";
+  if (secret->previous && secret->minted_at) status->last_rotated_at = FormatRfc3339(*secret->minted_at);
   status->secret_name = EffectiveSecretName(key);
   return Status();
 }
 
-Status ApiKeyController::RotatePermanent(const ApiKey& key, TimePoint now, KeyDigest* current,
+Status ApiKeyController::RotatePermanent(const ApiKey& key, TimePoint now, SecretKeyState* secret,
                                          ApiKeyStatus* status, KeyOutcome* out) {
-  const TimePoint born = ParseRfc3339(status->last_rotated_at)
-                             .value_or(ParseRfc3339(key.metadata.creation_timestamp).value_or(now));
+  // Born when the Secret says (microseconds), else the older records.
+  const TimePoint born = secret->minted_at.value_or(
+      ParseRfc3339(status->last_rotated_at)
+          .value_or(ParseRfc3339(key.metadata.creation_timestamp).value_or(now)));
   auto due = RotationDue(key, born);
   if (!out->minted && due && now >= *due) {
-    SecretKeyState next = RotateKeySecret(*env_.kube, key, env_.index->hasher());
+    PreviousKey replaced{secret->digest, AddSaturating(now, RotationOverlap(key))};
+    SecretKeyState next = RotateKeySecret(*env_.kube, key, env_.index->hasher(), now, replaced);
     if (next.outcome != SecretKeyState::Outcome::kMinted) return Status::Error(next.message);
-    status->previous_key_hash = DigestToStatus(*current);
-    status->previous_valid_until = FormatRfc3339(AddSaturating(now, RotationOverlap(key)));
-    status->last_rotated_at = FormatRfc3339(now);
-    status->key_hint = next.hint;
-    *current = next.digest;
-    MarkSecretVerified(RefOf(key), *current, now);
+    *secret = next;
+    MarkSecretVerified(RefOf(key), next, now);
     out->rotated = true;
   }
-  out->next_rotation = RotationDue(key, ParseRfc3339(status->last_rotated_at).value_or(born));
+  out->next_rotation = RotationDue(key, secret->minted_at.value_or(born));
   return Status();
 }
 
@@ -239,7 +265,10 @@ Action ApiKeyController::Reconcile(const std::string& store_key) {
   // next rotation, and (leader) to re-check the Secret.
   WakeInputs wake{expiry, ParseRfc3339(status.previous_valid_until), out.next_rotation,
                   std::nullopt};
-  if (permanent && env_.is_leader()) wake.secret_check = env_.secret_check_interval;
+  if (permanent && env_.is_leader()) {
+    wake.secret_check = out.check_deferred ? *out.check_deferred
+                                           : SecretCheckAfter(store_key, env_.secret_check_interval);
+  }
   auto next = NextWake(wake, now);
   return next ? Action::Requeue(*next) : Action::AwaitChange();
 }

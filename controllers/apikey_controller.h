@@ -12,10 +12,12 @@
 
 #include "api/apikey.h"
 #include "base/status.h"
+#include "controllers/key_secret.h"
 #include "controllers/reconcile_steps.h"
 #include "kube/controller_runner.h"
 #include "kube/event_recorder.h"
 #include "keys/key_index.h"
+#include "base/rate_limiter.h"
 #include "kube/kube_client.h"
 #include "kube/object_store.h"
 #include "keys/volatile_key_store.h"
@@ -35,6 +37,11 @@ struct ControllerEnv {
   // How often the leader re-checks that a permanent key's Secret still
   // exists (no Secret watch is needed, so RBAC stays narrow).
   std::chrono::milliseconds secret_check_interval{std::chrono::minutes(5)};
+  // The budget of Secret re-checks (periodic, or the first after a
+  // restart); a check over it is put off and the key served from status
+  // meanwhile, so new keys never queue behind thousands of checks. Null:
+  // no budget of its own.
+  RateLimiter* secret_checks = nullptr;
 };
 
 class ApiKeyController {
@@ -50,30 +57,34 @@ class ApiKeyController {
 
  private:
   Action ReconcileInvalid(const ApiKey& key, const FieldErrors& errors);
-  // The mint step: makes sure the key exists (and rotates it when due),
-  // fills the key fields of |status| and indexes the key. A Retry status
-  // means an API error; a Secret conflict is reported in |out|.
   // The Secret's key is not this ApiKey's to use (foreign Secret, no key,
   // a digest another ApiKey holds): drop it from the index and from status.
   void LoseKey(const ApiKeyRef& ref, const std::string& message, ApiKeyStatus* status,
                KeyOutcome* out);
+  // The mint step: makes sure the key exists (and rotates it when due),
+  // fills the key fields of |status| and indexes the key. A Retry status
+  // means an API error; a Secret conflict is reported in |out|.
   Status MintPermanent(const ApiKey& key, TimePoint now, ApiKeyStatus* status, KeyOutcome* out);
-  Status RotatePermanent(const ApiKey& key, TimePoint now, KeyDigest* current,
+  // Reads (or recalls) the Secret of |key|; nullopt when there is nothing
+  // to index (conflict, or an error in |error|).
+  std::optional<SecretKeyState> SecretOf(const ApiKey& key, TimePoint now, ApiKeyStatus* status,
+                                         KeyOutcome* out, Status* error);
+  Status RotatePermanent(const ApiKey& key, TimePoint now, SecretKeyState* secret,
                          ApiKeyStatus* status, KeyOutcome* out);
   void MintVolatile(const ApiKey& key, TimePoint now, ApiKeyStatus* status, KeyOutcome* out);
   // The write step: status (when changed) and events, leader only.
   Action WriteStatus(const ApiKey& key, const ApiKeyStatus& status);
   void Event(const ApiKey& key, const EventToRecord& event);
 
-  // When the leader last saw each permanent key's Secret ("ns/name" ->
-  // time, digest), so reconciles triggered by our own status writes skip the
-  // read until the next periodic check.
-  bool SecretRecentlyVerified(const ApiKeyRef& ref, const KeyDigest& digest, TimePoint now);
-  void MarkSecretVerified(const ApiKeyRef& ref, const KeyDigest& digest, TimePoint now);
+  // What the leader last read or wrote of each permanent key's Secret
+  // ("ns/name" -> when, what), so reconciles triggered by our own status
+  // writes skip the read until the next periodic check.
+  std::optional<SecretKeyState> SecretRecentlyVerified(const ApiKeyRef& ref, TimePoint now);
+  void MarkSecretVerified(const ApiKeyRef& ref, const SecretKeyState& secret, TimePoint now);
 
   ControllerEnv env_;
   std::mutex verified_mu_;
-  std::unordered_map<std::string, std::pair<TimePoint, KeyDigest>> verified_;
+  std::unordered_map<std::string, std::pair<TimePoint, SecretKeyState>> verified_;
 };
 
 }  // namespace keyward

@@ -2,7 +2,10 @@
 
 #include <openssl/crypto.h>
 
+#include <algorithm>
+
 #include "base/base64.h"
+#include "controllers/reconcile_steps.h"
 #include "keys/key_format.h"
 #include "kube/json_fields.h"
 
@@ -11,7 +14,7 @@ namespace keyward {
 using web::json::value;
 
 web::json::value BuildKeySecret(const ApiKey& key, const std::string& key_value,
-                                const KeyDigest& digest) {
+                                const KeyDigest& digest, TimePoint minted_at) {
   const ApiKeySpec& spec = key.spec;
   value s;
   s["apiVersion"] = value::string("v1");
@@ -28,6 +31,7 @@ web::json::value BuildKeySecret(const ApiKey& key, const std::string& key_value,
   }
   meta["annotations"][kKeyHashAnnotation] = value::string(DigestToStatus(digest));
   meta["annotations"][kKeyHintAnnotation] = value::string(KeyHint(key_value));
+  meta["annotations"][kMintedAtAnnotation] = value::string(FormatMicroTime(minted_at));
   value owner;
   owner["apiVersion"] = value::string(kApiVersion);
   owner["kind"] = value::string(kKind);
@@ -42,6 +46,13 @@ web::json::value BuildKeySecret(const ApiKey& key, const std::string& key_value,
 }
 
 namespace {
+
+SecretKeyState RetryState(std::string message) {
+  SecretKeyState state;
+  state.outcome = SecretKeyState::Outcome::kRetry;
+  state.message = std::move(message);
+  return state;
+}
 
 std::string Annotation(const value& obj, const std::string& name) {
   return JsonStringOr(obj, {"metadata", "annotations", name});
@@ -64,6 +75,16 @@ bool OwnedByEarlierApiKey(const value& obj, const ApiKey& key) {
     }
   }
   return false;
+}
+
+// minted-at and the previous key from the annotations. The previous key
+// cannot outlast the spec's overlap after minted-at, whatever they say.
+void ReadHistory(const value& secret, const ApiKey& key, SecretKeyState* state) {
+  state->minted_at = ParseRfc3339(Annotation(secret, kMintedAtAnnotation));
+  auto digest = DigestFromStatus(Annotation(secret, kPreviousKeyHashAnnotation));
+  auto until = ParseRfc3339(Annotation(secret, kPreviousValidUntilAnnotation));
+  if (!state->minted_at || !digest || !until) return;
+  state->previous = PreviousKey{*digest, std::min(*until, AddSaturating(*state->minted_at, RotationOverlap(key)))};
 }
 
 SecretKeyState FromExisting(const value& secret, const ApiKey& key, const KeyHasher& hasher) {
@@ -95,6 +116,7 @@ SecretKeyState FromExisting(const value& secret, const ApiKey& key, const KeyHas
   state.digest = hasher.Hash(*key_value);
   state.hint = KeyHint(*key_value);
   OPENSSL_cleanse(key_value->data(), key_value->size());
+  ReadHistory(secret, key, &state);
   if (Annotation(secret, kKeyHashAnnotation) != DigestToStatus(state.digest)) {
     state.message = "the " + std::string(kKeyHashAnnotation) + " annotation of Secret " + name +
                     " does not match its key; it is ignored";
@@ -112,20 +134,21 @@ SecretKeyState FromExistingWiped(value& secret, const ApiKey& key, const KeyHash
 }  // namespace
 
 SecretKeyState EnsureKeySecret(KubeClient& client, const ApiKey& key, const KeyHasher& hasher,
-                               bool try_create_first) {
+                               bool try_create_first, TimePoint now) {
   ResourcePath path{"v1", "secrets", key.metadata.namespace_name, EffectiveSecretName(key), ""};
   if (!try_create_first) {
     KubeResult got = client.Get(path);
     if (got.status.ok()) return FromExistingWiped(got.body, key, hasher);
     if (!got.status.NotFound()) {
-      return {SecretKeyState::Outcome::kRetry, {}, "", "reading Secret: " + got.status.String()};
+      return RetryState("reading Secret: " + got.status.String());
     }
   }
   std::string key_value = MintKey();
   SecretKeyState state;
   state.digest = hasher.Hash(key_value);
   state.hint = KeyHint(key_value);
-  value secret = BuildKeySecret(key, key_value, state.digest);
+  state.minted_at = now;
+  value secret = BuildKeySecret(key, key_value, state.digest, now);
   OPENSSL_cleanse(key_value.data(), key_value.size());
   ResourcePath collection = path;
   collection.name.clear();
@@ -140,20 +163,27 @@ SecretKeyState EnsureKeySecret(KubeClient& client, const ApiKey& key, const KeyH
     // Someone (maybe our previous life, before a crash) created it: adopt it.
     KubeResult got = client.Get(path);
     if (got.status.ok()) return FromExistingWiped(got.body, key, hasher);
-    return {SecretKeyState::Outcome::kRetry, {}, "", "reading Secret: " + got.status.String()};
+    return RetryState("reading Secret: " + got.status.String());
   }
-  return {SecretKeyState::Outcome::kRetry, {}, "", "creating Secret: " + created.status.String()};
+  return RetryState("creating Secret: " + created.status.String());
 }
 
-SecretKeyState RotateKeySecret(KubeClient& client, const ApiKey& key, const KeyHasher& hasher) {
+SecretKeyState RotateKeySecret(KubeClient& client, const ApiKey& key, const KeyHasher& hasher,
+                               TimePoint now, const PreviousKey& replaced) {
   std::string key_value = MintKey();
   SecretKeyState state;
   state.digest = hasher.Hash(key_value);
   state.hint = KeyHint(key_value);
+  state.minted_at = now;
+  state.previous = replaced;
   value patch;
   patch["data"]["key"] = value::string(Base64Encode(key_value));
-  patch["metadata"]["annotations"][kKeyHashAnnotation] = value::string(DigestToStatus(state.digest));
-  patch["metadata"]["annotations"][kKeyHintAnnotation] = value::string(state.hint);
+  value& notes = patch["metadata"]["annotations"];
+  notes[kKeyHashAnnotation] = value::string(DigestToStatus(state.digest));
+  notes[kKeyHintAnnotation] = value::string(state.hint);
+  notes[kMintedAtAnnotation] = value::string(FormatMicroTime(now));
+  notes[kPreviousKeyHashAnnotation] = value::string(DigestToStatus(replaced.first));
+  notes[kPreviousValidUntilAnnotation] = value::string(FormatMicroTime(replaced.second));
   OPENSSL_cleanse(key_value.data(), key_value.size());
   ResourcePath path{"v1", "secrets", key.metadata.namespace_name, EffectiveSecretName(key), ""};
   KubeResult patched = client.MergePatch(path, patch);
@@ -163,7 +193,7 @@ SecretKeyState RotateKeySecret(KubeClient& client, const ApiKey& key, const KeyH
     state.outcome = SecretKeyState::Outcome::kMinted;
     return state;
   }
-  return {SecretKeyState::Outcome::kRetry, {}, "", "rotating Secret: " + patched.status.String()};
+  return RetryState("rotating Secret: " + patched.status.String());
 }
 
 }  // namespace keyward

@@ -28,6 +28,12 @@ Clock::duration RotationOverlap(const ApiKey& key) {
       ParseDuration(text).value_or(std::chrono::hours(1)));
 }
 
+std::chrono::milliseconds SecretCheckAfter(const std::string& ref, std::chrono::milliseconds interval) {
+  std::uint64_t h = 1469598103934665603ULL;  // FNV-1a
+  for (unsigned char c : ref) h = (h ^ c) * 1099511628211ULL;
+  return interval + std::chrono::milliseconds(static_cast<std::int64_t>((h % 1000) * interval.count() / 5000));
+}
+
 namespace {
 
 // Reason and message of an Active key's Ready condition.

@@ -19,6 +19,9 @@ struct KeyOutcome {
   bool secret_conflict = false;  // the Secret's name is taken by a Secret not ours
   std::string message;           // for minted / secret_conflict; never a key
   std::optional<TimePoint> next_rotation;
+  // The Secret check was over its budget: put off for this long (the key
+  // is served from status meanwhile).
+  std::optional<std::chrono::milliseconds> check_deferred;
 };
 
 // When the key born at |born| is due for rotation: the periodic interval of
@@ -28,6 +31,11 @@ std::optional<TimePoint> RotationDue(const ApiKey& key, TimePoint born);
 
 // How long the previous key stays valid after a rotation (default 1h).
 Clock::duration RotationOverlap(const ApiKey& key);
+
+// When to re-check the Secret of |ref|: |interval| plus up to a fifth of it,
+// fixed per key (a hash of its name), so keys created together spread out
+// instead of coming due in the same second forever.
+std::chrono::milliseconds SecretCheckAfter(const std::string& ref, std::chrono::milliseconds interval);
 
 // Sets status.phase and the Ready condition from the spec, the outcome and
 // |now|: SecretConflict, Disabled, Expired, Pending (no key yet) or Active

@@ -260,8 +260,9 @@ def test_rotation_on_request_keeps_old_key_for_overlap(cluster, operator, namesp
     cluster.apply(apikey("rotor", rotation={"every": "30d", "overlap": "10m"}), namespace)
     wait_phase(cluster, namespace, "rotor", "Active")
     old = secret_key(cluster, namespace, "rotor-apikey")
-    time.sleep(1.1)  # the request (second precision) must be newer than the key
-    now = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    # Microseconds, no waiting: the Secret records when the key was minted
+    # to the microsecond, so a request made right after it counts.
+    now = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
     cluster.kubectl("annotate", "apikey", "rotor", "-n", namespace,
                     f"keyward.io/rotate-requested-at={now}", "--overwrite")
     salt = pepper(cluster)

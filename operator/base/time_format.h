@@ -38,4 +38,8 @@ TimePoint AddSaturating(TimePoint t, std::chrono::nanoseconds d);
 // Formats as UTC with a Z suffix and second precision, as Kubernetes does.
 std::string FormatRfc3339(TimePoint t);
 
+// Kubernetes MicroTime: RFC 3339 with microseconds, UTC (Lease times, and
+// a Secret's minted-at, where a second is too coarse).
+std::string FormatMicroTime(TimePoint t);
+
 }  // namespace keyward

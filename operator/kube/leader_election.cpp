@@ -11,17 +11,6 @@ namespace keyward {
 
 using web::json::value;
 
-std::string FormatMicroTime(std::chrono::system_clock::time_point t) {
-  auto micros = std::chrono::duration_cast<std::chrono::microseconds>(t.time_since_epoch()).count();
-  std::time_t secs = static_cast<std::time_t>(micros / 1000000);
-  std::tm tm{};
-  gmtime_r(&secs, &tm);
-  char buf[40];
-  std::size_t n = std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &tm);
-  std::snprintf(buf + n, sizeof(buf) - n, ".%06lldZ", static_cast<long long>(micros % 1000000));
-  return buf;
-}
-
 LeaderElector::LeaderElector(KubeClient& client, LeaseConfig config,
                              std::function<void()> on_started, std::function<void()> on_stopped,
                              ClockFn clock)

@@ -81,7 +81,5 @@ class LeaderElector {
   std::thread thread_;
 };
 
-// Kubernetes MicroTime: RFC 3339 with microseconds, UTC.
-std::string FormatMicroTime(std::chrono::system_clock::time_point t);
 
 }  // namespace keyward

@@ -266,9 +266,10 @@ TEST(ApiKeyControllerRotation, PeriodicRotationKeepsOldKeyForTheOverlap) {
   Action first = h.Reconcile("rot");
   std::string old_key = h.SecretKey("rot-apikey");
   ASSERT_EQ(first.kind(), Action::Kind::kRequeue);
-  // Created 11:00, now 12:00: due at 13:00 (the Secret check comes sooner).
-  EXPECT_LE(first.requeue_after(), 3600001ms);
-  h.now += 1h;  // 13:00
+  // Created 11:00, minted 12:00: due at 14:00, two hours after the key was
+  // minted (the Secret check comes sooner).
+  EXPECT_LE(first.requeue_after(), 7200001ms);
+  h.now += 2h;  // 14:00
   h.Reconcile("rot");
   std::string new_key = h.SecretKey("rot-apikey");
   ASSERT_NE(new_key, old_key);
@@ -276,8 +277,8 @@ TEST(ApiKeyControllerRotation, PeriodicRotationKeepsOldKeyForTheOverlap) {
   EXPECT_EQ(status.at("keyHash").as_string(), DigestToStatus(h.index.hasher().Hash(new_key)));
   EXPECT_EQ(status.at("previousKey").at("keyHash").as_string(),
             DigestToStatus(h.index.hasher().Hash(old_key)));
-  EXPECT_EQ(status.at("previousKey").at("validUntil").as_string(), "2026-11-22T13:10:00Z");
-  EXPECT_EQ(status.at("lastRotatedAt").as_string(), "2026-11-22T13:00:00Z");
+  EXPECT_EQ(status.at("previousKey").at("validUntil").as_string(), "2026-11-22T14:10:00Z");
+  EXPECT_EQ(status.at("lastRotatedAt").as_string(), "2026-11-22T14:00:00Z");
   EXPECT_EQ(status.at("conditions").at(0).at("reason").as_string(), "Rotated");
   EXPECT_EQ(h.events.reasons.back(), "Rotated");
   EXPECT_EQ(h.index.Lookup(old_key, h.now + 9min).status, LookupStatus::kFound);
@@ -300,8 +301,9 @@ TEST(ApiKeyControllerRotation, AnnotationRequestsOneRotation) {
   std::string old_key = h.SecretKey("ask-apikey");
   value obj = h.kube.Object(ApiKeyPath("ask"));
   obj["metadata"]["annotations"]["keyward.io/rotate-requested-at"] =
-      value::string("2026-11-22T12:00:00Z");
+      value::string("2026-11-22T12:00:20Z");  // after the key was minted at 12:00
   h.kube.Put(ApiKeyPath("ask"), obj);
+  h.now += 30s;
   h.Reconcile("ask");
   std::string new_key = h.SecretKey("ask-apikey");
   EXPECT_NE(new_key, old_key);
@@ -328,6 +330,33 @@ TEST(ApiKeyControllerRotation, VolatileRotationStaysInMemory) {
   value status = h.Status("vr");
   EXPECT_FALSE(status.has_field("previousKey") && status.at("previousKey").has_field("keyHash"));
   EXPECT_EQ(h.kube.Object(ApiKeyPath("vr")).serialize().find(*second), std::string::npos);
+}
+
+}  // namespace
+}  // namespace keyward
+
+namespace keyward {
+namespace {
+
+TEST(ApiKeyController, SecretChecksOverTheirBudgetArePutOffNotQueued) {
+  RateLimiter budget(0.01, 1);  // one check, then one per 100 s
+  Harness h([&](ControllerEnv& env) { env.secret_checks = &budget; });
+  h.Apply("a", kNamespaceSpec);
+  h.Apply("b", kNamespaceSpec);
+  h.Reconcile("a");  // first mints need no check
+  h.Reconcile("b");
+  const std::string key_b = h.SecretKey("b-apikey");
+  h.now += 6min;  // both are due for their periodic check
+  int gets = h.kube.CountCalls("get");
+  EXPECT_FALSE(h.Reconcile("a").failed());
+  EXPECT_EQ(h.kube.CountCalls("get"), gets + 1);  // a's check took the budget
+  Action b = h.Reconcile("b");
+  EXPECT_EQ(h.kube.CountCalls("get"), gets + 1);  // b's is put off, not sent
+  ASSERT_EQ(b.kind(), Action::Kind::kRequeue);
+  EXPECT_GT(b.requeue_after(), 1s);
+  EXPECT_LE(b.requeue_after(), 101s);
+  EXPECT_EQ(h.index.Lookup(key_b, h.now).status, LookupStatus::kFound);  // served from status
+  EXPECT_EQ(h.Status("b").at("phase").as_string(), "Active");
 }
 
 }  // namespace

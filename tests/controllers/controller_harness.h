@@ -2,6 +2,8 @@
 // reads the fake's current objects, time and leadership are set by the test.
 #pragma once
 #include <chrono>
+#include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -42,7 +44,8 @@ struct Harness {
   bool leader = true;
   std::unique_ptr<ApiKeyController> controller;
 
-  Harness() {
+  // |customize| changes the controller's env before it is built.
+  explicit Harness(const std::function<void(ControllerEnv&)>& customize = nullptr) {
     ControllerEnv env;
     env.kube = &kube;
     env.index = &index;
@@ -51,11 +54,13 @@ struct Harness {
     env.now = [this] { return now; };
     env.is_leader = [this] { return leader; };
     env.get_apikey = [this](const std::string& key) -> ObjectPtr {
+      if (auto f = frozen.find(key); f != frozen.end()) return std::make_shared<const value>(f->second);
       auto slash = key.find('/');
       value v = kube.Object({"keyward.io/v1alpha1", "apikeys", key.substr(0, slash),
                              key.substr(slash + 1), ""});
       return v.is_null() ? nullptr : std::make_shared<const value>(v);
     };
+    if (customize) customize(env);
     controller = std::make_unique<ApiKeyController>(env);
   }
 
@@ -73,6 +78,12 @@ struct Harness {
   }
 
   Action Reconcile(const std::string& name) { return controller->Reconcile("team-a/" + name); }
+
+  // From now on the "watch cache" keeps showing |name| as it is now, while
+  // the API server moves on (a cache that lags behind our own writes).
+  void Freeze(const std::string& name) { frozen["team-a/" + name] = kube.Object(ApiKeyPath(name)); }
+  void Thaw() { frozen.clear(); }
+  std::map<std::string, value> frozen;
 
   value Status(const std::string& name) { return kube.Object(ApiKeyPath(name)).at("status"); }
 

@@ -51,6 +51,23 @@ TEST(RotationDue, EveryLongerThanTimeLeftIsNeverDueNow) {
   EXPECT_GT(*next, std::chrono::hours(24 * 365 * 200));
 }
 
+TEST(SecretCheckAfter, SpreadsKeysOverAFifthOfTheInterval) {
+  const std::chrono::milliseconds interval = 5min;
+  std::vector<int> buckets(20, 0);
+  for (int i = 0; i < 10000; ++i) {
+    auto after = SecretCheckAfter("team-" + std::to_string(i % 50) + "/key-" + std::to_string(i), interval);
+    ASSERT_GE(after, interval);
+    ASSERT_LT(after, interval + interval / 5);
+    ++buckets[(after - interval) * 20 / (interval / 5)];
+  }
+  // 10,000 keys created together come due ~500 per 3 s slice, not at once.
+  for (int n : buckets) {
+    EXPECT_GT(n, 250);
+    EXPECT_LT(n, 750);
+  }
+  EXPECT_EQ(SecretCheckAfter("team-a/logs", interval), SecretCheckAfter("team-a/logs", interval));
+}
+
 TEST(RotationOverlap, DefaultsToAnHour) {
   EXPECT_EQ(RotationOverlap(KeyWith(std::nullopt)), 1h);
   EXPECT_EQ(RotationOverlap(KeyWith(Rotation{"2h", "10m"})), 10min);
@@ -66,13 +83,13 @@ TEST(SetReadiness, PhaseAndReasonFromSpecOutcomeAndTime) {
     std::string phase, reason;
     bool ready;
   } rows[] = {
-      {"minted", false, std::nullopt, {true, false, false, false, "minted into Secret x", {}},
+      {"minted", false, std::nullopt, {true, false, false, false, "minted into Secret x", {}, {}},
        "kw_Ab…", kPhaseActive, "Minted", true},
-      {"lost volatile", false, std::nullopt, {true, true, false, false, "restarted", {}}, "kw_Ab…",
+      {"lost volatile", false, std::nullopt, {true, true, false, false, "restarted", {}, {}}, "kw_Ab…",
        kPhaseActive, "VolatileKeyLost", true},
-      {"rotated", false, std::nullopt, {false, false, true, false, "", {}}, "kw_Ab…", kPhaseActive,
+      {"rotated", false, std::nullopt, {false, false, true, false, "", {}, {}}, "kw_Ab…", kPhaseActive,
        "Rotated", true},
-      {"conflict wins", true, std::nullopt, {false, false, false, true, "Secret x is not ours", {}},
+      {"conflict wins", true, std::nullopt, {false, false, false, true, "Secret x is not ours", {}, {}},
        "", kPhasePending, "SecretConflict", false},
       {"disabled", true, std::nullopt, {}, "kw_Ab…", kPhaseDisabled, "Disabled", false},
       {"expired", false, kNow, {}, "kw_Ab…", kPhaseExpired, "Expired", false},
@@ -110,13 +127,13 @@ TEST(EventsFor, OneEventPerStateChange) {
   ApiKeyStatus same = key.status;
   EXPECT_TRUE(EventsFor(key, same, KeyOutcome{}).empty());
 
-  KeyOutcome minted{true, false, false, false, "minted", {}};
+  KeyOutcome minted{true, false, false, false, "minted", {}, {}};
   auto events = EventsFor(key, same, minted);
   ASSERT_EQ(events.size(), 1u);
   EXPECT_EQ(events[0].reason, "Minted");
   EXPECT_EQ(events[0].type, "Normal");
 
-  KeyOutcome lost{true, true, false, false, "lost", {}};
+  KeyOutcome lost{true, true, false, false, "lost", {}, {}};
   EXPECT_EQ(EventsFor(key, same, lost)[0].type, "Warning");
 
   ApiKeyStatus disabled = key.status;
