@@ -25,9 +25,16 @@ class RateLimiter {
   // Reserve(now) and sleep for the answer.
   void Wait();
 
+  // Takes a token at |now| if one is there and returns 0; otherwise takes
+  // nothing and returns how long until one will be (for work that would
+  // rather come back later than wait).
+  std::chrono::nanoseconds TryTake(SteadyClock::time_point now);
+
  private:
   const double qps_;
   const double burst_;
+  void RefillLocked(SteadyClock::time_point now);
+
   std::mutex mu_;
   double tokens_;                 // guarded by mu_
   SteadyClock::time_point last_;  // guarded by mu_: when tokens_ was last refilled

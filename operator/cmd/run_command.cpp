@@ -116,7 +116,8 @@ struct ApiClients {
         events(c, 10, 50),
         usage(c, 20, 50),
         lease(c, 5, 10, LeaseCallTimeout(o)),
-        serving(c, o.kube_qps, o.kube_burst) {
+        serving(c, o.kube_qps, o.kube_burst),
+        secret_checks(std::max(1.0, o.kube_qps / 4), std::max(1, o.kube_burst / 4)) {
     // Audit logs tell replicas apart; field managers stay "keyward".
     const std::string agent = std::string("keyward/") + kVersion + " (" + o.identity + ")";
     for (HttpKubeClient* client : {&controller, &events, &usage, &lease, &serving}) {
@@ -130,6 +131,8 @@ struct ApiClients {
     events.SetWriteGate(is_leader);
   }
   HttpKubeClient controller, events, usage, lease, serving;
+  // Secret re-checks may use a quarter of the controller's budget at most.
+  RateLimiter secret_checks;
 };
 
 int RunOperator(const RunOptions& o) {
@@ -159,6 +162,7 @@ int RunOperator(const RunOptions& o) {
   env.volatile_keys = &volatile_keys;
   env.events = &events;
   env.secret_check_interval = o.secret_check_interval;
+  env.secret_checks = &clients.secret_checks;
   env.get_apikey = [&manager](const std::string& key) { return manager.Get(key); };
   env.is_leader = [&manager] { return manager.IsLeader(); };
   ApiKeyController controller(env);

@@ -24,6 +24,18 @@ TEST(RateLimiter, BurstThenQps) {
   EXPECT_NEAR(Ms(limiter.Reserve(t)), 200, 0.01);  // reservations queue up behind it
 }
 
+TEST(RateLimiter, TryTakeNeverReservesAhead) {
+  RateLimiter limiter(10, 2);
+  auto t = RateLimiter::SteadyClock::now() + seconds(1);
+  EXPECT_EQ(limiter.TryTake(t).count(), 0);
+  EXPECT_EQ(limiter.TryTake(t).count(), 0);
+  EXPECT_NEAR(Ms(limiter.TryTake(t)), 100, 0.01);
+  EXPECT_NEAR(Ms(limiter.TryTake(t)), 100, 0.01);  // asking again costs nothing
+  t += milliseconds(100);
+  EXPECT_EQ(limiter.TryTake(t).count(), 0);
+  EXPECT_GT(limiter.TryTake(t).count(), 0);
+}
+
 TEST(RateLimiter, RefillsAtQpsUpToBurst) {
   RateLimiter limiter(10, 3);
   auto t = RateLimiter::SteadyClock::now() + seconds(1);  // after construction: starts full
