@@ -237,6 +237,48 @@ def test_image_runs_as_nonroot_with_only_runtime_libraries(image):
     assert bad.returncode != 0 and "--workers" in bad.stderr, bad.stderr
 
 
+def test_chart_limits_secret_writes_to_keyward_secrets(cluster, crds, release):
+    """The chart's ValidatingAdmissionPolicy and RBAC, asked of the real API
+    server as the chart's ServiceAccount (impersonated): Secrets of type
+    keyward.io/api-key may be written, owned by an ApiKey with
+    blockOwnerDeletion (OwnerReferencesPermissionEnforcement is on); every
+    other Secret write is denied, naming the policy's reason."""
+    helm(cluster, "upgrade", "--install", RELEASE, str(CHART), "-n", RELEASE_NS)
+    team = f"e2e-vap-{uuid.uuid4().hex[:6]}"
+    cluster.kubectl("create", "namespace", team)
+    cluster.apply({"apiVersion": "keyward.io/v1alpha1", "kind": "ApiKey",
+                           "metadata": {"name": "owner", "namespace": team},
+                           "spec": {"description": "owner", "access": [
+                               {"scope": "namespace", "namespaces": [team]}]}})
+    uid = cluster.kubectl_json("get", "apikey", "owner", "-n", team)["metadata"]["uid"]
+
+    def write_as_sa(manifest: dict, verb: str = "create"):
+        return cluster.kubectl(verb, "-f", "-", "--as", SA, "-n", team,
+                               input=json.dumps(manifest), check=False)
+
+    key_secret = {"apiVersion": "v1", "kind": "Secret", "type": "keyward.io/api-key",
+                  "metadata": {"name": "owner-apikey", "ownerReferences": [
+                      {"apiVersion": "keyward.io/v1alpha1", "kind": "ApiKey", "name": "owner",
+                       "uid": uid, "controller": True, "blockOwnerDeletion": True}]},
+                  "stringData": {"key": "not-a-real-key"}}
+    made = write_as_sa(key_secret)
+    assert made.returncode == 0, made.stderr  # needs update on apikeys/finalizers
+    other = {"apiVersion": "v1", "kind": "Secret", "type": "Opaque",
+             "metadata": {"name": "database"}, "stringData": {"password": "x"}}
+    refused = write_as_sa(other)
+    assert refused.returncode != 0, "the ServiceAccount created an Opaque Secret"
+    assert "may only write Secrets of type" in refused.stderr and "keyward.io/api-key" in refused.stderr, \
+        refused.stderr
+    # A Secret someone else made: the ServiceAccount may not change it.
+    cluster.apply(other, team)
+    patched = cluster.kubectl("patch", "secret", "database", "-n", team, "--as", SA,
+                              "-p", '{"stringData":{"password":"y"}}', check=False)
+    assert patched.returncode != 0 and "may only write Secrets of type" in patched.stderr, \
+        patched.stderr
+    # What stays broad, as the chart README says: get by name anywhere.
+    assert can_i(cluster, "get", "secrets", "kube-system")
+
+
 def test_chart_installs_and_the_image_runs_with_its_rbac(cluster, crds, image, release, tmp_path):
     install = helm(cluster, "upgrade", "--install", RELEASE, str(CHART), "-n", RELEASE_NS,
                    "--set", "image.repository=" + image.split(":")[0],

@@ -50,6 +50,12 @@ helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" }}
 - apiGroups: ["keyward.io"]
   resources: ["apikeys/status"]
   verbs: ["patch"]
+# Key Secrets are owned by their ApiKey with blockOwnerDeletion; under the
+# OwnerReferencesPermissionEnforcement admission plugin (OpenShift turns it
+# on) that needs update on the owner's finalizers.
+- apiGroups: ["keyward.io"]
+  resources: ["apikeys/finalizers"]
+  verbs: ["update"]
 # Key Secrets: created once, annotated on rotation, read back by name only
 # (recovery after a crash, deleted-Secret check). No list or watch.
 - apiGroups: [""]
