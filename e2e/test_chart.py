@@ -141,8 +141,10 @@ def release(cluster: Cluster):
                         f"meta.helm.sh/release-namespace={RELEASE_NS}")
     yield
     helm(cluster, "uninstall", RELEASE, "-n", RELEASE_NS, "--wait", check=False)
-    cluster.kubectl("delete", "namespace", RELEASE_NS, "--wait=false", "--ignore-not-found",
-                    check=False)
+    # Gone before the next test installs into the same namespace (a
+    # terminating namespace refuses Helm's release Secret).
+    cluster.kubectl("delete", "namespace", RELEASE_NS, "--wait=true", "--timeout=120s",
+                    "--ignore-not-found", check=False)
 
 
 # ---- tests -----------------------------------------------------------------
