@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <atomic>
+
 #include "api/apikey_policy.h"
 #include "api/validation.h"
 #include "controllers/apikey_status.h"
@@ -86,7 +88,9 @@ std::optional<SecretKeyState> ApiKeyController::SecretOf(const ApiKey& key, Time
   const ApiKeyRef ref = RefOf(key);
   const bool known = DigestFromStatus(key.status.key_hash).has_value();
   if (auto recalled = SecretRecentlyVerified(ref, now)) return recalled;
-  if (known && env_.secret_checks) {
+  // A digest of a pepper we do not hold serves nobody until re-derived:
+  // that check does not wait for the budget.
+  if (env_.index->LiveDigest(key.status.key_hash) && env_.secret_checks) {
     auto wait = env_.secret_checks->TryTake(RateLimiter::SteadyClock::now());
     if (wait.count() > 0) {
       out->check_deferred = std::chrono::ceil<std::chrono::milliseconds>(wait);
@@ -120,20 +124,21 @@ std::optional<SecretKeyState> ApiKeyController::SecretOf(const ApiKey& key, Time
 Status ApiKeyController::MintPermanent(const ApiKey& key, TimePoint now, ApiKeyStatus* status,
                                        KeyOutcome* out) {
   const ApiKeyRef ref = RefOf(key);
-  auto known = DigestFromStatus(key.status.key_hash);
+  auto known = env_.index->LiveDigest(key.status.key_hash);
   if (!env_.is_leader()) {
     // Followers answer checks from status alone; they never touch Secrets.
-    if (known) IndexKeys(env_.index, ref, *known, ValidPrevious(key.status, now), now);
+    if (known) IndexKeys(env_.index, ref, *known, ValidPrevious(key.status, now, *env_.index), now);
     return Status();
   }
   Status error;
   std::optional<SecretKeyState> secret = SecretOf(key, now, status, out, &error);
   if (out->check_deferred) {
     // Served from status, as a follower would, until the check's turn.
-    IndexKeys(env_.index, ref, *known, ValidPrevious(key.status, now), now);
+    IndexKeys(env_.index, ref, *known, ValidPrevious(key.status, now, *env_.index), now);
     return Status();
   }
   if (!secret) return error;
+  if (!out->minted) NoteForeignPepper(key, *secret, now, status);
   // The Secret is the record. While status lags behind it (our own write
   // not seen yet, a crash between the two writes) status is repaired from
   // it and nothing rotates: a stale status never causes a second rotation.
@@ -143,21 +148,48 @@ Status ApiKeyController::MintPermanent(const ApiKey& key, TimePoint now, ApiKeyS
   // The previous key: the Secret's record; a Secret from before keyward kept
   // one falls back to status while status still describes this key.
   std::optional<PreviousKey> previous = secret->previous;
-  if (!secret->minted_at && known && *known == secret->digest) previous = ValidPrevious(*status, now);
-  if (previous && now >= previous->second) previous.reset();
+  std::string previous_pepper = secret->previous_pepper;
+  if (!secret->minted_at && known && *known == secret->digest) {
+    previous = ValidPrevious(*status, now, *env_.index);
+    DigestFromStatus(status->previous_key_hash, &previous_pepper);
+  }
+  // A previous key of a pepper no longer held cannot be matched.
+  if (previous && (now >= previous->second || !env_.index->KnowsPepper(previous_pepper))) previous.reset();
   if (auto holder = IndexKeys(env_.index, ref, secret->digest, previous, now)) {
     LoseKey(ref, "the key in Secret " + EffectiveSecretName(key) + " is the key of ApiKey " +
                      holder->String() + " (a copied Secret?); it stays with that ApiKey. Delete "
                      "the Secret to mint a new key", status, out);
     return Status();
   }
-  status->key_hash = DigestToStatus(secret->digest);
+  status->key_hash = env_.index->hasher().ToStatus(secret->digest);
   status->key_hint = secret->hint;
-  status->previous_key_hash = previous ? DigestToStatus(previous->first) : "";
+  status->previous_key_hash = previous ? DigestToStatus(previous_pepper, previous->first) : "";
   status->previous_valid_until = previous ? FormatRfc3339(previous->second) : "";
   if (secret->previous && secret->minted_at) status->last_rotated_at = FormatRfc3339(*secret->minted_at);
   status->secret_name = EffectiveSecretName(key);
   return Status();
+}
+
+void ApiKeyController::NoteForeignPepper(const ApiKey& key, const SecretKeyState& secret,
+                                         TimePoint now, ApiKeyStatus* status) {
+  std::string pepper;
+  auto recorded = DigestFromStatus(key.status.key_hash, &pepper);
+  // Same bytes under no id: a status written before digests named their
+  // pepper, by this pepper. Only the form changes.
+  if (!recorded || env_.index->KnowsPepper(pepper) || DigestsEqual(*recorded, secret.digest)) return;
+  const std::string message =
+      "status.keyHash was made with pepper '" + pepper + "', which this operator does not hold "
+      "(was the pepper Secret deleted or replaced?); re-derived from the key in Secret " +
+      EffectiveSecretName(key) + " with pepper '" + env_.index->hasher().id() +
+      "': the key works as before, a previous key still in its rotation overlap no longer does";
+  static std::atomic<bool> logged{false};
+  if (!logged.exchange(true)) {
+    spdlog::error("ApiKeys carry digests of a pepper this operator does not hold ('{}'); each "
+                  "permanent key is re-derived from its Secret (event PepperChanged on each)", pepper);
+  }
+  spdlog::warn("{}/{}: {}", key.metadata.namespace_name, key.metadata.name, message);
+  Event(key, {"Warning", "PepperChanged", message});
+  SetCondition(status, kPepperChangedCondition, true, "Rederived", message, key.metadata.generation, now);
 }
 
 Status ApiKeyController::RotatePermanent(const ApiKey& key, TimePoint now, SecretKeyState* secret,
@@ -174,6 +206,7 @@ Status ApiKeyController::RotatePermanent(const ApiKey& key, TimePoint now, Secre
     *secret = next;
     MarkSecretVerified(RefOf(key), next, now);
     out->rotated = true;
+    RemoveCondition(status, kPepperChangedCondition);  // nothing of the old pepper is left
   }
   out->next_rotation = RotationDue(key, secret->minted_at.value_or(born));
   return Status();

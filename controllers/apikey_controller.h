@@ -69,6 +69,10 @@ class ApiKeyController {
   // to index (conflict, or an error in |error|).
   std::optional<SecretKeyState> SecretOf(const ApiKey& key, TimePoint now, ApiKeyStatus* status,
                                          KeyOutcome* out, Status* error);
+  // The key's recorded digest was made with a pepper we do not hold: the
+  // Secret's key re-derived it; say so loudly (log, event, condition).
+  void NoteForeignPepper(const ApiKey& key, const SecretKeyState& secret, TimePoint now,
+                         ApiKeyStatus* status);
   Status RotatePermanent(const ApiKey& key, TimePoint now, SecretKeyState* secret,
                          ApiKeyStatus* status, KeyOutcome* out);
   void MintVolatile(const ApiKey& key, TimePoint now, ApiKeyStatus* status, KeyOutcome* out);

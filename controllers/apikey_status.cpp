@@ -1,5 +1,7 @@
 #include "controllers/apikey_status.h"
 
+#include <vector>
+
 namespace keyward {
 
 using web::json::value;
@@ -13,10 +15,18 @@ const Condition* FindCondition(const ApiKeyStatus& status, const std::string& ty
 
 void SetReadyCondition(ApiKeyStatus* status, bool ready, const std::string& reason,
                        const std::string& message, std::int64_t generation, TimePoint now) {
-  Condition next{"Ready", ready ? "True" : "False", reason, message, FormatRfc3339(now),
-                 generation};
+  SetCondition(status, "Ready", ready, reason, message, generation, now);
+}
+
+void RemoveCondition(ApiKeyStatus* status, const std::string& type) {
+  std::erase_if(status->conditions, [&](const Condition& c) { return c.type == type; });
+}
+
+void SetCondition(ApiKeyStatus* status, const std::string& type, bool value, const std::string& reason,
+                  const std::string& message, std::int64_t generation, TimePoint now) {
+  Condition next{type, value ? "True" : "False", reason, message, FormatRfc3339(now), generation};
   for (Condition& c : status->conditions) {
-    if (c.type != "Ready") continue;
+    if (c.type != type) continue;
     if (c.status == next.status) next.last_transition_time = c.last_transition_time;
     c = next;
     return;

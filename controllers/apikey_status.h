@@ -16,8 +16,17 @@ inline constexpr const char* kPhaseDisabled = "Disabled";
 inline constexpr const char* kPhaseExpired = "Expired";
 inline constexpr const char* kPhaseInvalid = "Invalid";
 
-// Sets the Ready condition; lastTransitionTime moves only when the
+// Set while a permanent key's digest was re-derived under a new pepper
+// (the pepper it was made with is gone); removed by the next rotation.
+inline constexpr const char* kPepperChangedCondition = "PepperChanged";
+
+// Sets condition |type|; lastTransitionTime moves only when the
 // condition's status changes.
+void SetCondition(ApiKeyStatus* status, const std::string& type, bool value, const std::string& reason,
+                  const std::string& message, std::int64_t generation, TimePoint now);
+void RemoveCondition(ApiKeyStatus* status, const std::string& type);
+
+// SetCondition of Ready.
 void SetReadyCondition(ApiKeyStatus* status, bool ready, const std::string& reason,
                        const std::string& message, std::int64_t generation, TimePoint now);
 

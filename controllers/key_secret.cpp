@@ -14,7 +14,7 @@ namespace keyward {
 using web::json::value;
 
 web::json::value BuildKeySecret(const ApiKey& key, const std::string& key_value,
-                                const KeyDigest& digest, TimePoint minted_at) {
+                                const std::string& key_hash, TimePoint minted_at) {
   const ApiKeySpec& spec = key.spec;
   value s;
   s["apiVersion"] = value::string("v1");
@@ -29,7 +29,7 @@ web::json::value BuildKeySecret(const ApiKey& key, const std::string& key_value,
   for (const auto& [k, v] : spec.secret_template.annotations) {
     meta["annotations"][k] = value::string(v);
   }
-  meta["annotations"][kKeyHashAnnotation] = value::string(DigestToStatus(digest));
+  meta["annotations"][kKeyHashAnnotation] = value::string(key_hash);
   meta["annotations"][kKeyHintAnnotation] = value::string(KeyHint(key_value));
   meta["annotations"][kMintedAtAnnotation] = value::string(FormatMicroTime(minted_at));
   value owner;
@@ -81,7 +81,7 @@ bool OwnedByEarlierApiKey(const value& obj, const ApiKey& key) {
 // cannot outlast the spec's overlap after minted-at, whatever they say.
 void ReadHistory(const value& secret, const ApiKey& key, SecretKeyState* state) {
   state->minted_at = ParseRfc3339(Annotation(secret, kMintedAtAnnotation));
-  auto digest = DigestFromStatus(Annotation(secret, kPreviousKeyHashAnnotation));
+  auto digest = DigestFromStatus(Annotation(secret, kPreviousKeyHashAnnotation), &state->previous_pepper);
   auto until = ParseRfc3339(Annotation(secret, kPreviousValidUntilAnnotation));
   if (!state->minted_at || !digest || !until) return;
   state->previous = PreviousKey{*digest, std::min(*until, AddSaturating(*state->minted_at, RotationOverlap(key)))};
@@ -117,7 +117,11 @@ SecretKeyState FromExisting(const value& secret, const ApiKey& key, const KeyHas
   state.hint = KeyHint(*key_value);
   OPENSSL_cleanse(key_value->data(), key_value->size());
   ReadHistory(secret, key, &state);
-  if (Annotation(secret, kKeyHashAnnotation) != DigestToStatus(state.digest)) {
+  // An annotation of another pepper is the pepper's change, reported by
+  // the controller; of this one and different, a forged or stale copy.
+  std::string noted_pepper;
+  auto noted = DigestFromStatus(Annotation(secret, kKeyHashAnnotation), &noted_pepper);
+  if (noted_pepper == hasher.id() && (!noted || !DigestsEqual(*noted, state.digest))) {
     state.message = "the " + std::string(kKeyHashAnnotation) + " annotation of Secret " + name +
                     " does not match its key; it is ignored";
   }
@@ -148,7 +152,7 @@ SecretKeyState EnsureKeySecret(KubeClient& client, const ApiKey& key, const KeyH
   state.digest = hasher.Hash(key_value);
   state.hint = KeyHint(key_value);
   state.minted_at = now;
-  value secret = BuildKeySecret(key, key_value, state.digest, now);
+  value secret = BuildKeySecret(key, key_value, hasher.ToStatus(state.digest), now);
   OPENSSL_cleanse(key_value.data(), key_value.size());
   ResourcePath collection = path;
   collection.name.clear();
@@ -176,13 +180,14 @@ SecretKeyState RotateKeySecret(KubeClient& client, const ApiKey& key, const KeyH
   state.hint = KeyHint(key_value);
   state.minted_at = now;
   state.previous = replaced;
+  state.previous_pepper = hasher.id();
   value patch;
   patch["data"]["key"] = value::string(Base64Encode(key_value));
   value& notes = patch["metadata"]["annotations"];
-  notes[kKeyHashAnnotation] = value::string(DigestToStatus(state.digest));
+  notes[kKeyHashAnnotation] = value::string(hasher.ToStatus(state.digest));
   notes[kKeyHintAnnotation] = value::string(state.hint);
   notes[kMintedAtAnnotation] = value::string(FormatMicroTime(now));
-  notes[kPreviousKeyHashAnnotation] = value::string(DigestToStatus(replaced.first));
+  notes[kPreviousKeyHashAnnotation] = value::string(hasher.ToStatus(replaced.first));
   notes[kPreviousValidUntilAnnotation] = value::string(FormatMicroTime(replaced.second));
   OPENSSL_cleanse(key_value.data(), key_value.size());
   ResourcePath path{"v1", "secrets", key.metadata.namespace_name, EffectiveSecretName(key), ""};

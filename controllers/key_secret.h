@@ -27,7 +27,7 @@ inline constexpr const char* kPreviousValidUntilAnnotation = "keyward.io/previou
 
 // The Secret object for |key| holding |value|, minted at |minted_at|.
 web::json::value BuildKeySecret(const ApiKey& key, const std::string& value,
-                                const KeyDigest& digest, TimePoint minted_at);
+                                const std::string& key_hash, TimePoint minted_at);
 
 struct SecretKeyState {
   enum class Outcome {
@@ -45,6 +45,7 @@ struct SecretKeyState {
   // The key this one replaced and the end of its overlap (bounded by the
   // spec's overlap after minted_at, so an edited annotation cannot extend it).
   std::optional<PreviousKey> previous;
+  std::string previous_pepper;  // the id of the pepper that made previous's digest
 };
 
 // Makes sure the Secret of a permanent ApiKey exists and never overwrites an

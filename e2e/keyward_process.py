@@ -87,8 +87,14 @@ def pepper(cluster: Cluster, namespace: str = OPERATOR_NAMESPACE) -> bytes:
     return base64.b64decode(secret["data"]["pepper"])
 
 
+def pepper_id(pepper_bytes: bytes) -> str:
+    """8 hex digits naming a pepper (docs/decisions.md, "Pepper ids")."""
+    return hashlib.sha256(b"keyward.io/pepper-id\n" + pepper_bytes).hexdigest()[:8]
+
+
 def key_hash(pepper_bytes: bytes, key: str) -> str:
-    return "hmac-sha256:" + hmac.new(pepper_bytes, key.encode(), hashlib.sha256).hexdigest()
+    digest = hmac.new(pepper_bytes, key.encode(), hashlib.sha256).hexdigest()
+    return f"hmac-sha256:{pepper_id(pepper_bytes)}:{digest}"
 
 
 _B62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"

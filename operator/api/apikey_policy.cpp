@@ -21,8 +21,8 @@ namespace keyward {
 
 ApiKeyRef RefOf(const ApiKey& key) { return {key.metadata.namespace_name, key.metadata.name}; }
 
-std::optional<PreviousKey> ValidPrevious(const ApiKeyStatus& s, TimePoint now) {
-  auto digest = DigestFromStatus(s.previous_key_hash);
+std::optional<PreviousKey> ValidPrevious(const ApiKeyStatus& s, TimePoint now, const KeyIndex& index) {
+  auto digest = index.LiveDigest(s.previous_key_hash);
   auto until = ParseRfc3339(s.previous_valid_until);
   if (!digest || !until || now >= *until) return std::nullopt;
   return std::make_pair(*digest, *until);
@@ -42,10 +42,10 @@ std::optional<ApiKeyRef> IndexKeys(KeyIndex* index, const ApiKeyRef& ref, const 
 }
 
 bool IndexFromStatus(const ApiKey& key, KeyIndex* index, TimePoint now) {
-  auto digest = DigestFromStatus(key.status.key_hash);
+  auto digest = index->LiveDigest(key.status.key_hash);
   if (!digest) return false;
   index->SetPolicy(PolicyOf(key, now));
-  return !IndexKeys(index, RefOf(key), *digest, ValidPrevious(key.status, now), now);
+  return !IndexKeys(index, RefOf(key), *digest, ValidPrevious(key.status, now, *index), now);
 }
 
 }  // namespace keyward

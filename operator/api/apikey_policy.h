@@ -20,8 +20,10 @@ ApiKeyRef RefOf(const ApiKey& key);
 // A key replaced by a rotation and the end of its overlap.
 using PreviousKey = std::pair<KeyDigest, TimePoint>;
 
-// The previous key recorded in |status|, if it is still valid at |now|.
-std::optional<PreviousKey> ValidPrevious(const ApiKeyStatus& status, TimePoint now);
+// The previous key recorded in |status|, if it is still valid at |now| and
+// its digest was made with a pepper |index| holds.
+std::optional<PreviousKey> ValidPrevious(const ApiKeyStatus& status, TimePoint now,
+                                         const KeyIndex& index);
 
 // Makes |current| and, while it is valid at |now|, |previous| the only keys
 // of |ref| in |index|. A digest another ApiKey already holds stays with it:
@@ -31,8 +33,8 @@ std::optional<ApiKeyRef> IndexKeys(KeyIndex* index, const ApiKeyRef& ref, const 
 
 // Indexes a permanent ApiKey from its object alone, as a follower replica
 // does: policy, status.keyHash, and the previous key inside its rotation
-// overlap. Returns false (and indexes nothing) when status holds no key or
-// another ApiKey holds it.
+// overlap. Returns false (and indexes nothing) when status holds no key, a
+// digest of a pepper |index| does not hold, or another ApiKey holds it.
 bool IndexFromStatus(const ApiKey& key, KeyIndex* index, TimePoint now);
 
 }  // namespace keyward

@@ -111,9 +111,9 @@ int RunCheckCommand(int argc, char** argv) {
   Result<KubeConfig> config = o.kubeconfig.empty() ? InClusterConfig() : LoadKubeconfig(o.kubeconfig);
   if (!config.ok()) return Fail(config.error());
   HttpKubeClient kube(*config, 20, 40);
-  Result<std::string> pepper = LoadPepper(kube, o.op_namespace, o.pepper_secret);
+  Result<Peppers> pepper = LoadPepper(kube, o.op_namespace, o.pepper_secret);
   if (!pepper.ok()) return Fail(pepper.error());
-  KeyIndex index(*pepper);
+  KeyIndex index(pepper->current, pepper->previous);
   const TimePoint now = Clock::now();
   if (Status listed = IndexAllApiKeys(kube, &index, now); !listed.ok()) return Fail(listed.message());
 

@@ -77,13 +77,26 @@ Result<KubeConfig> LoadConfig(const std::string& kubeconfig) {
   return kubeconfig.empty() ? InClusterConfig() : LoadKubeconfig(kubeconfig);
 }
 
+// Which peppers this process holds, by id (never the pepper itself).
+void LogPeppers(const Peppers& peppers) {
+  if (peppers.previous.empty()) {
+    spdlog::info("pepper '{}'", PepperId(peppers.current));
+  } else {
+    spdlog::info("pepper '{}'; previous pepper '{}' still accepted", PepperId(peppers.current),
+                 PepperId(peppers.previous));
+  }
+}
+
 // The pepper must exist before any key can be hashed; keep trying while the
 // API server is unreachable. nullopt when shutdown was requested.
-std::optional<std::string> WaitForPepper(KubeClient& kube, const RunOptions& o, Shutdown* shutdown) {
+std::optional<Peppers> WaitForPepper(KubeClient& kube, const RunOptions& o, Shutdown* shutdown) {
   Backoff backoff(BackoffPolicy{std::chrono::milliseconds(500), std::chrono::seconds(30), 0.2});
   while (true) {
-    Result<std::string> pepper = LoadOrCreatePepper(kube, o.operator_namespace, o.pepper_secret);
-    if (pepper.ok()) return std::move(*pepper);
+    Result<Peppers> pepper = LoadOrCreatePepper(kube, o.operator_namespace, o.pepper_secret);
+    if (pepper.ok()) {
+      LogPeppers(*pepper);
+      return std::move(*pepper);
+    }
     spdlog::error("pepper: {}", pepper.error());
     if (shutdown->WaitFor(backoff.Next())) return std::nullopt;
   }
@@ -147,10 +160,10 @@ int RunOperator(const RunOptions& o) {
   }
   ApiClients clients(*config, o);
   HttpKubeClient& kube = clients.controller;
-  std::optional<std::string> pepper = WaitForPepper(kube, o, &shutdown);
+  std::optional<Peppers> pepper = WaitForPepper(kube, o, &shutdown);
   if (!pepper) return shutdown.Wait();
-  KeyIndex index(*pepper);
-  OPENSSL_cleanse(pepper->data(), pepper->size());
+  KeyIndex index(pepper->current, pepper->previous);
+  pepper.reset();  // wiped
   VolatileKeyStore volatile_keys;
   KubeEventRecorder events(clients.events, "keyward", o.identity);
 

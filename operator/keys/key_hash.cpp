@@ -34,7 +34,26 @@ struct KeyHasher::Pads {
   ~Pads() { OPENSSL_cleanse(this, sizeof(*this)); }
 };
 
-KeyHasher::KeyHasher(std::string_view pepper) : pads_(std::make_unique<Pads>()) {
+std::string PepperId(std::string_view pepper) {
+  static const char kHex[] = "0123456789abcdef";
+  SHA256_CTX ctx;
+  unsigned char out[SHA256_DIGEST_LENGTH];
+  constexpr std::string_view kLabel = "keyward.io/pepper-id\n";
+  if (!SHA256_Init(&ctx) || !SHA256_Update(&ctx, kLabel.data(), kLabel.size()) ||
+      !SHA256_Update(&ctx, pepper.data(), pepper.size()) || !SHA256_Final(out, &ctx)) {
+    Die("pepper id");
+  }
+  OPENSSL_cleanse(&ctx, sizeof(ctx));
+  std::string id;
+  for (int i = 0; i < 4; ++i) {
+    id.push_back(kHex[out[i] >> 4]);
+    id.push_back(kHex[out[i] & 0xF]);
+  }
+  return id;
+}
+
+KeyHasher::KeyHasher(std::string_view pepper)
+    : pads_(std::make_unique<Pads>()), id_(PepperId(pepper)) {
   unsigned char key_block[kBlock] = {0};
   if (pepper.size() > kBlock) {
     SHA256(reinterpret_cast<const unsigned char*>(pepper.data()), pepper.size(), key_block);
@@ -69,9 +88,13 @@ KeyDigest KeyHasher::Hash(std::string_view key) const {
   return out;
 }
 
-std::string DigestToStatus(const KeyDigest& digest) {
+std::string KeyHasher::ToStatus(const KeyDigest& digest) const { return DigestToStatus(id_, digest); }
+
+std::string DigestToStatus(std::string_view pepper_id, const KeyDigest& digest) {
   static const char kHex[] = "0123456789abcdef";
   std::string out(kStatusPrefix);
+  out.append(pepper_id);
+  out.push_back(':');
   for (std::uint8_t b : digest) {
     out.push_back(kHex[b >> 4]);
     out.push_back(kHex[b & 0xF]);
@@ -79,9 +102,15 @@ std::string DigestToStatus(const KeyDigest& digest) {
   return out;
 }
 
-std::optional<KeyDigest> DigestFromStatus(std::string_view text) {
+std::optional<KeyDigest> DigestFromStatus(std::string_view text, std::string* pepper_id) {
   if (text.substr(0, kStatusPrefix.size()) != kStatusPrefix) return std::nullopt;
   text.remove_prefix(kStatusPrefix.size());
+  std::string_view id;
+  if (auto colon = text.find(':'); colon != std::string_view::npos) {
+    id = text.substr(0, colon);
+    text.remove_prefix(colon + 1);
+    if (id.empty() || id.size() > 16) return std::nullopt;
+  }
   if (text.size() != 64) return std::nullopt;
   auto nibble = [](char c) -> int {
     if (c >= '0' && c <= '9') return c - '0';
@@ -94,6 +123,7 @@ std::optional<KeyDigest> DigestFromStatus(std::string_view text) {
     if (hi < 0 || lo < 0) return std::nullopt;
     d[i] = static_cast<std::uint8_t>(hi << 4 | lo);
   }
+  if (pepper_id) pepper_id->assign(id);
   return d;
 }
 

@@ -21,15 +21,27 @@ class KeyHasher {
   KeyHasher& operator=(const KeyHasher&) = delete;
 
   KeyDigest Hash(std::string_view key) const;
+  // The pepper's id (PepperId), carried by every digest made with it.
+  const std::string& id() const { return id_; }
+  // "hmac-sha256:<id>:<hex>" of Hash(key)'s kind of digest, made here.
+  std::string ToStatus(const KeyDigest& digest) const;
 
  private:
   struct Pads;
   std::unique_ptr<Pads> pads_;
+  std::string id_;
 };
 
-// "hmac-sha256:<64 hex digits>", the form kept in status.keyHash.
-std::string DigestToStatus(const KeyDigest& digest);
-std::optional<KeyDigest> DigestFromStatus(std::string_view text);
+// 8 hex digits naming |pepper| without revealing it (a truncated SHA-256
+// under its own label), so a digest says which pepper made it.
+std::string PepperId(std::string_view pepper);
+
+// "hmac-sha256:<pepper id>:<64 hex digits>", the form kept in status.keyHash
+// and the Secret's annotations.
+std::string DigestToStatus(std::string_view pepper_id, const KeyDigest& digest);
+// Parses that form; the older "hmac-sha256:<hex>" (before digests named
+// their pepper) parses with an empty id, which no live pepper has.
+std::optional<KeyDigest> DigestFromStatus(std::string_view text, std::string* pepper_id = nullptr);
 
 // Constant-time equality of two digests.
 bool DigestsEqual(const KeyDigest& a, const KeyDigest& b);

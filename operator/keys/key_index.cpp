@@ -5,6 +5,20 @@
 
 namespace keyward {
 
+KeyIndex::KeyIndex(std::string_view pepper, std::string_view previous)
+    : hasher_(pepper), previous_(previous.empty() ? nullptr : std::make_unique<const KeyHasher>(previous)) {}
+
+bool KeyIndex::KnowsPepper(std::string_view pepper_id) const {
+  return pepper_id == hasher_.id() || (previous_ && pepper_id == previous_->id());
+}
+
+std::optional<KeyDigest> KeyIndex::LiveDigest(std::string_view text) const {
+  std::string id;
+  auto digest = DigestFromStatus(text, &id);
+  if (!digest || !KnowsPepper(id)) return std::nullopt;
+  return digest;
+}
+
 void KeyIndex::SetSlotPolicy(DigestTable::Slot* slot, std::shared_ptr<const IndexedPolicy> policy) {
   slot->prefetch = policy ? policy->policy.rules.data() : nullptr;
   slot->policy = std::move(policy);
@@ -105,7 +119,9 @@ LookupResult KeyIndex::Lookup(std::string_view key, TimePoint now) const {
     r.format_error = format;
     return r;
   }
-  return LookupDigest(hasher_.Hash(key), now);
+  LookupResult found = LookupDigest(hasher_.Hash(key), now);
+  if (found.status != LookupStatus::kUnknown || !previous_) return found;
+  return LookupDigest(previous_->Hash(key), now);
 }
 
 LookupResult KeyIndex::LookupDigest(const KeyDigest& digest, TimePoint now) const {

@@ -1,15 +1,18 @@
 // The key index: HMAC digest -> the ApiKey that owns it and its policy.
-// O(1) lookup; safe for many concurrent readers with writers (shared_mutex).
+// O(1) lookup; safe for many concurrent readers with writers (RwMutex).
 #pragma once
 #include <memory>
 #include <optional>
 #include <shared_mutex>
+
+#include "base/rw_mutex.h"
 #include <string>
 #include <string_view>
 #include <string>
 #include <unordered_map>
 #include <vector>
 
+#include "base/rw_mutex.h"
 #include "keys/key_policy.h"
 #include "keys/digest_table.h"
 #include "keys/key_format.h"
@@ -52,11 +55,18 @@ LookupStatus PolicyStatus(const KeyPolicy& policy, TimePoint now);
 
 class KeyIndex {
  public:
-  explicit KeyIndex(std::string_view pepper) : hasher_(pepper) {}
+  // Digests are made with |pepper|; keys whose digests were made with
+  // |previous| (a pepper being rotated out) are still found.
+  explicit KeyIndex(std::string_view pepper, std::string_view previous = {});
   KeyIndex(const KeyIndex&) = delete;
   KeyIndex& operator=(const KeyIndex&) = delete;
 
+  // The current pepper's hasher: every new digest is made with it.
   const KeyHasher& hasher() const { return hasher_; }
+  // Whether digests carrying |pepper_id| can be matched here.
+  bool KnowsPepper(std::string_view pepper_id) const;
+  // The digest in a status/annotation text, if its pepper is one of ours.
+  std::optional<KeyDigest> LiveDigest(std::string_view text) const;
 
   // Makes |digest| a valid key of |ref| until |valid_until| (nullopt: until
   // removed or the policy expires). Idempotent. A digest belongs to the
@@ -102,7 +112,8 @@ class KeyIndex {
   static void SetSlotPolicy(DigestTable::Slot* slot, std::shared_ptr<const IndexedPolicy> policy);
 
   const KeyHasher hasher_;
-  mutable std::shared_mutex mu_;
+  const std::unique_ptr<const KeyHasher> previous_;  // null: one pepper
+  mutable RwMutex mu_;  // writers first: lookups never starve an update
   DigestTable by_digest_;
   std::unordered_map<std::string, Record> by_ref_;  // "namespace/name"
 

@@ -12,6 +12,8 @@
 #include <unordered_map>
 #include <vector>
 
+#include "base/rw_mutex.h"
+
 #include "keys/key_index.h"
 #include "keys/quota.h"
 
@@ -65,7 +67,7 @@ class QuotaBook {
   std::shared_ptr<Entry> FindOrAdd(const ApiKeyRef& ref);
 
   const UsageSource restore_;
-  mutable std::shared_mutex mu_;
+  mutable RwMutex mu_;  // writers first: readers never starve an update
   std::unordered_map<std::string, std::shared_ptr<Entry>> entries_;  // "namespace/name"
 };
 

@@ -12,6 +12,8 @@
 #include <unordered_map>
 #include <vector>
 
+#include "base/rw_mutex.h"
+
 namespace keyward {
 
 using ObjectPtr = std::shared_ptr<const web::json::value>;
@@ -40,7 +42,7 @@ class ObjectStore {
   bool ready() const { return ready_.load(); }
 
  private:
-  mutable std::shared_mutex mu_;
+  mutable RwMutex mu_;  // writers first: readers never starve an update
   std::unordered_map<std::string, ObjectPtr> objects_;
   std::atomic<bool> ready_{false};
 };

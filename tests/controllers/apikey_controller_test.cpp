@@ -30,7 +30,7 @@ TEST(ApiKeyController, PermanentKeyIsMintedIntoAnOwnedSecretAndIndexed) {
 
   value status = h.Status("logs");
   EXPECT_EQ(status.at("phase").as_string(), "Active");
-  EXPECT_EQ(status.at("keyHash").as_string(), DigestToStatus(h.index.hasher().Hash(key)));
+  EXPECT_EQ(status.at("keyHash").as_string(), h.index.hasher().ToStatus(h.index.hasher().Hash(key)));
   EXPECT_EQ(status.at("keyHint").as_string(), KeyHint(key));
   EXPECT_EQ(status.at("observedGeneration").as_integer(), 1);
   value ready = status.at("conditions").at(0);
@@ -121,7 +121,7 @@ TEST(ApiKeyController, ExistingSecretFromBeforeACrashIsAdoptedNotOverwritten) {
   EXPECT_FALSE(a.failed()) << a.error();
   EXPECT_EQ(restarted.SecretKey("logs-apikey"), key);
   EXPECT_EQ(restarted.Status("logs").at("keyHash").as_string(),
-            DigestToStatus(restarted.index.hasher().Hash(key)));
+            restarted.index.hasher().ToStatus(restarted.index.hasher().Hash(key)));
   EXPECT_EQ(restarted.index.Lookup(key, restarted.now).status, LookupStatus::kFound);
   EXPECT_EQ(restarted.kube.CountCalls("create"), 1);  // tried, got AlreadyExists, adopted
   EXPECT_TRUE(restarted.events.reasons.empty() ||
@@ -274,9 +274,9 @@ TEST(ApiKeyControllerRotation, PeriodicRotationKeepsOldKeyForTheOverlap) {
   std::string new_key = h.SecretKey("rot-apikey");
   ASSERT_NE(new_key, old_key);
   value status = h.Status("rot");
-  EXPECT_EQ(status.at("keyHash").as_string(), DigestToStatus(h.index.hasher().Hash(new_key)));
+  EXPECT_EQ(status.at("keyHash").as_string(), h.index.hasher().ToStatus(h.index.hasher().Hash(new_key)));
   EXPECT_EQ(status.at("previousKey").at("keyHash").as_string(),
-            DigestToStatus(h.index.hasher().Hash(old_key)));
+            h.index.hasher().ToStatus(h.index.hasher().Hash(old_key)));
   EXPECT_EQ(status.at("previousKey").at("validUntil").as_string(), "2026-11-22T14:10:00Z");
   EXPECT_EQ(status.at("lastRotatedAt").as_string(), "2026-11-22T14:00:00Z");
   EXPECT_EQ(status.at("conditions").at(0).at("reason").as_string(), "Rotated");

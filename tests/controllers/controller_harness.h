@@ -37,7 +37,8 @@ inline ResourcePath SecretPath(const std::string& name) { return {"v1", "secrets
 // fake's current objects directly.
 struct Harness {
   FakeKubeClient kube;
-  KeyIndex index{"pepper-for-tests-0123456789abcdef"};
+  static constexpr const char* kPepper = "pepper-for-tests-0123456789abcdef";
+  KeyIndex index{kPepper};
   VolatileKeyStore volatile_keys;
   FakeEvents events;
   TimePoint now = *ParseRfc3339("2026-11-22T12:00:00Z");
@@ -45,7 +46,12 @@ struct Harness {
   std::unique_ptr<ApiKeyController> controller;
 
   // |customize| changes the controller's env before it is built.
-  explicit Harness(const std::function<void(ControllerEnv&)>& customize = nullptr) {
+  explicit Harness(const std::function<void(ControllerEnv&)>& customize = nullptr)
+      : Harness(kPepper, "", customize) {}
+  // A process holding |pepper| (and |previous|, when being rotated out).
+  Harness(const std::string& pepper, const std::string& previous,
+          const std::function<void(ControllerEnv&)>& customize = nullptr)
+      : index(pepper, previous) {
     ControllerEnv env;
     env.kube = &kube;
     env.index = &index;

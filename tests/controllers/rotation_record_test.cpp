@@ -32,9 +32,9 @@ TEST(RotationRecord, ACacheThatLagsBehindTheRotationDoesNotRotateAgain) {
   EXPECT_EQ(h.index.Lookup(k1, h.now).status, LookupStatus::kFound);  // within its overlap
   EXPECT_EQ(h.index.Lookup(k2, h.now).status, LookupStatus::kFound);
   value status = h.Status("logs");
-  EXPECT_EQ(status.at("keyHash").as_string(), DigestToStatus(h.index.hasher().Hash(k2)));
+  EXPECT_EQ(status.at("keyHash").as_string(), h.index.hasher().ToStatus(h.index.hasher().Hash(k2)));
   EXPECT_EQ(status.at("previousKey").at("keyHash").as_string(),
-            DigestToStatus(h.index.hasher().Hash(k1)));
+            h.index.hasher().ToStatus(h.index.hasher().Hash(k1)));
   h.Thaw();
   h.Reconcile("logs");
   EXPECT_EQ(h.SecretKey("logs-apikey"), k2);
@@ -58,7 +58,7 @@ TEST(RotationRecord, AFreshProcessReadsTheRecordFromTheSecret) {
   EXPECT_EQ(restarted.SecretKey("logs-apikey"), k2);
   EXPECT_EQ(restarted.index.Lookup(k1, restarted.now).status, LookupStatus::kFound);
   EXPECT_EQ(restarted.Status("logs").at("previousKey").at("keyHash").as_string(),
-            DigestToStatus(restarted.index.hasher().Hash(k1)));
+            restarted.index.hasher().ToStatus(restarted.index.hasher().Hash(k1)));
 }
 
 TEST(RotationRecord, ASubSecondRotationRequestRotatesOnce) {

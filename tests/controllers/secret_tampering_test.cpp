@@ -39,7 +39,7 @@ TEST(SecretTampering, AKeyHashAnnotationCopiedFromAnotherApiKeyIsIgnored) {
   // cluster-wide policy.
   EXPECT_EQ(h.index.Lookup(key_a, h.now).policy->ref.name, "a");
   EXPECT_EQ(h.index.Lookup(key_b, h.now).policy->ref.name, "b");
-  EXPECT_EQ(h.Status("b").at("keyHash").as_string(), DigestToStatus(h.index.hasher().Hash(key_b)));
+  EXPECT_EQ(h.Status("b").at("keyHash").as_string(), h.index.hasher().ToStatus(h.index.hasher().Hash(key_b)));
   EXPECT_TRUE(Has(h.events.reasons, "KeyHashMismatch"));
 }
 

@@ -22,24 +22,64 @@ std::shared_ptr<const IndexedPolicy> ClusterPolicy(ApiKeyRef ref) {
 TEST(KeyHasher, IsHmacSha256) {
   // RFC 4231 test case 2.
   KeyHasher h("Jefe");
-  EXPECT_EQ(DigestToStatus(h.Hash("what do ya want for nothing?")),
-            "hmac-sha256:5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
+  EXPECT_EQ(DigestToStatus("0a1b2c3d", h.Hash("what do ya want for nothing?")),
+            "hmac-sha256:0a1b2c3d:5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
   // Pepper longer than a block is hashed first (RFC 4231 test case 6).
   KeyHasher long_key(std::string(131, '\xaa'));
-  EXPECT_EQ(DigestToStatus(long_key.Hash("Test Using Larger Than Block-Size Key - Hash Key First")),
-            "hmac-sha256:60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54");
+  EXPECT_EQ(DigestToStatus("0a1b2c3d", long_key.Hash("Test Using Larger Than Block-Size Key - Hash Key First")),
+            "hmac-sha256:0a1b2c3d:60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54");
 }
 
 TEST(KeyHasher, StatusFormRoundTrips) {
   KeyHasher h(NewPepper());
   KeyDigest d = h.Hash(MintKey());
-  EXPECT_EQ(DigestFromStatus(DigestToStatus(d)), d);
+  std::string id;
+  EXPECT_EQ(DigestFromStatus(h.ToStatus(d), &id), d);
+  EXPECT_EQ(id, h.id());
+  // The form before digests named their pepper parses, with no id.
+  std::string legacy = h.ToStatus(d);
+  legacy.erase(legacy.find(':') + 1, h.id().size() + 1);
+  EXPECT_EQ(DigestFromStatus(legacy, &id), d);
+  EXPECT_EQ(id, "");
   EXPECT_FALSE(DigestFromStatus("sha256:00"));
   EXPECT_FALSE(DigestFromStatus("hmac-sha256:zz"));
+  EXPECT_FALSE(DigestFromStatus("hmac-sha256::" + legacy.substr(12)));
   EXPECT_TRUE(DigestsEqual(d, d));
   KeyDigest other = d;
   other[31] ^= 1;
   EXPECT_FALSE(DigestsEqual(d, other));
+}
+
+TEST(KeyHasher, PepperIdNamesThePepperWithoutRevealingIt) {
+  const std::string a = NewPepper(), b = NewPepper();
+  EXPECT_EQ(PepperId(a), PepperId(a));
+  EXPECT_NE(PepperId(a), PepperId(b));
+  EXPECT_EQ(PepperId(a).size(), 8u);
+  EXPECT_EQ(PepperId(a).find_first_not_of("0123456789abcdef"), std::string::npos);
+  EXPECT_EQ(KeyHasher(a).id(), PepperId(a));
+}
+
+TEST(KeyIndex, ARotatedOutPepperStillFindsItsKeys) {
+  const std::string old_pepper = NewPepper(), new_pepper = NewPepper();
+  KeyIndex before(old_pepper);
+  KeyIndex index(new_pepper, old_pepper);
+  ApiKeyRef a{"team-a", "old"}, b{"team-a", "new"};
+  std::string old_key = MintKey(), new_key = MintKey();
+  index.SetPolicy(ClusterPolicy(a));
+  index.SetPolicy(ClusterPolicy(b));
+  std::string old_status = before.hasher().ToStatus(before.hasher().Hash(old_key));
+  ASSERT_TRUE(index.LiveDigest(old_status));
+  index.AddKey(a, *index.LiveDigest(old_status));
+  index.AddKey(b, index.hasher().Hash(new_key));
+  EXPECT_EQ(index.Lookup(old_key, kNow).policy->ref, a);
+  EXPECT_EQ(index.Lookup(new_key, kNow).policy->ref, b);
+  EXPECT_EQ(index.Lookup(MintKey(), kNow).status, LookupStatus::kUnknown);
+  // Without the old pepper, its digests are not live: nothing can match them.
+  KeyIndex only_new(new_pepper);
+  EXPECT_FALSE(only_new.LiveDigest(old_status));
+  EXPECT_TRUE(only_new.KnowsPepper(PepperId(new_pepper)));
+  EXPECT_FALSE(only_new.KnowsPepper(PepperId(old_pepper)));
+  EXPECT_FALSE(only_new.KnowsPepper(""));
 }
 
 TEST(KeyIndex, FindsOnlyItsKeys) {
