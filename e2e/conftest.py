@@ -161,6 +161,11 @@ class Cluster:
         /readyz answers again. Watches held by clients are cut."""
         self._script("restart-apiserver")
 
+    def restart_etcd(self) -> None:
+        """Stops etcd and starts it on the same data; kube-apiserver keeps
+        running and sees its storage vanish and come back."""
+        self._script("restart-etcd")
+
     def status(self) -> subprocess.CompletedProcess:
         """`e2e/cluster status`: raises CommandError unless all components are healthy."""
         return self._script("status")
