@@ -18,6 +18,7 @@ void ApiKeyController::Forget(const ApiKeyRef& ref) {
   env_.volatile_keys->Erase(ref);
   std::lock_guard lock(verified_mu_);
   verified_.erase(ref.String());
+  check_slots_.erase(ref.String());
 }
 
 std::optional<SecretKeyState> ApiKeyController::SecretRecentlyVerified(const ApiKeyRef& ref,
@@ -26,6 +27,24 @@ std::optional<SecretKeyState> ApiKeyController::SecretRecentlyVerified(const Api
   auto it = verified_.find(ref.String());
   if (it == verified_.end() || now - it->second.first >= env_.secret_check_interval) return std::nullopt;
   return it->second.second;
+}
+
+std::chrono::milliseconds ApiKeyController::CheckSlot(const ApiKeyRef& ref) {
+  const auto now = RateLimiter::SteadyClock::now();
+  std::lock_guard lock(verified_mu_);
+  auto slot = check_slots_.find(ref.String());
+  if (slot == check_slots_.end()) {
+    // A place in line, not a retry: keys over the budget come back one
+    // after another at its rate instead of all at once for the next token.
+    auto wait = env_.secret_checks->Reserve(now);
+    if (wait.count() <= 0) return std::chrono::milliseconds(0);
+    slot = check_slots_.emplace(ref.String(), now + wait).first;
+  }
+  if (now >= slot->second) {
+    check_slots_.erase(slot);  // its token was paid when it took the place
+    return std::chrono::milliseconds(0);
+  }
+  return std::chrono::ceil<std::chrono::milliseconds>(slot->second - now);
 }
 
 void ApiKeyController::MarkSecretVerified(const ApiKeyRef& ref, const SecretKeyState& secret,
@@ -91,9 +110,8 @@ std::optional<SecretKeyState> ApiKeyController::SecretOf(const ApiKey& key, Time
   // A digest of a pepper we do not hold serves nobody until re-derived:
   // that check does not wait for the budget.
   if (env_.index->LiveDigest(key.status.key_hash) && env_.secret_checks) {
-    auto wait = env_.secret_checks->TryTake(RateLimiter::SteadyClock::now());
-    if (wait.count() > 0) {
-      out->check_deferred = std::chrono::ceil<std::chrono::milliseconds>(wait);
+    if (auto wait = CheckSlot(ref); wait.count() > 0) {
+      out->check_deferred = wait;
       return std::nullopt;
     }
   }

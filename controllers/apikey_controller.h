@@ -86,8 +86,14 @@ class ApiKeyController {
   std::optional<SecretKeyState> SecretRecentlyVerified(const ApiKeyRef& ref, TimePoint now);
   void MarkSecretVerified(const ApiKeyRef& ref, const SecretKeyState& secret, TimePoint now);
 
+  // 0 when |ref|'s Secret may be checked now (within the budget); else
+  // how long until its reserved place in the budget comes.
+  std::chrono::milliseconds CheckSlot(const ApiKeyRef& ref);
+
   ControllerEnv env_;
   std::mutex verified_mu_;
+  // Keys waiting for a Secret check: when their reserved token is due.
+  std::unordered_map<std::string, RateLimiter::SteadyClock::time_point> check_slots_;
   std::unordered_map<std::string, std::pair<TimePoint, SecretKeyState>> verified_;
 };
 
