@@ -50,13 +50,53 @@ bool ParseMillis(const std::string& text, std::chrono::milliseconds* out) {
 // Flags read as text first (durations, lists), converted after parsing.
 struct FlagText {
   std::string watch, lease_duration, renew_deadline, retry_period, flush, secret_check;
+  std::string dns_names, tls_validity;
   explicit FlagText(const RunOptions& o)
       : lease_duration(FormatDuration(o.lease_duration)),
         renew_deadline(FormatDuration(o.renew_deadline)),
         retry_period(FormatDuration(o.retry_period)),
         flush(FormatDuration(o.usage_flush_interval)),
-        secret_check(FormatDuration(o.secret_check_interval)) {}
+        secret_check(FormatDuration(o.secret_check_interval)),
+        tls_validity(FormatDuration(o.tls_validity)) {}
 };
+
+// The flags of what `keyward run` serves: ports, TLS, limits, usage.
+void AddServingFlags(po::options_description& desc, RunOptions& o, FlagText& t,
+                     const RunEnvironment& env) {
+  // clang-format off
+  desc.add_options()
+    ("secure-port", po::value(&o.secure_port)->default_value(o.secure_port),
+     "HTTPS port for /v1/check and /v1/auth (needs --tls-cert-file and --tls-private-key-file)")
+    ("bind-address", po::value(&o.bind_address)->default_value(o.bind_address),
+     "address of the HTTPS port (0.0.0.0: every IPv4 address; :: for IPv6)")
+    ("tls-cert-file", po::value(&o.tls_cert_file)->default_value(""),
+     "serving certificate chain (PEM); reloaded when the file changes. Without it (and the key) "
+     "nothing is served over HTTPS and the controller runs alone")
+    ("tls-private-key-file", po::value(&o.tls_private_key_file)->default_value(""),
+     "private key of --tls-cert-file (PEM); reloaded with it")
+    ("webhook-ca-secret", po::value(&o.webhook_ca_secret)->default_value(""),
+     "keep the serving certificate without cert-manager: a CA in this Secret of --namespace "
+     "(created when absent), a certificate per replica issued from it and written to "
+     "--tls-cert-file/--tls-private-key-file (writable paths), renewed before expiry")
+    ("tls-dns-names", po::value(&t.dns_names)->default_value(""),
+     "with --webhook-ca-secret: comma-separated DNS names of the serving certificate (the Service's)")
+    ("tls-validity", po::value(&t.tls_validity)->default_value(t.tls_validity),
+     "with --webhook-ca-secret: lifetime of each serving certificate; renewed after two thirds")
+    ("validating-webhook-configuration", po::value(&o.validating_webhook_configuration)->default_value(""),
+     "with --webhook-ca-secret: ValidatingWebhookConfiguration whose caBundle the leader keeps")
+    ("mutating-webhook-configuration", po::value(&o.mutating_webhook_configuration)->default_value(""),
+     "with --webhook-ca-secret: MutatingWebhookConfiguration whose caBundle the leader keeps")
+    ("metrics-bind-address", po::value(&o.metrics_bind_address)->default_value(o.metrics_bind_address),
+     "host:port of the plain HTTP port for /metrics, /healthz and /readyz (:8080 = every "
+     "address); 0 turns it off")
+    ("server-threads", po::value(&o.server_threads)->default_value(env.cores),
+     "threads serving each port (default: the number of cores)")
+    ("max-keys-per-namespace", po::value(&o.max_keys_per_namespace)->default_value(o.max_keys_per_namespace),
+     "the admission webhook (/validate) refuses more ApiKeys than this in one namespace")
+    ("usage-flush-interval", po::value(&t.flush)->default_value(t.flush),
+     "how often usage counted in memory is written to status.usage and status.lastUsedAt");
+  // clang-format on
+}
 
 // The flags `keyward run` serves today.
 po::options_description RunFlags(RunOptions& o, FlagText& t, const RunEnvironment& env) {
@@ -97,32 +137,17 @@ po::options_description RunFlags(RunOptions& o, FlagText& t, const RunEnvironmen
      "text or json (one JSON object per line)")
     ("secret-check-interval", po::value(&t.secret_check)->default_value(t.secret_check),
      "how often the leader checks that each permanent key's Secret still exists (a deleted "
-     "Secret gets a new key); needs only get on Secrets, no watch")
-    ("secure-port", po::value(&o.secure_port)->default_value(o.secure_port),
-     "HTTPS port for /v1/check and /v1/auth (needs --tls-cert-file and --tls-private-key-file)")
-    ("bind-address", po::value(&o.bind_address)->default_value(o.bind_address),
-     "address of the HTTPS port (0.0.0.0: every IPv4 address; :: for IPv6)")
-    ("tls-cert-file", po::value(&o.tls_cert_file)->default_value(""),
-     "serving certificate chain (PEM); reloaded when the file changes. Without it (and the key) "
-     "nothing is served over HTTPS and the controller runs alone")
-    ("tls-private-key-file", po::value(&o.tls_private_key_file)->default_value(""),
-     "private key of --tls-cert-file (PEM); reloaded with it")
-    ("metrics-bind-address", po::value(&o.metrics_bind_address)->default_value(o.metrics_bind_address),
-     "host:port of the plain HTTP port for /metrics, /healthz and /readyz (:8080 = every "
-     "address); 0 turns it off")
-    ("server-threads", po::value(&o.server_threads)->default_value(env.cores),
-     "threads serving each port (default: the number of cores)")
-    ("max-keys-per-namespace", po::value(&o.max_keys_per_namespace)->default_value(o.max_keys_per_namespace),
-     "the admission webhook (/validate) refuses more ApiKeys than this in one namespace")
-    ("usage-flush-interval", po::value(&t.flush)->default_value(t.flush),
-     "how often usage counted in memory is written to status.usage and status.lastUsedAt");
+     "Secret gets a new key); needs only get on Secrets, no watch");
+
   // clang-format on
+  AddServingFlags(desc, o, t, env);
   return desc;
 }
 
 // Converts the text flags; an error names the flag.
 std::string ConvertFlagText(const FlagText& t, RunOptions* o) {
   o->watch_namespaces = SplitCommas(t.watch);
+  o->tls_dns_names = SplitCommas(t.dns_names);
   const struct {
     const char* flag;
     const std::string& text;
@@ -131,7 +156,8 @@ std::string ConvertFlagText(const FlagText& t, RunOptions* o) {
                    {"--leader-elect-renew-deadline", t.renew_deadline, &o->renew_deadline},
                    {"--leader-elect-retry-period", t.retry_period, &o->retry_period},
                    {"--usage-flush-interval", t.flush, &o->usage_flush_interval},
-                   {"--secret-check-interval", t.secret_check, &o->secret_check_interval}};
+                   {"--secret-check-interval", t.secret_check, &o->secret_check_interval},
+                   {"--tls-validity", t.tls_validity, &o->tls_validity}};
   for (const auto& d : durations) {
     if (!ParseMillis(d.text, d.out)) {
       return std::string(d.flag) + ": \"" + d.text +
@@ -170,6 +196,15 @@ std::string CheckOptions(const RunOptions& o) {
   }
   if (o.tls_cert_file.empty() != o.tls_private_key_file.empty()) {
     return "--tls-cert-file and --tls-private-key-file go together: give both or neither";
+  }
+  if (!o.webhook_ca_secret.empty() && (o.tls_cert_file.empty() || o.tls_dns_names.empty())) {
+    return "--webhook-ca-secret needs --tls-cert-file and --tls-private-key-file (writable paths: "
+           "keyward writes its serving certificate there) and --tls-dns-names (the Service's names)";
+  }
+  if (o.webhook_ca_secret.empty() && (!o.validating_webhook_configuration.empty() ||
+                                      !o.mutating_webhook_configuration.empty())) {
+    return "--validating-webhook-configuration and --mutating-webhook-configuration need "
+           "--webhook-ca-secret (the caBundle they get is that CA's)";
   }
   if (o.metrics_port == o.secure_port) {
     return "--secure-port and --metrics-bind-address must use different ports (both " +

@@ -42,6 +42,13 @@ struct RunOptions {
   std::string bind_address = "0.0.0.0";
   std::string tls_cert_file;                    // both empty: nothing is served over HTTPS
   std::string tls_private_key_file;
+  // Set: keyward keeps its own serving certificate, issued from a CA in this
+  // Secret of --namespace, and writes it to the two files above.
+  std::string webhook_ca_secret;
+  std::vector<std::string> tls_dns_names;       // the Service's names
+  std::chrono::milliseconds tls_validity{7 * 24 * 3600 * 1000LL};
+  std::string validating_webhook_configuration;  // caBundle kept by the leader
+  std::string mutating_webhook_configuration;
   std::string metrics_bind_address = ":8080";   // "0": no metrics/health port
   std::string metrics_host;                     // parsed from metrics_bind_address
   int metrics_port = 8080;                      // 0 when off

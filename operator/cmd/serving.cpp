@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <map>
+#include <thread>
 
 #include "api/apikey.h"
 #include "kube/json_fields.h"
@@ -84,7 +85,39 @@ HttpHandler Serving::HttpsRoutes() {
   };
 }
 
+// The first pass must succeed before anything is served (the files it
+// writes are what TlsFiles loads); the API server gets 30 s to answer.
+Status Serving::StartCaKeeper() {
+  CaKeeperConfig c;
+  c.namespace_name = options_.operator_namespace;
+  c.ca_secret = options_.webhook_ca_secret;
+  c.dns_names = options_.tls_dns_names;
+  c.cert_file = options_.tls_cert_file;
+  c.key_file = options_.tls_private_key_file;
+  c.serving_validity = options_.tls_validity;
+  if (!options_.validating_webhook_configuration.empty()) {
+    c.validating_webhooks.push_back(options_.validating_webhook_configuration);
+  }
+  if (!options_.mutating_webhook_configuration.empty()) {
+    c.mutating_webhooks.push_back(options_.mutating_webhook_configuration);
+  }
+  ca_keeper_ = std::make_unique<CaKeeper>(kube_, c, [this] { return manager_.IsLeader(); });
+  Status synced;
+  for (int attempt = 0; attempt < 30; ++attempt) {
+    if ((synced = ca_keeper_->Sync(Clock::now())).ok()) break;
+    spdlog::warn("webhook TLS: {}", synced.message());
+    std::this_thread::sleep_for(std::chrono::seconds(1));
+  }
+  if (!synced.ok()) return synced.Prefixed("--webhook-ca-secret");
+  // A renewal, a renewed CA or a new leader's caBundle: within 10 s.
+  ca_keeper_->Start(std::chrono::seconds(10));
+  return Status();
+}
+
 Status Serving::StartHttps() {
+  if (!options_.webhook_ca_secret.empty()) {
+    if (Status kept = StartCaKeeper(); !kept.ok()) return kept;
+  }
   tls_ = std::make_unique<TlsFiles>(options_.tls_cert_file, options_.tls_private_key_file);
   if (Status loaded = tls_->Load(); !loaded.ok()) return loaded;
   tls_->StartWatching();
@@ -134,6 +167,7 @@ void Serving::Stop() {
   if (https_) https_->Stop();
   if (plain_) plain_->Stop();
   if (owners_) owners_->Stop();
+  if (ca_keeper_) ca_keeper_->Stop();
   if (tls_) tls_->Stop();
   usage_flusher_.Stop();  // after the last request: nothing counted is lost
 }

@@ -14,6 +14,7 @@
 #include "server/metrics.h"
 #include "server/reveal_endpoint.h"
 #include "webhooks/admission.h"
+#include "server/ca_keeper.h"
 #include "server/tls_files.h"
 
 namespace keyward {
@@ -41,6 +42,7 @@ class Serving {
 
  private:
   Status StartHttps();
+  Status StartCaKeeper();
   HttpHandler HttpsRoutes();
   void CollectGauges(Metrics& m);
 
@@ -54,6 +56,8 @@ class Serving {
   Metrics metrics_;
   QuotaBook quotas_;
   UsageFlusher usage_flusher_;
+  // Keeps the serving certificate itself (--webhook-ca-secret); before tls_.
+  std::unique_ptr<CaKeeper> ca_keeper_;
   std::unique_ptr<TlsFiles> tls_;
   std::unique_ptr<OwnerCache> owners_;
   std::unique_ptr<CheckService> service_;

@@ -42,7 +42,7 @@ int Manager::Relists() const {
 
 void Manager::EnqueueAll() {
   for (const auto& store : stores_) {
-    for (const auto& key : store->Keys()) queue_.Add(key);
+    for (const auto& key : store->Keys()) queue_.AddLowPriority(key);
   }
 }
 
@@ -51,6 +51,9 @@ void Manager::Start(ManagerHooks hooks) {
   for (std::size_t i = 0; i < stores_.size(); ++i) {
     WatcherHandler handler;
     handler.on_apply = [this](const ObjectPtr& obj) { queue_.Add(ObjectKey(*obj)); };
+    // A list's objects go behind changes seen since (a restart with
+    // thousands of ApiKeys does not delay a new one).
+    handler.on_list_item = [this](const ObjectPtr& obj) { queue_.AddLowPriority(ObjectKey(*obj)); };
     handler.on_delete = [this](const std::string& key) {
       if (hooks_.on_delete) hooks_.on_delete(key);
       queue_.Add(key);

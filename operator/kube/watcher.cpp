@@ -77,8 +77,9 @@ bool Watcher::ListOnce() {
   for (const auto& key : gone) {
     if (handler_.on_delete) handler_.on_delete(key);
   }
-  if (handler_.on_apply) {
-    for (const auto& o : applied) handler_.on_apply(o);
+  const auto& each = handler_.on_list_item ? handler_.on_list_item : handler_.on_apply;
+  if (each) {
+    for (const auto& o : applied) each(o);
   }
   if (handler_.on_listed) handler_.on_listed();
   return true;

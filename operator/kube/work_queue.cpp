@@ -5,6 +5,11 @@
 namespace keyward {
 
 void WorkQueue::AddLocked(const std::string& key) {
+  if (!shutting_down_ && in_low_.erase(key)) {
+    queue_.push_back(key);  // its entry in low_ is skipped when reached
+    cv_.notify_one();
+    return;
+  }
   if (shutting_down_ || dirty_.count(key)) return;
   dirty_.insert(key);
   if (processing_.count(key)) return;  // re-queued by Done()
@@ -15,6 +20,16 @@ void WorkQueue::AddLocked(const std::string& key) {
 void WorkQueue::Add(const std::string& key) {
   std::lock_guard lock(mu_);
   AddLocked(key);
+}
+
+void WorkQueue::AddLowPriority(const std::string& key) {
+  std::lock_guard lock(mu_);
+  if (shutting_down_ || dirty_.count(key)) return;
+  dirty_.insert(key);
+  if (processing_.count(key)) return;  // re-queued by Done()
+  low_.push_back(key);
+  in_low_.insert(key);
+  cv_.notify_one();
 }
 
 void WorkQueue::AddAfter(const std::string& key, std::chrono::milliseconds delay) {
@@ -74,6 +89,15 @@ std::optional<std::string> WorkQueue::Get() {
   std::unique_lock lock(mu_);
   while (true) {
     PromoteDueLocked(SteadyClock::now());
+    if (queue_.empty()) {
+      // The first key still waiting in the low lane, if any.
+      while (!low_.empty() && !in_low_.count(low_.front())) low_.pop_front();
+      if (!low_.empty()) {
+        in_low_.erase(low_.front());
+        queue_.push_back(std::move(low_.front()));
+        low_.pop_front();
+      }
+    }
     if (!queue_.empty()) break;
     if (shutting_down_) return std::nullopt;
     if (delayed_.empty()) {
@@ -108,7 +132,7 @@ void WorkQueue::ShutDown() {
 
 std::size_t WorkQueue::Len() const {
   std::lock_guard lock(mu_);
-  return queue_.size();
+  return queue_.size() + in_low_.size();
 }
 
 }  // namespace keyward

@@ -4,7 +4,10 @@
 // Guarantees: a key is handed to at most one worker at a time; a key added
 // while it is being processed is processed again after Done(); a key added
 // several times before a worker takes it is processed once; of several
-// delayed adds of one key, the earliest deadline wins.
+// delayed adds of one key, the earliest deadline wins. Keys added with low
+// priority (a list's every object) wait while any other key is ready, so a
+// change made now is not queued behind ten thousand unchanged objects
+// (controller-runtime's priority queue does the same).
 #pragma once
 #include <chrono>
 #include <condition_variable>
@@ -35,6 +38,9 @@ class WorkQueue {
   static constexpr std::chrono::milliseconds kLongestDelay = std::chrono::hours(24 * 365);
 
   void Add(const std::string& key);
+  // Behind every key added with Add; an Add of a key waiting here moves it
+  // to the front lane.
+  void AddLowPriority(const std::string& key);
   void AddAfter(const std::string& key, std::chrono::milliseconds delay);
   // Re-adds |key| after its backoff delay and counts a failure.
   void AddRateLimited(const std::string& key);
@@ -58,6 +64,8 @@ class WorkQueue {
   mutable std::mutex mu_;
   std::condition_variable cv_;
   std::deque<std::string> queue_;
+  std::deque<std::string> low_;              // may hold stale entries
+  std::unordered_set<std::string> in_low_;   // keys waiting in low_
   std::unordered_set<std::string> dirty_;       // queued or to re-queue
   std::unordered_set<std::string> processing_;
   std::multimap<SteadyClock::time_point, std::string> delayed_;

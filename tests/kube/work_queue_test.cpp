@@ -33,6 +33,27 @@ TEST(WorkQueue, DeduplicatesQueuedKeys) {
   EXPECT_EQ(q.Get(), "b");
 }
 
+TEST(WorkQueue, ListedKeysWaitBehindChangesAndAChangeMovesOneForward) {
+  WorkQueue q;
+  for (const char* k : {"old-1", "old-2", "old-3"}) q.AddLowPriority(k);
+  q.Add("new");
+  q.Add("old-3");  // changed while waiting: now in the front lane, once
+  q.AddLowPriority("new");  // already queued: stays where it is
+  EXPECT_EQ(q.Len(), 4u);
+  EXPECT_EQ(q.Get(), "new");
+  EXPECT_EQ(q.Get(), "old-3");
+  EXPECT_EQ(q.Get(), "old-1");
+  q.Add("newer");
+  EXPECT_EQ(q.Get(), "newer");
+  EXPECT_EQ(q.Get(), "old-2");
+  EXPECT_EQ(q.Len(), 0u);
+  // A low-priority add while processing is re-queued by Done, not lost.
+  q.AddLowPriority("old-2");
+  q.Done("old-2");
+  EXPECT_EQ(q.Len(), 1u);
+  EXPECT_EQ(q.Get(), "old-2");
+}
+
 TEST(WorkQueue, KeyAddedWhileProcessingIsRequeuedAfterDone) {
   WorkQueue q;
   q.Add("a");
