@@ -99,7 +99,7 @@ Result<CaKeeper::Authority> CaKeeper::ReadOrCreateCa(TimePoint now) {
                              " holds no valid tls.crt/tls.key; delete it and keyward makes a new CA");
       }
       if (a.bundle.empty()) a.bundle = a.ca.cert;
-      if (is_leader_() && RenewalDue(*validity, now)) return RenewCa(got.body, a, now);
+      if (is_leader_() && RenewalDue(*validity, config_.ca_validity, now)) return RenewCa(got.body, a, now);
       return a;
     }
     if (!got.status.NotFound()) return Status::Error("reading CA Secret: " + got.status.String());
@@ -138,7 +138,9 @@ Status CaKeeper::EnsureServing(const Authority& authority, TimePoint now) {
   {
     std::lock_guard lock(mu_);
     auto v = ValidityOf(serving_.cert);
-    if (v.ok() && !RenewalDue(*v, now) && SignedBy(serving_.cert, authority.ca.cert)) return Status();
+    if (v.ok() && !RenewalDue(*v, config_.serving_validity, now) && SignedBy(serving_.cert, authority.ca.cert)) {
+      return Status();
+    }
   }
   auto issued = IssueServing(authority.ca, config_.dns_names, config_.serving_validity, now);
   if (!issued.ok()) return issued.status();

@@ -1,5 +1,7 @@
 #include "server/cert_authority.h"
 
+#include <arpa/inet.h>
+
 #include <openssl/crypto.h>
 #include <openssl/ec.h>
 #include <openssl/evp.h>
@@ -126,7 +128,11 @@ Result<PemPair> IssueServing(const PemPair& ca, const std::vector<std::string>& 
   if (!cert) return Status::Error("building the serving certificate failed");
   X509_set_issuer_name(cert.get(), X509_get_subject_name(ca_cert.get()));
   std::string san;
-  for (const std::string& name : dns_names) san += (san.empty() ? "DNS:" : ",DNS:") + name;
+  for (const std::string& name : dns_names) {
+    unsigned char ip[16];
+    const bool is_ip = inet_pton(AF_INET, name.c_str(), ip) == 1 || inet_pton(AF_INET6, name.c_str(), ip) == 1;
+    san += (san.empty() ? "" : ",") + std::string(is_ip ? "IP:" : "DNS:") + name;
+  }
   if (!AddExtension(cert.get(), ca_cert.get(), NID_basic_constraints, "critical,CA:FALSE") ||
       !AddExtension(cert.get(), ca_cert.get(), NID_key_usage, "critical,digitalSignature") ||
       !AddExtension(cert.get(), ca_cert.get(), NID_ext_key_usage, "serverAuth") ||
@@ -147,9 +153,9 @@ Result<CertValidity> ValidityOf(const std::string& pem) {
   return CertValidity{*from, *until};
 }
 
-bool RenewalDue(const CertValidity& v, TimePoint now) {
+bool RenewalDue(const CertValidity& v, Clock::duration lifetime, TimePoint now) {
   if (now < v.not_before || now >= v.not_after) return true;
-  return now >= v.not_before + (v.not_after - v.not_before) * 2 / 3;
+  return v.not_after - now < lifetime / 3;
 }
 
 bool SignedBy(const std::string& cert_pem, const std::string& ca_pem) {

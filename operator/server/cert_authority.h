@@ -25,7 +25,8 @@ struct PemPair {
 // valid from |now| - 1 h (clock skew) for |validity|.
 Result<PemPair> MakeCa(const std::string& common_name, Clock::duration validity, TimePoint now);
 
-// A serving certificate for |dns_names| (the first is the subject's CN),
+// A serving certificate for |dns_names| (the first is the subject's CN; an
+// IPv4 or IPv6 address becomes an IP subject alternative name),
 // signed by |ca|, valid from |now| - 1 h for |validity| (never past the CA).
 Result<PemPair> IssueServing(const PemPair& ca, const std::vector<std::string>& dns_names,
                              Clock::duration validity, TimePoint now);
@@ -37,9 +38,10 @@ struct CertValidity {
 // The validity of the first certificate in |pem|.
 Result<CertValidity> ValidityOf(const std::string& pem);
 
-// Due for renewal: two thirds of its lifetime are gone (cert-manager's
-// default), or it is not valid at all.
-bool RenewalDue(const CertValidity& v, TimePoint now);
+// Due for renewal: less than a third of |lifetime| (the validity it was
+// issued with; notBefore is backdated for clock skew) is left, as
+// cert-manager renews at two thirds; or it is not valid at all.
+bool RenewalDue(const CertValidity& v, Clock::duration lifetime, TimePoint now);
 
 // Whether |cert_pem| was signed by the (first) certificate in |ca_pem|.
 bool SignedBy(const std::string& cert_pem, const std::string& ca_pem);

@@ -114,11 +114,20 @@ TEST(CertAuthority, IssuesACertificateClientsVerifyForTheServiceName) {
 }
 
 TEST(CertAuthority, RenewalIsDueAfterTwoThirdsOfTheLifetime) {
-  CertValidity v{kNow, kNow + 30h};
-  EXPECT_FALSE(RenewalDue(v, kNow + 19h));
-  EXPECT_TRUE(RenewalDue(v, kNow + 20h));
-  EXPECT_TRUE(RenewalDue(v, kNow - 1h));   // not yet valid
-  EXPECT_TRUE(RenewalDue(v, kNow + 31h));  // expired
+  CertValidity v{kNow - 1h, kNow + 30h};  // issued at kNow for 30 h, backdated an hour
+  EXPECT_FALSE(RenewalDue(v, 30h, kNow + 19h));
+  EXPECT_TRUE(RenewalDue(v, 30h, kNow + 20h + 1s));
+  EXPECT_TRUE(RenewalDue(v, 30h, kNow - 2h));   // not yet valid
+  EXPECT_TRUE(RenewalDue(v, 30h, kNow + 31h));  // expired
+  // An address becomes an IP name a client can verify.
+  auto ca = MakeCa("ip-ca", 24h, kNow);
+  auto leaf = IssueServing(*ca, {"127.0.0.1"}, 1h, kNow);
+  ASSERT_TRUE(leaf.ok());
+  BIO* bio = BIO_new_mem_buf(leaf->cert.data(), static_cast<int>(leaf->cert.size()));
+  X509* cert = PEM_read_bio_X509(bio, nullptr, nullptr, nullptr);
+  EXPECT_EQ(X509_check_ip_asc(cert, "127.0.0.1", 0), 1);
+  X509_free(cert);
+  BIO_free(bio);
   EXPECT_FALSE(ValidityOf("not a certificate").ok());
 }
 
@@ -156,8 +165,8 @@ TEST(CaKeeper, ServingCertificatesAreRenewedBeforeTheyExpireAndTlsFilesReloadsTh
   ASSERT_TRUE(tls.Load().ok());
   const std::string first = r.Cert();
   ASSERT_TRUE(r.keeper->Sync(now + 1h).ok());
-  EXPECT_EQ(r.Cert(), first);  // a third of 4 h (3 h + the hour of skew) is not two thirds
-  ASSERT_TRUE(r.keeper->Sync(now + 2h).ok());
+  EXPECT_EQ(r.Cert(), first);  // a third of its 3 h gone
+  ASSERT_TRUE(r.keeper->Sync(now + 2h + 1s).ok());
   EXPECT_NE(r.Cert(), first);
   EXPECT_EQ(r.keeper->issued(), 2);
   EXPECT_TRUE(LoadServerContext((r.dir / "tls.crt").string(), (r.dir / "tls.key").string()).ok());
