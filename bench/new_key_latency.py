@@ -3,7 +3,7 @@
 exist and their Secret re-checks are due all the time (faults issue, item 10).
 
 Against the loopback control plane (bench/run-new-key-bench starts it):
-  1. keyward runs with the default API budget (--kube-api-qps 20) and a
+  1. keyward runs with the default API budget (--kube-api-qps 50) and a
      short --secret-check-interval, so with N keys the periodic checks want
      far more than their share of the budget;
   2. baseline: --samples new ApiKeys, one after another, with no other keys;

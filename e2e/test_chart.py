@@ -95,6 +95,8 @@ class OperatorContainer:
             "run", "-d", "--network", "host", "--read-only", "--user", "65532:65532",
             "--cap-drop", "ALL", "--security-opt", "no-new-privileges",
             "-v", f"{path}:/etc/keyward/kubeconfig:ro",
+            # The chart's emptyDir, where keyward writes its serving certificate.
+            "--tmpfs", "/var/run/keyward/tls:uid=65532,gid=65532,mode=0700",
             image, *args, "--kubeconfig", "/etc/keyward/kubeconfig").stdout.strip()
 
     def logs(self) -> str:
@@ -218,7 +220,14 @@ def test_chart_refuses_values_that_would_break_it(cluster):
 def test_watch_namespaces_renders_roles_not_a_cluster_role(cluster):
     docs = rendered(cluster, "--set", "watchNamespaces={team-a,team-b}")
     listed = kinds(docs)
-    assert not [k for k in listed if k[0] in ("ClusterRole", "ClusterRoleBinding")], listed
+    # Cluster-wide, the operator keeps only what is cluster-scoped anyway:
+    # reviews and its own webhook configurations; people's roles grant nothing to it.
+    bound = {d["roleRef"]["name"] for d in docs if d["kind"] == "ClusterRoleBinding"}
+    assert bound == {f"{RELEASE}-reviews"}, bound
+    reviews = next(d for d in docs if d["kind"] == "ClusterRole" and d["metadata"]["name"] == f"{RELEASE}-reviews")
+    granted = {r for rule in reviews["rules"] for r in rule["resources"]}
+    assert granted == {"tokenreviews", "subjectaccessreviews", "validatingwebhookconfigurations",
+                       "mutatingwebhookconfigurations"}, granted
     for ns in ("team-a", "team-b"):
         assert ("Role", ns, RELEASE) in listed and ("RoleBinding", ns, RELEASE) in listed
     assert "--watch-namespaces=team-a,team-b" in container_args(docs)
@@ -245,7 +254,9 @@ def test_chart_limits_secret_writes_to_keyward_secrets(cluster, crds, release):
     keyward.io/api-key may be written, owned by an ApiKey with
     blockOwnerDeletion (OwnerReferencesPermissionEnforcement is on); every
     other Secret write is denied, naming the policy's reason."""
-    helm(cluster, "upgrade", "--install", RELEASE, str(CHART), "-n", RELEASE_NS)
+    # No operator runs here: without webhooks, nothing refuses the ApiKey.
+    helm(cluster, "upgrade", "--install", RELEASE, str(CHART), "-n", RELEASE_NS,
+         "--set", "webhook.enabled=false")
     team = f"e2e-vap-{uuid.uuid4().hex[:6]}"
     cluster.kubectl("create", "namespace", team)
     cluster.apply({"apiVersion": "keyward.io/v1alpha1", "kind": "ApiKey",
@@ -281,10 +292,29 @@ def test_chart_limits_secret_writes_to_keyward_secrets(cluster, crds, release):
     assert can_i(cluster, "get", "secrets", "kube-system")
 
 
+def test_operator_rbac_has_no_wildcard(cluster):
+    """Every rule the chart gives the operator names its groups, resources
+    and verbs; the people's roles too."""
+    for extra in ([], ["--set", "watchNamespaces={team-a}"], ["--set", "webhook.enabled=false"]):
+        for doc in rendered(cluster, *extra):
+            if doc["kind"] not in ("ClusterRole", "Role"):
+                continue
+            for rule in doc["rules"]:
+                for field in ("apiGroups", "resources", "verbs", "resourceNames"):
+                    assert "*" not in rule.get(field, []), (doc["metadata"]["name"], rule)
+
+
 def test_chart_installs_and_the_image_runs_with_its_rbac(cluster, crds, image, release, tmp_path):
+    from test_server import free_port
+    https_port, metrics_port = free_port(), free_port()
     install = helm(cluster, "upgrade", "--install", RELEASE, str(CHART), "-n", RELEASE_NS,
                    "--set", "image.repository=" + image.split(":")[0],
-                   "--set", "image.tag=" + image.split(":")[1])
+                   "--set", "image.tag=" + image.split(":")[1],
+                   # No node: the container runs on the host network, so the
+                   # API server reaches the webhooks by URL, not the Service.
+                   "--set", f"securePort={https_port}", "--set", f"metrics.port={metrics_port}",
+                   "--set", f"webhook.url=https://127.0.0.1:{https_port}",
+                   "--set", "tls.validity=1h")
     assert "STATUS: deployed" in install.stdout, install.stdout
     manifest = [d for d in yaml.safe_load_all(
         helm(cluster, "get", "manifest", RELEASE, "-n", RELEASE_NS).stdout) if d]
@@ -304,15 +334,35 @@ def test_chart_installs_and_the_image_runs_with_its_rbac(cluster, crds, image, r
     assert can_i(cluster, "update", "leases/keyward-leader", RELEASE_NS)
     assert not can_i(cluster, "update", "leases/kube-scheduler", "kube-system")
     assert not can_i(cluster, "get", "pods", team)
+    assert can_i(cluster, "watch", "pods", team) and can_i(cluster, "list", "replicasets.apps", team)
+    assert can_i(cluster, "create", "tokenreviews.authentication.k8s.io", None)
+    assert can_i(cluster, "create", "subjectaccessreviews.authorization.k8s.io", None)
+    assert can_i(cluster, "update", f"validatingwebhookconfigurations/{RELEASE}", None)
+    assert not can_i(cluster, "update", "validatingwebhookconfigurations/other", None)
+    assert can_i(cluster, "update", "secrets/keyward-webhook-ca", RELEASE_NS)
+    assert_people_roles(cluster, team)
 
     # The operator, from the image, with the chart's arguments and identity.
     container = OperatorContainer(cluster, image, container_args(manifest), tmp_path)
     try:
+        # keyward's CA reaches both webhook configurations by itself, and the
+        # API server, trusting it, calls the webhook: a bad ApiKey is refused.
+        for kind in ("validatingwebhookconfiguration", "mutatingwebhookconfiguration"):
+            wait_for(lambda: cluster.kubectl_json("get", kind, RELEASE)["webhooks"][0]["clientConfig"]
+                     .get("caBundle"), timeout=60, message=f"{kind} caBundle; log:\n{container.logs()[-2000:]}")
+        bad = {"apiVersion": "keyward.io/v1alpha1", "kind": "ApiKey",
+               "metadata": {"name": "bad", "namespace": team},
+               "spec": {"description": "x", "access": [{"scope": "galaxy"}]}}
+        wait_for(lambda: "spec.access[0].scope" in cluster.apply(bad, check=False).stderr,
+                 timeout=30, interval=0.3, message="the chart's validating webhook")
         cluster.apply({"apiVersion": "keyward.io/v1alpha1", "kind": "ApiKey",
                        "metadata": {"name": "grafana", "namespace": team},
                        "spec": {"description": "Grafana log panel", "type": "permanent", "ttl": "30d",
                                 "access": [{"scope": "namespace", "namespaces": [team],
                                             "actions": ["log"]}]}})
+        ready = subprocess.run(["curl", "-sS", "-o", "/dev/null", "-w", "%{http_code}",
+                                f"http://127.0.0.1:{metrics_port}/readyz"], capture_output=True, text=True)
+        assert ready.stdout == "200", ready
         try:
             status = wait_phase(cluster, team, "grafana", "Active", timeout=90)
         except TimeoutError:
@@ -366,4 +416,30 @@ def test_chart_installs_and_the_image_runs_with_its_rbac(cluster, crds, image, r
     assert cluster.exists("apikey", "grafana", "-n", team)
     assert cluster.exists("secret", "grafana-apikey", "-n", team)
     assert not cluster.exists("clusterrole", RELEASE)
+    assert not cluster.exists("validatingwebhookconfiguration", RELEASE)
+    assert not cluster.exists("mutatingwebhookconfiguration", RELEASE)
+    assert not cluster.exists("clusterrole", "keyward-apikeys-admin")
     cluster.kubectl("delete", "namespace", team, "--wait=false")
+
+
+def assert_people_roles(cluster: Cluster, team: str) -> None:
+    """The aggregated roles, asked as users bound to Kubernetes' own view,
+    edit and admin in one namespace."""
+    for role in ("view", "edit", "admin"):
+        cluster.kubectl("create", "rolebinding", f"e2e-{role}", f"--clusterrole={role}",
+                        f"--user=e2e-{role}", "-n", team)
+
+    def may(user: str, verb: str, resource: str, subresource: str = "") -> bool:
+        args = ["auth", "can-i", verb, resource, "--as", user, "-n", team]
+        if subresource:
+            args.append(f"--subresource={subresource}")
+        return cluster.kubectl(*args, check=False).stdout.strip() == "yes"
+    # Aggregation is done by a controller: give it a moment.
+    wait_for(lambda: may("e2e-view", "list", "apikeys.keyward.io"), timeout=30,
+             message="keyward-apikeys-view aggregated into view")
+    wait_for(lambda: may("e2e-admin", "get", "apikeys.keyward.io", "reveal"), timeout=30,
+             message="keyward-apikeys-admin aggregated into admin")
+    assert not may("e2e-view", "create", "apikeys.keyward.io")
+    assert may("e2e-edit", "create", "apikeys.keyward.io") and may("e2e-edit", "delete", "apikeys.keyward.io")
+    assert not may("e2e-edit", "get", "apikeys.keyward.io", "reveal"), "reveal is admin only"
+    assert not may("e2e-view", "get", "apikeys.keyward.io", "reveal")

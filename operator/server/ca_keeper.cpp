@@ -196,23 +196,11 @@ Status CaKeeper::Sync(TimePoint now) {
 }
 
 void CaKeeper::Start(std::chrono::milliseconds interval) {
-  thread_ = std::thread([this, interval] {
-    std::unique_lock lock(mu_);
-    while (!cv_.wait_for(lock, interval, [this] { return stopping_; })) {
-      lock.unlock();
-      if (Status s = Sync(Clock::now()); !s.ok()) spdlog::warn("webhook TLS: {}", s.message());
-      lock.lock();
-    }
+  task_.Start(interval, [this] {
+    if (Status s = Sync(Clock::now()); !s.ok()) spdlog::warn("webhook TLS: {}", s.message());
   });
 }
 
-void CaKeeper::Stop() {
-  {
-    std::lock_guard lock(mu_);
-    stopping_ = true;
-  }
-  cv_.notify_all();
-  if (thread_.joinable()) thread_.join();
-}
+void CaKeeper::Stop() { task_.Stop(); }
 
 }  // namespace keyward

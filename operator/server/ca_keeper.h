@@ -4,13 +4,12 @@
 // configurations' caBundle. cert-manager's dynamic authority is the model.
 #pragma once
 #include <atomic>
-#include <condition_variable>
 #include <functional>
 #include <mutex>
 #include <string>
-#include <thread>
 #include <vector>
 
+#include "base/periodic_task.h"
 #include "base/status.h"
 #include "base/time_format.h"
 #include "kube/kube_client.h"
@@ -68,9 +67,7 @@ class CaKeeper {
   PemPair serving_;
   std::string bundle_;
   std::atomic<int> issued_{0};
-  std::condition_variable cv_;
-  bool stopping_ = false;
-  std::thread thread_;
+  PeriodicTask task_;
 };
 
 // Writes |content| to |path| through a temporary file and a rename, so a

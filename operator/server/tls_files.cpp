@@ -78,40 +78,29 @@ SslContextPtr TlsFiles::Current() const {
 }
 
 void TlsFiles::StartWatching(std::chrono::milliseconds interval) {
-  watcher_ = std::thread([this, interval] { Watch(interval); });
+  task_.Start(interval, [this] { ReloadIfChanged(); });
 }
 
-void TlsFiles::Watch(std::chrono::milliseconds interval) {
-  std::unique_lock lock(mu_);
-  while (!cv_.wait_for(lock, interval, [this] { return stopping_; })) {
-    std::string seen = fingerprint_;
-    lock.unlock();
-    std::string now = Fingerprint();
-    if (!now.empty() && now != seen) {
-      Result<SslContextPtr> ctx = LoadServerContext(cert_file_, key_file_);
-      lock.lock();
-      fingerprint_ = now;  // a bad pair is reported once, not every second
-      if (ctx.ok()) {
-        current_ = *ctx;
-        ++reloads_;
-        spdlog::info("serving certificate reloaded from {}", cert_file_);
-      } else {
-        spdlog::error("serving certificate not reloaded (keeping the previous one): {}",
-                      ctx.error());
-      }
-      continue;
-    }
-    lock.lock();
-  }
-}
-
-void TlsFiles::Stop() {
+void TlsFiles::ReloadIfChanged() {
+  std::string seen;
   {
     std::lock_guard lock(mu_);
-    stopping_ = true;
+    seen = fingerprint_;
   }
-  cv_.notify_all();
-  if (watcher_.joinable()) watcher_.join();
+  std::string now = Fingerprint();
+  if (now.empty() || now == seen) return;
+  Result<SslContextPtr> ctx = LoadServerContext(cert_file_, key_file_);
+  std::lock_guard lock(mu_);
+  fingerprint_ = now;  // a bad pair is reported once, not every second
+  if (ctx.ok()) {
+    current_ = *ctx;
+    ++reloads_;
+    spdlog::info("serving certificate reloaded from {}", cert_file_);
+  } else {
+    spdlog::error("serving certificate not reloaded (keeping the previous one): {}", ctx.error());
+  }
 }
+
+void TlsFiles::Stop() { task_.Stop(); }
 
 }  // namespace keyward

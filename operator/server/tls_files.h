@@ -4,12 +4,11 @@
 #include <boost/asio/ssl/context.hpp>
 
 #include <atomic>
-#include <condition_variable>
 #include <memory>
 #include <mutex>
 #include <string>
-#include <thread>
 
+#include "base/periodic_task.h"
 #include "base/status.h"
 
 namespace keyward {
@@ -41,16 +40,14 @@ class TlsFiles {
 
  private:
   std::string Fingerprint() const;  // inode, size and mtime of both files
-  void Watch(std::chrono::milliseconds interval);
+  void ReloadIfChanged();
 
   const std::string cert_file_, key_file_;
   mutable std::mutex mu_;
   SslContextPtr current_;
   std::string fingerprint_;
   std::atomic<int> reloads_{0};
-  std::condition_variable cv_;
-  bool stopping_ = false;
-  std::thread watcher_;
+  PeriodicTask task_;
 };
 
 }  // namespace keyward

@@ -28,6 +28,12 @@ struct FakeEvents : EventRecorder {
   }
 };
 
+// A permanent key rotated hourly with a 10-minute overlap.
+inline const char* const kHourlySpec =
+    "  description: logs\n"
+    "  access: [{scope: namespace, namespaces: [prod]}]\n"
+    "  rotation: {every: 1h, overlap: 10m}\n";
+
 inline ResourcePath ApiKeyPath(const std::string& name) {
   return {"keyward.io/v1alpha1", "apikeys", "team-a", name, ""};
 }

@@ -9,10 +9,7 @@
 namespace keyward {
 namespace {
 
-const char* kHourly =
-    "  description: logs\n"
-    "  access: [{scope: namespace, namespaces: [prod]}]\n"
-    "  rotation: {every: 1h, overlap: 10m}\n";
+const char* const kHourly = kHourlySpec;
 const std::string kNewPepper = "a-new-pepper-after-a-reinstall-0123456789";
 
 // A process that starts on |h|'s objects with other peppers.

@@ -9,10 +9,7 @@
 namespace keyward {
 namespace {
 
-const char* kHourly =
-    "  description: logs\n"
-    "  access: [{scope: namespace, namespaces: [prod]}]\n"
-    "  rotation: {every: 1h, overlap: 10m}\n";
+const char* const kHourly = kHourlySpec;
 
 TEST(RotationRecord, ACacheThatLagsBehindTheRotationDoesNotRotateAgain) {
   Harness h;

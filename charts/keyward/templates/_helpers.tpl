@@ -64,4 +64,38 @@ helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" }}
 - apiGroups: [""]
   resources: ["events"]
   verbs: ["create"]
+# Set scopes are resolved from a metadata-only watch of pods and ReplicaSets
+# (owner references), so a check costs no API call. No get: nothing reads a
+# pod's spec.
+- apiGroups: [""]
+  resources: ["pods"]
+  verbs: ["list", "watch"]
+- apiGroups: ["apps"]
+  resources: ["replicasets"]
+  verbs: ["list", "watch"]
+{{- end }}
+
+{{/*
+The serving certificate's names: the HTTPS Service's DNS names, and the
+host of webhook.url when set.
+*/}}
+{{- define "keyward.dnsNames" -}}
+{{- $svc := include "keyward.fullname" . -}}
+{{- $ns := .Release.Namespace -}}
+{{- $names := list $svc (printf "%s.%s" $svc $ns) (printf "%s.%s.svc" $svc $ns) (printf "%s.%s.svc.cluster.local" $svc $ns) -}}
+{{- with .Values.webhook.url -}}
+{{- $names = append $names (regexReplaceAll "^https://([^/:]+|\\[[^]]+\\])(:[0-9]+)?/?$" . "${1}" | trimAll "[]") -}}
+{{- end -}}
+{{- join "," $names -}}
+{{- end }}
+
+{{/*
+The Secret holding the serving certificate when keyward does not make it.
+*/}}
+{{- define "keyward.servingSecret" -}}
+{{- if eq .Values.tls.mode "certManager" -}}
+{{- printf "%s-serving-tls" (include "keyward.fullname" .) -}}
+{{- else -}}
+{{- required "tls.mode=secret needs tls.secretName: a kubernetes.io/tls Secret in the release namespace" .Values.tls.secretName -}}
+{{- end -}}
 {{- end }}
