@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import json
 import subprocess
+import time
 import uuid
 from pathlib import Path
 
@@ -314,7 +315,8 @@ def test_chart_installs_and_the_image_runs_with_its_rbac(cluster, crds, image, r
                    # API server reaches the webhooks by URL, not the Service.
                    "--set", f"securePort={https_port}", "--set", f"metrics.port={metrics_port}",
                    "--set", f"webhook.url=https://127.0.0.1:{https_port}",
-                   "--set", "tls.validity=1h")
+                   # Short-lived, so a renewal happens while the test writes.
+                   "--set", "tls.validity=45s")
     assert "STATUS: deployed" in install.stdout, install.stdout
     manifest = [d for d in yaml.safe_load_all(
         helm(cluster, "get", "manifest", RELEASE, "-n", RELEASE_NS).stdout) if d]
@@ -360,6 +362,21 @@ def test_chart_installs_and_the_image_runs_with_its_rbac(cluster, crds, image, r
                        "spec": {"description": "Grafana log panel", "type": "permanent", "ttl": "30d",
                                 "access": [{"scope": "namespace", "namespaces": [team],
                                             "actions": ["log"]}]}})
+        # The serving certificate is renewed (45 s, renewed with 15 s left)
+        # while the API server keeps calling the webhook: nothing refused.
+        from test_webhook_tls import served_certificate
+        first = served_certificate(https_port)
+        refused, deadline = [], time.monotonic() + 90
+        while served_certificate(https_port) == first:
+            assert time.monotonic() < deadline, "the serving certificate was not renewed"
+            r = cluster.apply({"apiVersion": "keyward.io/v1alpha1", "kind": "ApiKey",
+                               "metadata": {"name": "renewal", "namespace": team},
+                               "spec": {"description": "written during renewal", "access": [
+                                   {"scope": "namespace", "namespaces": [team]}]}}, check=False)
+            if r.returncode != 0:
+                refused.append(r.stderr)
+            assert container.running() and len(refused) < 3, refused
+        assert not refused, refused
         ready = subprocess.run(["curl", "-sS", "-o", "/dev/null", "-w", "%{http_code}",
                                 f"http://127.0.0.1:{metrics_port}/readyz"], capture_output=True, text=True)
         assert ready.stdout == "200", ready

@@ -82,3 +82,15 @@ def test_secret_mode_mounts_your_secret_and_uses_your_ca(cluster: Cluster):
         assert bad.returncode != 0 and named in bad.stderr, bad.stderr
     off = rendered(cluster, "--set", "webhook.enabled=false")
     assert not hooks(off)
+
+
+def test_network_policy_opens_only_the_two_ports(cluster: Cluster):
+    assert not by_kind(rendered(cluster), "NetworkPolicy")
+    docs = rendered(cluster, "--set", "networkPolicy.enabled=true",
+                    "--set", "networkPolicy.metricsFrom[0].namespaceSelector.matchLabels.team=monitoring")
+    policy = by_kind(docs, "NetworkPolicy")[0]["spec"]
+    assert policy["policyTypes"] == ["Ingress"]
+    https, metrics = policy["ingress"]
+    assert https["ports"] == [{"port": "https"}] and "from" not in https
+    assert metrics["ports"] == [{"port": "metrics"}]
+    assert metrics["from"] == [{"namespaceSelector": {"matchLabels": {"team": "monitoring"}}}]
