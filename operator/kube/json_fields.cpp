@@ -60,4 +60,18 @@ void WipeJsonString(web::json::value& obj, JsonPath path) {
   if (!text.empty()) OPENSSL_cleanse(text.data(), text.size());
 }
 
+void StripForCache(web::json::value& obj) {
+  if (!obj.is_object() || !obj.has_field("metadata")) return;
+  web::json::value& meta = obj.at("metadata");
+  if (!meta.is_object()) return;
+  // cpprestsdk's erase throws for a missing key: ask first.
+  if (meta.has_field("managedFields")) meta.erase("managedFields");
+  if (meta.has_field("annotations") && meta.at("annotations").is_object()) {
+    web::json::value& notes = meta.at("annotations");
+    const char* kLastApplied = "kubectl.kubernetes.io/last-applied-configuration";
+    if (notes.has_field(kLastApplied)) notes.erase(kLastApplied);
+    if (notes.size() == 0) meta.erase("annotations");
+  }
+}
+
 }  // namespace keyward

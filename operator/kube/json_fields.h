@@ -35,4 +35,10 @@ const web::json::object* JsonObject(const web::json::value& obj, JsonPath path);
 // a patch), once the object has been sent. No-op if there is none.
 void WipeJsonString(web::json::value& obj, JsonPath path);
 
+// Drops what no reader of a watch cache needs and what makes most of a
+// server-side-applied object: metadata.managedFields and the
+// kubectl.kubernetes.io/last-applied-configuration annotation (client-go's
+// TransformStripManagedFields, plus the annotation).
+void StripForCache(web::json::value& obj);
+
 }  // namespace keyward

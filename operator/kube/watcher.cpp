@@ -59,7 +59,9 @@ bool Watcher::ListOnce() {
       return false;
     }
     for (const auto& item : JsonArray(page.body, {"items"})) {
-      items.push_back(std::make_shared<const web::json::value>(item));
+      web::json::value kept = item;
+      StripForCache(kept);
+      items.push_back(std::make_shared<const web::json::value>(std::move(kept)));
     }
     options.continue_token = JsonStringOr(page.body, {"metadata", "continue"});
     if (auto list_rv = JsonString(page.body, {"metadata", "resourceVersion"})) rv = *list_rv;
@@ -105,7 +107,9 @@ Watcher::WatchEnd Watcher::WatchOnce() {
     got_event = true;
     std::string rv = JsonStringOr(object, {"metadata", "resourceVersion"});
     if (type == "ADDED" || type == "MODIFIED") {
-      auto ptr = std::make_shared<const web::json::value>(object);
+      web::json::value kept = object;
+      StripForCache(kept);
+      auto ptr = std::make_shared<const web::json::value>(std::move(kept));
       store_.Apply(ptr);
       if (handler_.on_apply) handler_.on_apply(ptr);
     } else if (type == "DELETED") {

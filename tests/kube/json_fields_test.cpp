@@ -46,3 +46,26 @@ TEST(WipeJsonString, ZeroesTheStringInPlace) {
 
 }  // namespace
 }  // namespace keyward
+
+namespace keyward {
+namespace {
+
+TEST(StripForCache, DropsManagedFieldsAndLastAppliedKeepsTheRest) {
+  auto obj = web::json::value::parse(R"({"metadata":{"name":"a","managedFields":[{"manager":"kubectl"}],
+    "annotations":{"kubectl.kubernetes.io/last-applied-configuration":"{...}","keyward.io/created-by":"alice"}},
+    "spec":{"description":"d"}})");
+  StripForCache(obj);
+  EXPECT_FALSE(obj.at("metadata").has_field("managedFields"));
+  EXPECT_FALSE(obj.at("metadata").at("annotations").has_field("kubectl.kubernetes.io/last-applied-configuration"));
+  EXPECT_EQ(obj.at("metadata").at("annotations").at("keyward.io/created-by").as_string(), "alice");
+  EXPECT_EQ(obj.at("spec").at("description").as_string(), "d");
+  auto only = web::json::value::parse(R"({"metadata":{"annotations":{"kubectl.kubernetes.io/last-applied-configuration":"x"}}})");
+  StripForCache(only);
+  EXPECT_FALSE(only.at("metadata").has_field("annotations"));
+  auto odd = web::json::value::parse(R"({"metadata":"not an object"})");
+  StripForCache(odd);  // never throws on odd input
+  EXPECT_TRUE(odd.at("metadata").is_string());
+}
+
+}  // namespace
+}  // namespace keyward
