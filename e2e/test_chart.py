@@ -100,6 +100,20 @@ class OperatorContainer:
             "--tmpfs", "/var/run/keyward/tls:uid=65532,gid=65532,mode=0700",
             image, *args, "--kubeconfig", "/etc/keyward/kubeconfig").stdout.strip()
 
+    def wait_ready(self, metrics_port: int, timeout: float = 60) -> None:
+        """What a Pod's readiness probe waits for before the Service (and so the
+        API server's webhook call) reaches it: /readyz 200."""
+        def ready() -> bool:
+            assert self.running(), "the operator exited:\n" + self.logs()[-4000:]
+            r = subprocess.run(["curl", "-sS", "-o", "/dev/null", "-w", "%{http_code}",
+                                f"http://127.0.0.1:{metrics_port}/readyz"],
+                               capture_output=True, text=True)
+            return r.stdout == "200"
+        try:
+            wait_for(ready, timeout=timeout, interval=0.2, message="/readyz")
+        except TimeoutError as error:
+            raise AssertionError(f"{error}; operator log:\n{self.logs()[-4000:]}") from None
+
     def logs(self) -> str:
         result = docker("logs", self.id, check=False)
         return result.stdout + result.stderr
@@ -412,6 +426,9 @@ def test_chart_installs_and_the_image_runs_with_its_rbac(cluster, crds, image, r
         helm(cluster, "get", "manifest", RELEASE, "-n", RELEASE_NS).stdout) if d]
     container = OperatorContainer(cluster, image, container_args(manifest), tmp_path)
     try:
+        # failurePolicy Fail: like a Pod behind its Service, the webhook is
+        # called only once the operator is ready.
+        container.wait_ready(metrics_port)
         cluster.apply({"apiVersion": "keyward.io/v1alpha1", "kind": "ApiKey",
                        "metadata": {"name": "narrow", "namespace": team},
                        "spec": {"description": "CI job", "type": "volatile", "ttl": "1h",
