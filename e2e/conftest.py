@@ -187,6 +187,22 @@ class Cluster:
             env["KEYWARD_E2E_WEBHOOK_CA"] = ca_file
         self._script("up", env=env)
 
+    @property
+    def has_node(self) -> bool:
+        return self.info.get("WITH_NODE") == "1"
+
+    def in_node_netns(self, *args: str, input: str | None = None,
+                      timeout: float = 30) -> subprocess.CompletedProcess:
+        """Runs a command inside the node's network namespace, where pod and
+        node addresses are (only the namespace e2e/cluster made)."""
+        netns = f"/run/netns/{self.info['NODE_NETNS']}"
+        return _run(["nsenter", f"--net={netns}", "--", *args], self.env, input=input,
+                    check=False, timeout=timeout)
+
+    def load_image(self, image: str) -> None:
+        """A local Docker image onto the node (`e2e/cluster load-image`)."""
+        self._script("load-image", image, timeout=600)
+
     def log_tail(self, component: str, lines: int = 40) -> str:
         path = self.log_dir / f"{component}.log"
         return "\n".join(path.read_text(errors="replace").splitlines()[-lines:]) if path.exists() else ""
@@ -198,6 +214,16 @@ def cluster() -> Cluster:
     # find them in the cache. Output streams to the terminal with `pytest -s`.
     subprocess.run([str(CLUSTER_SCRIPT), "up"], check=True, timeout=3600)
     return Cluster()
+
+
+@pytest.fixture(scope="session")
+def node(cluster: Cluster) -> Cluster:
+    """The cluster with its node (kubelet, containerd, kube-scheduler): added
+    to the running cluster if it has none (e2e/run starts it with one)."""
+    if not cluster.has_node:
+        subprocess.run([str(CLUSTER_SCRIPT), "up", "--with-node"], check=True, timeout=3600)
+        cluster.reload()
+    return cluster
 
 
 @pytest.fixture(scope="session")

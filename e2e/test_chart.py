@@ -1,10 +1,10 @@
 """The Helm chart and the container image, together, on the real control plane.
 
-The loopback control plane has no kubelet, so the chart's Deployment never
-gets a pod. Instead the test runs the image built from the Dockerfile with
-docker, with exactly the arguments the chart rendered, as the chart's
-ServiceAccount (a token from the TokenRequest API): if the chart's RBAC
-misses a verb, or the image misses a library, the operator fails here.
+The cluster has a node (e2e/cluster up --with-node): the image built from
+the Dockerfile is loaded onto it and `helm install` runs keyward's two pods
+there, as the chart's ServiceAccount, behind the chart's Service. If the
+chart's RBAC misses a verb, the image misses a library, the probes or the
+webhook's certificate are wrong, the operator fails here.
 """
 
 from __future__ import annotations
@@ -66,69 +66,46 @@ def can_i(cluster: Cluster, verb: str, resource: str, namespace: str | None) -> 
     return answer == "yes"
 
 
+def wait_rollout(cluster: Cluster) -> list[dict]:
+    """The Deployment rolled out and every pod Ready; returns the pods."""
+    out = cluster.kubectl("rollout", "status", f"deployment/{RELEASE}", "-n", RELEASE_NS,
+                          "--timeout=180s", check=False, timeout=200)
+    if out.returncode != 0:
+        described = cluster.kubectl("describe", "pods", "-n", RELEASE_NS, check=False).stdout
+        raise AssertionError(f"the chart's pods did not become Ready:\n{described[-5000:]}\n"
+                             f"logs:\n{pod_logs(cluster)}")
+    pods = cluster.kubectl_json("get", "pods", "-n", RELEASE_NS, "-l",
+                                f"app.kubernetes.io/instance={RELEASE}")["items"]
+    return [p for p in pods if not p["metadata"].get("deletionTimestamp")]
+
+
+def pod_logs(cluster: Cluster) -> str:
+    """Every keyward pod's log (kubectl logs through the kubelet)."""
+    out = cluster.kubectl("logs", "-n", RELEASE_NS, "-l", f"app.kubernetes.io/instance={RELEASE}",
+                          "--tail=-1", "--prefix", check=False)
+    return out.stdout + out.stderr
+
+
+def lease_holder(cluster: Cluster) -> str:
+    lease = cluster.kubectl_json("get", "lease", "keyward-leader", "-n", RELEASE_NS)
+    return lease["spec"].get("holderIdentity") or ""
+
+
+def node_served_certificate(cluster: Cluster, ip: str, port: int = 9443) -> bytes:
+    """The DER certificate a pod's HTTPS port presents, asked from inside the
+    node's network namespace (where the pod's address is)."""
+    out = cluster.in_node_netns("openssl", "s_client", "-connect", f"{ip}:{port}",
+                                "-servername", "probe", input="")
+    pem = cluster.run("openssl", "x509", "-outform", "PEM", input=out.stdout).stdout
+    return pem.encode()
+
+
 def docker(*args: str, check: bool = True, timeout: float = 120) -> subprocess.CompletedProcess:
     result = subprocess.run(["docker", *args], capture_output=True, text=True, timeout=timeout)
     if check and result.returncode != 0:
         raise CommandError(f"docker {' '.join(args)} failed ({result.returncode}):\n"
                            f"{result.stdout}\n{result.stderr}")
     return result
-
-
-class OperatorContainer:
-    """One `docker run` of the image, as the chart's ServiceAccount would run it."""
-
-    def __init__(self, cluster: Cluster, image: str, args: list[str], workdir: Path) -> None:
-        token = cluster.kubectl("create", "token", RELEASE, "-n", RELEASE_NS,
-                                "--duration=1h").stdout.strip()
-        ca = base64.b64encode(Path(cluster.ca_cert).read_bytes()).decode()
-        kubeconfig = {
-            "apiVersion": "v1", "kind": "Config", "current-context": "sa",
-            "clusters": [{"name": "e2e", "cluster": {"server": cluster.apiserver_url,
-                                                     "certificate-authority-data": ca}}],
-            "users": [{"name": "sa", "user": {"token": token}}],
-            "contexts": [{"name": "sa", "context": {"cluster": "e2e", "user": "sa"}}],
-        }
-        path = workdir / f"kubeconfig-{uuid.uuid4().hex[:6]}"
-        path.write_text(yaml.safe_dump(kubeconfig))
-        path.chmod(0o644)  # read by uid 65532 inside the container
-        # The pod's securityContext from values.yaml, as docker flags.
-        self.id = docker(
-            "run", "-d", "--network", "host", "--read-only", "--user", "65532:65532",
-            "--cap-drop", "ALL", "--security-opt", "no-new-privileges",
-            "-v", f"{path}:/etc/keyward/kubeconfig:ro",
-            # The chart's emptyDir, where keyward writes its serving certificate.
-            "--tmpfs", "/var/run/keyward/tls:uid=65532,gid=65532,mode=0700",
-            image, *args, "--kubeconfig", "/etc/keyward/kubeconfig").stdout.strip()
-
-    def wait_ready(self, metrics_port: int, timeout: float = 60) -> None:
-        """What a Pod's readiness probe waits for before the Service (and so the
-        API server's webhook call) reaches it: /readyz 200."""
-        def ready() -> bool:
-            assert self.running(), "the operator exited:\n" + self.logs()[-4000:]
-            r = subprocess.run(["curl", "-sS", "-o", "/dev/null", "-w", "%{http_code}",
-                                f"http://127.0.0.1:{metrics_port}/readyz"],
-                               capture_output=True, text=True)
-            return r.stdout == "200"
-        try:
-            wait_for(ready, timeout=timeout, interval=0.2, message="/readyz")
-        except TimeoutError as error:
-            raise AssertionError(f"{error}; operator log:\n{self.logs()[-4000:]}") from None
-
-    def logs(self) -> str:
-        result = docker("logs", self.id, check=False)
-        return result.stdout + result.stderr
-
-    def running(self) -> bool:
-        state = docker("inspect", "-f", "{{.State.Running}}", self.id, check=False)
-        return state.stdout.strip() == "true"
-
-    def stop(self) -> int:
-        docker("stop", "-t", "20", self.id, check=False, timeout=60)
-        code = int(docker("inspect", "-f", "{{.State.ExitCode}}", self.id).stdout.strip())
-        return code
-
-    def remove(self) -> None:
-        docker("rm", "-f", self.id, check=False)
 
 
 # ---- fixtures --------------------------------------------------------------
@@ -319,21 +296,16 @@ def test_operator_rbac_has_no_wildcard(cluster):
                     assert "*" not in rule.get(field, []), (doc["metadata"]["name"], rule)
 
 
-def test_chart_installs_and_the_image_runs_with_its_rbac(cluster, crds, image, release, tmp_path):
-    from test_server import free_port
-    https_port, metrics_port = free_port(), free_port()
+def test_chart_installs_and_the_image_runs_with_its_rbac(node, crds, image, release, tmp_path):
+    cluster = node
+    cluster.load_image(image)
     install = helm(cluster, "upgrade", "--install", RELEASE, str(CHART), "-n", RELEASE_NS,
                    "--set", "image.repository=" + image.split(":")[0],
                    "--set", "image.tag=" + image.split(":")[1],
-                   # No node: the container runs on the host network, so the
-                   # API server reaches the webhooks by URL, not the Service.
-                   "--set", f"securePort={https_port}", "--set", f"metrics.port={metrics_port}",
-                   "--set", f"webhook.url=https://127.0.0.1:{https_port}",
+                   "--set", "image.pullPolicy=Never",  # loaded onto the node: no registry
                    # Short-lived, so a renewal happens while the test writes.
                    "--set", "tls.validity=45s")
     assert "STATUS: deployed" in install.stdout, install.stdout
-    manifest = [d for d in yaml.safe_load_all(
-        helm(cluster, "get", "manifest", RELEASE, "-n", RELEASE_NS).stdout) if d]
     deploy = cluster.kubectl_json("get", "deployment", RELEASE, "-n", RELEASE_NS)
     assert deploy["spec"]["template"]["spec"]["serviceAccountName"] == RELEASE
 
@@ -350,6 +322,7 @@ def test_chart_installs_and_the_image_runs_with_its_rbac(cluster, crds, image, r
     assert can_i(cluster, "update", "leases/keyward-leader", RELEASE_NS)
     assert not can_i(cluster, "update", "leases/kube-scheduler", "kube-system")
     assert not can_i(cluster, "get", "pods", team)
+    assert not can_i(cluster, "get", "pods/log", team), "pods/log only with logsEndpoint.enabled"
     assert can_i(cluster, "watch", "pods", team) and can_i(cluster, "list", "replicasets.apps", team)
     assert can_i(cluster, "create", "tokenreviews.authentication.k8s.io", None)
     assert can_i(cluster, "create", "subjectaccessreviews.authorization.k8s.io", None)
@@ -358,91 +331,92 @@ def test_chart_installs_and_the_image_runs_with_its_rbac(cluster, crds, image, r
     assert can_i(cluster, "update", "secrets/keyward-webhook-ca", RELEASE_NS)
     assert_people_roles(cluster, team)
 
-    # The operator, from the image, with the chart's arguments and identity.
-    container = OperatorContainer(cluster, image, container_args(manifest), tmp_path)
+    # Both pods run on the node; the readiness probe (/readyz) turns them Ready.
+    pods = wait_rollout(cluster)
+    assert len(pods) == 2, pods
+    for kind in ("validatingwebhookconfiguration", "mutatingwebhookconfiguration"):
+        wait_for(lambda: cluster.kubectl_json("get", kind, RELEASE)["webhooks"][0]["clientConfig"]
+                 .get("caBundle"), timeout=60, message=f"{kind} caBundle; logs:\n{pod_logs(cluster)}")
+    # The API server reaches the webhook through the chart's Service (its
+    # endpoints), trusting keyward's own CA: a bad ApiKey is refused.
+    bad = {"apiVersion": "keyward.io/v1alpha1", "kind": "ApiKey",
+           "metadata": {"name": "bad", "namespace": team},
+           "spec": {"description": "x", "access": [{"scope": "galaxy"}]}}
+    wait_for(lambda: "spec.access[0].scope" in cluster.apply(bad, check=False).stderr,
+             timeout=30, interval=0.3, message="the chart's validating webhook")
+    cluster.apply({"apiVersion": "keyward.io/v1alpha1", "kind": "ApiKey",
+                   "metadata": {"name": "grafana", "namespace": team},
+                   "spec": {"description": "Grafana log panel", "type": "permanent", "ttl": "30d",
+                            "access": [{"scope": "namespace", "namespaces": [team],
+                                        "actions": ["log"]}]}})
+    # The serving certificate is renewed (45 s, renewed with 15 s left)
+    # while the API server keeps calling the webhook: nothing refused.
+    ip = pods[0]["status"]["podIP"]
+    first = node_served_certificate(cluster, ip)
+    refused, deadline = [], time.monotonic() + 90
+    while node_served_certificate(cluster, ip) == first:
+        assert time.monotonic() < deadline, "the serving certificate was not renewed"
+        r = cluster.apply({"apiVersion": "keyward.io/v1alpha1", "kind": "ApiKey",
+                           "metadata": {"name": "renewal", "namespace": team},
+                           "spec": {"description": "written during renewal", "access": [
+                               {"scope": "namespace", "namespaces": [team]}]}}, check=False)
+        if r.returncode != 0:
+            refused.append(r.stderr)
+        assert len(refused) < 3, refused
+        time.sleep(0.5)
+    assert not refused, refused
     try:
-        # keyward's CA reaches both webhook configurations by itself, and the
-        # API server, trusting it, calls the webhook: a bad ApiKey is refused.
-        for kind in ("validatingwebhookconfiguration", "mutatingwebhookconfiguration"):
-            wait_for(lambda: cluster.kubectl_json("get", kind, RELEASE)["webhooks"][0]["clientConfig"]
-                     .get("caBundle"), timeout=60, message=f"{kind} caBundle; log:\n{container.logs()[-2000:]}")
-        bad = {"apiVersion": "keyward.io/v1alpha1", "kind": "ApiKey",
-               "metadata": {"name": "bad", "namespace": team},
-               "spec": {"description": "x", "access": [{"scope": "galaxy"}]}}
-        wait_for(lambda: "spec.access[0].scope" in cluster.apply(bad, check=False).stderr,
-                 timeout=30, interval=0.3, message="the chart's validating webhook")
-        cluster.apply({"apiVersion": "keyward.io/v1alpha1", "kind": "ApiKey",
-                       "metadata": {"name": "grafana", "namespace": team},
-                       "spec": {"description": "Grafana log panel", "type": "permanent", "ttl": "30d",
-                                "access": [{"scope": "namespace", "namespaces": [team],
-                                            "actions": ["log"]}]}})
-        # The serving certificate is renewed (45 s, renewed with 15 s left)
-        # while the API server keeps calling the webhook: nothing refused.
-        from test_webhook_tls import served_certificate
-        first = served_certificate(https_port)
-        refused, deadline = [], time.monotonic() + 90
-        while served_certificate(https_port) == first:
-            assert time.monotonic() < deadline, "the serving certificate was not renewed"
-            r = cluster.apply({"apiVersion": "keyward.io/v1alpha1", "kind": "ApiKey",
-                               "metadata": {"name": "renewal", "namespace": team},
-                               "spec": {"description": "written during renewal", "access": [
-                                   {"scope": "namespace", "namespaces": [team]}]}}, check=False)
-            if r.returncode != 0:
-                refused.append(r.stderr)
-            assert container.running() and len(refused) < 3, refused
-        assert not refused, refused
-        ready = subprocess.run(["curl", "-sS", "-o", "/dev/null", "-w", "%{http_code}",
-                                f"http://127.0.0.1:{metrics_port}/readyz"], capture_output=True, text=True)
-        assert ready.stdout == "200", ready
-        try:
-            status = wait_phase(cluster, team, "grafana", "Active", timeout=90)
-        except TimeoutError:
-            raise AssertionError("ApiKey never became Active; operator log:\n"
-                                 + container.logs()[-4000:])
-        key = secret_key(cluster, team, "grafana-apikey")
-        assert checksum_ok(key)
-        assert status["keyHash"] == key_hash(pepper(cluster, RELEASE_NS), key)
-        lease = cluster.kubectl_json("get", "lease", "keyward-leader", "-n", RELEASE_NS)
-        assert lease["spec"].get("holderIdentity"), "the container did not take the Lease"
-        events = cluster.kubectl("get", "events", "-n", team, "-o", "json").stdout
-        assert "Minted" in events and key not in events
-        logs = container.logs()
-        assert '"level"' in logs, "the chart asks for JSON logs"
-        assert key not in logs and key[3:33] not in logs, "a key appears in the operator's log"
-        assert "forbidden" not in logs.lower(), logs[-4000:]
-        assert container.running()
-    finally:
-        code = container.stop()
-        container.remove()
-    assert code == 0, f"the operator exited {code} on SIGTERM"
+        status = wait_phase(cluster, team, "grafana", "Active", timeout=90)
+    except TimeoutError:
+        raise AssertionError("ApiKey never became Active; logs:\n" + pod_logs(cluster))
+    key = secret_key(cluster, team, "grafana-apikey")
+    assert checksum_ok(key)
+    assert status["keyHash"] == key_hash(pepper(cluster, RELEASE_NS), key)
+    events = cluster.kubectl("get", "events", "-n", team, "-o", "json").stdout
+    assert "Minted" in events and key not in events
+    logs = pod_logs(cluster)
+    assert '"level"' in logs, "the chart asks for JSON logs"
+    assert key not in logs and key[3:33] not in logs, "a key appears in the operator's log"
+    assert "forbidden" not in logs.lower(), logs[-4000:]
 
-    # Narrowed to one namespace: Roles there, nothing cluster-wide.
+    # Leader election picked one of the two; deleting its pod fails over:
+    # the other pod (or the replacement) takes the Lease, and ApiKeys are
+    # minted again, through the same webhook.
+    leader = lease_holder(cluster)
+    names = [p["metadata"]["name"] for p in pods]
+    assert any(leader.startswith(n) for n in names), (leader, names)
+    leader_pod = next(n for n in names if leader.startswith(n))
+    started = time.monotonic()
+    cluster.kubectl("delete", "pod", leader_pod, "-n", RELEASE_NS, "--wait=false")
+    new_leader = wait_for(lambda: (h := lease_holder(cluster)) and not h.startswith(leader_pod) and h,
+                          timeout=60, interval=0.2, message="a new leader")
+    print(f"failover: {new_leader} leads {time.monotonic() - started:.1f}s after the leader's pod was deleted")
+    cluster.apply({"apiVersion": "keyward.io/v1alpha1", "kind": "ApiKey",
+                   "metadata": {"name": "after-failover", "namespace": team},
+                   "spec": {"description": "minted by the new leader", "access": [
+                       {"scope": "namespace", "namespaces": [team]}]}})
+    wait_phase(cluster, team, "after-failover", "Active", timeout=60)
+    pods = wait_rollout(cluster)
+    assert leader_pod not in [p["metadata"]["name"] for p in pods]
+
+    # Narrowed to one namespace: Roles there, nothing cluster-wide; the pods
+    # roll and work with them.
     helm(cluster, "upgrade", RELEASE, str(CHART), "-n", RELEASE_NS, "--reuse-values",
          "--set", f"watchNamespaces={{{team}}}")
     assert can_i(cluster, "create", "secrets", team)
     assert not can_i(cluster, "create", "secrets", "default")
     assert not can_i(cluster, "get", "secrets", "default")
-    manifest = [d for d in yaml.safe_load_all(
-        helm(cluster, "get", "manifest", RELEASE, "-n", RELEASE_NS).stdout) if d]
-    container = OperatorContainer(cluster, image, container_args(manifest), tmp_path)
+    wait_rollout(cluster)
+    cluster.apply({"apiVersion": "keyward.io/v1alpha1", "kind": "ApiKey",
+                   "metadata": {"name": "narrow", "namespace": team},
+                   "spec": {"description": "CI job", "type": "volatile", "ttl": "1h",
+                            "access": [{"scope": "namespace", "namespaces": [team]}]}})
     try:
-        # failurePolicy Fail: like a Pod behind its Service, the webhook is
-        # called only once the operator is ready.
-        container.wait_ready(metrics_port)
-        cluster.apply({"apiVersion": "keyward.io/v1alpha1", "kind": "ApiKey",
-                       "metadata": {"name": "narrow", "namespace": team},
-                       "spec": {"description": "CI job", "type": "volatile", "ttl": "1h",
-                                "access": [{"scope": "namespace", "namespaces": [team]}]}})
-        try:
-            wait_phase(cluster, team, "narrow", "Active", timeout=90)
-        except TimeoutError:
-            raise AssertionError("ApiKey never became Active with namespaced RBAC; log:\n"
-                                 + container.logs()[-4000:])
-        assert "forbidden" not in container.logs().lower(), container.logs()[-4000:]
-    finally:
-        code = container.stop()
-        container.remove()
-    assert code == 0
+        wait_phase(cluster, team, "narrow", "Active", timeout=90)
+    except TimeoutError:
+        raise AssertionError("ApiKey never became Active with namespaced RBAC; logs:\n"
+                             + pod_logs(cluster))
+    assert "forbidden" not in pod_logs(cluster).lower(), pod_logs(cluster)[-4000:]
 
     # Uninstall keeps the CRD, so every ApiKey (and its Secret) survives.
     helm(cluster, "uninstall", RELEASE, "-n", RELEASE_NS, "--wait")

@@ -64,7 +64,9 @@ component_pid() {
   [[ "$pid" =~ ^[0-9]+$ ]] || return 1
   actual="$(readlink "/proc/$pid/exe" 2>/dev/null)" || return 1
   # A binary replaced on disk while running reads as "<path> (deleted)".
-  [[ "$actual" == "$exe" || "$actual" == "$exe (deleted)" ]]
+  [[ "$actual" == "$exe" || "$actual" == "$exe (deleted)" ]] && return 0
+  # For a moment after start_component, nsenter has not exec'd the binary yet.
+  [[ -f "$STATE_DIR/pids/$name.netns" && "$actual" == "$(command -v nsenter)" ]]
 }
 
 # start_component <name> <binary> <args>...: starts it in the background,
@@ -80,9 +82,16 @@ start_component() {
   echo "---- $(date -u +%FT%TZ) starting: $bin $*" >>"$logf"
   # Without job control a background child is not a process-group leader,
   # so setsid makes its session without forking and $! is the daemon's PID.
-  setsid "$bin" "$@" </dev/null >>"$logf" 2>&1 &
+  # START_NETNS (a /run/netns path) starts it inside that network namespace;
+  # nsenter execs the binary in the same process.
+  if [[ -n "${START_NETNS:-}" ]]; then
+    setsid nsenter --net="$START_NETNS" -- "$bin" "$@" </dev/null >>"$logf" 2>&1 &
+  else
+    setsid "$bin" "$@" </dev/null >>"$logf" 2>&1 &
+  fi
   echo "$!" >"$(pid_file "$name")"
   echo "$bin" >"$STATE_DIR/pids/$name.exe"
+  if [[ -n "${START_NETNS:-}" ]]; then echo "$START_NETNS" >"$STATE_DIR/pids/$name.netns"; fi
 }
 
 # stop_component <name> [grace seconds, default 10]: SIGTERM, then SIGKILL
@@ -106,7 +115,7 @@ stop_component() {
       done
     fi
   fi
-  rm -f "$(pid_file "$name")" "$STATE_DIR/pids/$name.exe"
+  rm -f "$(pid_file "$name")" "$STATE_DIR/pids/$name.exe" "$STATE_DIR/pids/$name.netns"
 }
 
 # show_log_tail <name>: the end of a component's log, for a failure message.

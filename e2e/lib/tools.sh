@@ -1,6 +1,6 @@
 # shellcheck shell=bash
-# Builds the e2e control-plane binaries (etcd, kube-apiserver,
-# kube-controller-manager) and helm from the wrapper modules in e2e/tools/,
+# Builds the e2e binaries (etcd, kube-apiserver, kube-controller-manager,
+# kube-scheduler, kubelet, kubectl, helm, and our nodenet) from e2e/tools/,
 # through the Go module proxy, into a cache outside the repository:
 #
 #   $KEYWARD_CACHE/bin/<name>-<version>/   the binaries, plus .stamp
@@ -47,6 +47,8 @@ HELM_VERSION="$(tools_module_version "$TOOLS_DIR/helm" helm.sh/helm/v3)"
 KUBERNETES_BIN_DIR="$KEYWARD_CACHE/bin/kubernetes-$KUBERNETES_VERSION"
 ETCD_BIN_DIR="$KEYWARD_CACHE/bin/etcd-$ETCD_VERSION"
 HELM_BIN_DIR="$KEYWARD_CACHE/bin/helm-$HELM_VERSION"
+# Our own code, versioned by its wrapper's hash (tools_build's stamp).
+NODENET_BIN_DIR="$KEYWARD_CACHE/bin/nodenet"
 
 # Link flags that make the binaries report their release version, as the
 # upstream release build (hack/lib/version.sh) does; without them
@@ -128,7 +130,9 @@ tools_build_all() {
     tools_build etcd "$ETCD_VERSION" "$ETCD_BIN_DIR" "" .
     tools_build kubernetes "$KUBERNETES_VERSION" "$KUBERNETES_BIN_DIR" "$(kubernetes_ldflags)" \
       k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager \
-      k8s.io/kubernetes/cmd/kubectl
+      k8s.io/kubernetes/cmd/kubectl k8s.io/kubernetes/cmd/kube-scheduler \
+      k8s.io/kubernetes/cmd/kubelet
     tools_build helm "$HELM_VERSION" "$HELM_BIN_DIR" "$(helm_ldflags)" helm.sh/helm/v3/cmd/helm
+    tools_build nodenet local "$NODENET_BIN_DIR" "" .
   ) 9>"$KEYWARD_CACHE/build.lock"
 }

@@ -112,6 +112,10 @@ CheckDecision CheckService::Authorize(const ApiKeyRef& ref, AccessTarget target,
   return DecideFor(index_.LookupRef(ref, now), std::move(target), now, /*consume_quota=*/false);
 }
 
+CheckDecision CheckService::Recheck(std::string_view key, AccessTarget target, TimePoint now) {
+  return DecideFor(index_.Lookup(key, now), std::move(target), now, /*consume_quota=*/false);
+}
+
 CheckDecision CheckService::DecideFor(const LookupResult& found, AccessTarget target,
                                       TimePoint now, bool consume_quota) {
   if (auto verdict = KeyVerdict(found)) {

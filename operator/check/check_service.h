@@ -68,6 +68,10 @@ class CheckService {
   // without a quota step.
   CheckDecision Authorize(const ApiKeyRef& ref, AccessTarget target, TimePoint now);
 
+  // A decision already made, asked again while its answer is in use (an
+  // open log stream): the same lookup, owner and rules as Check, no quota.
+  CheckDecision Recheck(std::string_view key, AccessTarget target, TimePoint now);
+
  private:
   CheckDecision DecideFor(const LookupResult& found, AccessTarget target, TimePoint now,
                           bool consume_quota);

@@ -180,6 +180,7 @@ int RunOperator(const RunOptions& o) {
   env.is_leader = [&manager] { return manager.IsLeader(); };
   ApiKeyController controller(env);
   Serving serving(o, clients.serving, clients.usage, index, volatile_keys, manager);
+  if (o.logs_endpoint) serving.ServeLogs(*config);
   if (Status started = serving.Start(); !started.ok()) {
     spdlog::error("{}", started.message());
     return 1;

@@ -91,6 +91,11 @@ void AddServingFlags(po::options_description& desc, RunOptions& o, FlagText& t,
      "address); 0 turns it off")
     ("server-threads", po::value(&o.server_threads)->default_value(env.cores),
      "threads serving each port (default: the number of cores)")
+    ("logs-endpoint", po::bool_switch(&o.logs_endpoint),
+     "serve GET /v1/logs/<namespace>/<pod>/<container> on the HTTPS port: a key's container log, "
+     "filtered and streamed from the API server with keyward's credentials (needs get pods/log)")
+    ("max-log-streams", po::value(&o.max_log_streams)->default_value(o.max_log_streams),
+     "with --logs-endpoint: open log streams at most; more get 503")
     ("max-keys-per-namespace", po::value(&o.max_keys_per_namespace)->default_value(o.max_keys_per_namespace),
      "the admission webhook (/validate) refuses more ApiKeys than this in one namespace")
     ("usage-flush-interval", po::value(&t.flush)->default_value(t.flush),

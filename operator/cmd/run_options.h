@@ -55,6 +55,8 @@ struct RunOptions {
   int server_threads = 0;                       // 0 until parsed: the number of cores
   std::chrono::milliseconds usage_flush_interval{30000};
   int max_keys_per_namespace = 100;
+  bool logs_endpoint = false;  // GET /v1/logs/...: needs get pods/log
+  int max_log_streams = 64;
   std::chrono::milliseconds secret_check_interval{300000};
   std::string identity;  // leader-election identity; default hostname_pid
 };

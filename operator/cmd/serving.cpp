@@ -7,6 +7,7 @@
 
 #include "api/apikey.h"
 #include "kube/json_fields.h"
+#include "server/logs_endpoint.h"
 #include "server/routes.h"
 #include "webhooks/subject_access_review.h"
 #include "webhooks/token_review.h"
@@ -79,6 +80,13 @@ HttpHandler Serving::HttpsRoutes() {
     if (request.path.substr(0, 11) == "/v1/reveal/") {
       return HandleReveal(reveal_authorizer_, volatile_keys_, request);
     }
+    if (log_config_ && request.path.substr(0, 9) == "/v1/logs/") {
+      LogsEndpointEnv logs{service_.get(), &metrics_};
+      logs.new_reader = [this] { return MakeHttpsPodLogReader(*log_config_); };
+      logs.open_streams = &log_streams_;
+      logs.max_streams = options_.max_log_streams;
+      return HandleLogs(logs, request);
+    }
     if (request.path == "/authenticate") return HandleTokenReview(env, request);
     if (request.path == "/authorize") return HandleSubjectAccessReview(env, request);
     return checks(request);
@@ -131,9 +139,9 @@ Status Serving::StartHttps() {
   lo.threads = options_.server_threads;
   https_ = std::make_unique<Listener>(lo, HttpsRoutes(), tls_.get());
   if (Status started = https_->Start(); !started.ok()) return started.Prefixed("--secure-port");
-  spdlog::info("serving /v1/check, /v1/auth, /v1/reveal, /authenticate, /authorize, /validate "
+  spdlog::info("serving /v1/check, /v1/auth, /v1/reveal, {}/authenticate, /authorize, /validate "
                "and /mutate on https://{}:{}",
-               options_.bind_address, https_->port());
+               log_config_ ? "/v1/logs, " : "", options_.bind_address, https_->port());
   return Status();
 }
 

@@ -1,6 +1,8 @@
 // What `keyward run` serves: the HTTPS port (/v1/check, /v1/auth) over the
 // decision service, and the plain port (/metrics, /healthz, /readyz).
 #pragma once
+#include <atomic>
+#include <optional>
 #include <memory>
 
 #include "base/status.h"
@@ -9,6 +11,7 @@
 #include "check/usage_flusher.h"
 #include "cmd/run_options.h"
 #include "keys/quota_book.h"
+#include "kube/kube_config.h"
 #include "kube/manager.h"
 #include "server/listener.h"
 #include "server/metrics.h"
@@ -30,6 +33,9 @@ class Serving {
   // flags ask. Without a certificate only the plain port runs, and one log
   // line says so. An error names the flag or the file.
   Status Start();
+  // Before Start: also serve /v1/logs, reading pods/log with |config|'s
+  // credentials (keyward's own).
+  void ServeLogs(const KubeConfig& config) { log_config_ = config; }
   // Stops serving, then writes the usage counted since the last batch.
   void Stop();
   // An ApiKey was deleted: its counts go (a new one of that name starts at 0).
@@ -62,6 +68,8 @@ class Serving {
   std::unique_ptr<OwnerCache> owners_;
   std::unique_ptr<CheckService> service_;
   std::unique_ptr<Listener> https_, plain_;
+  std::optional<KubeConfig> log_config_;  // set: /v1/logs is served
+  std::atomic<int> log_streams_{0};
 };
 
 }  // namespace keyward

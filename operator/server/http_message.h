@@ -2,6 +2,7 @@
 // endpoint handlers are tested without sockets.
 #pragma once
 #include <functional>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -21,12 +22,28 @@ struct HttpRequest {
   std::string_view Header(std::string_view name) const;
 };
 
+// A response body produced while it is sent (a followed log): the
+// listener sends it with chunked encoding, polling Take from its I/O thread
+// while a producer fills it from another. A slow client slows the producer:
+// implementations hold a bounded amount.
+class BodyStream {
+ public:
+  virtual ~BodyStream() = default;
+  enum class Poll { kData, kWait, kEnd };
+  // Appends what is ready to |out| (kData); kWait: nothing yet; kEnd: the
+  // body is complete. Never blocks.
+  virtual Poll Take(std::string* out) = 0;
+  // The client went away or the server stops: the producer ends.
+  virtual void Cancel() = 0;
+};
+
 struct HttpResponse {
   int status = 200;
   std::string content_type = "application/json";
   std::vector<std::pair<std::string, std::string>> headers;
   std::string body;
   bool sensitive = false;  // the body holds a key: wiped from memory once written
+  std::shared_ptr<BodyStream> stream;  // set: |body| is ignored, the stream is sent
 };
 
 using HttpHandler = std::function<HttpResponse(const HttpRequest&)>;

@@ -8,6 +8,9 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/redirect_error.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
@@ -120,6 +123,45 @@ void WipeCredentials(Request& req) {
   }
 }
 
+// Sends a streamed body: the header, then each piece as a chunk as soon as
+// Take has it (polled every 20 ms while idle), then the last chunk. A write
+// that fails or times out (a client that stopped reading) cancels the
+// producer. The connection is closed afterwards.
+template <class Stream>
+awaitable<void> WriteStream(Stream& stream, Listener::Shared& s, HttpResponse& out, unsigned version) {
+  http::response<http::empty_body> res{static_cast<http::status>(out.status), version};
+  res.set(http::field::server, "keyward");
+  res.set(http::field::content_type, out.content_type);
+  for (auto& [k, v] : out.headers) res.set(k, v);
+  res.set(http::field::cache_control, "no-store");
+  res.keep_alive(false);
+  res.chunked(true);
+  auto& lowest = beast::get_lowest_layer(stream);
+  error_code ec;
+  http::response_serializer<http::empty_body> sr{res};
+  lowest.expires_after(s.options.body_timeout);
+  co_await http::async_write_header(stream, sr, asio::redirect_error(asio::use_awaitable, ec));
+  asio::steady_timer idle(co_await asio::this_coro::executor);
+  std::string piece;
+  while (!ec) {
+    piece.clear();
+    BodyStream::Poll poll = out.stream->Take(&piece);
+    lowest.expires_after(s.options.body_timeout);
+    if (poll == BodyStream::Poll::kData) {
+      co_await asio::async_write(stream, http::make_chunk(asio::buffer(piece)),
+                                 asio::redirect_error(asio::use_awaitable, ec));
+    } else if (poll == BodyStream::Poll::kEnd) {
+      co_await asio::async_write(stream, http::make_chunk_last(),
+                                 asio::redirect_error(asio::use_awaitable, ec));
+      break;
+    } else {
+      idle.expires_after(std::chrono::milliseconds(20));
+      co_await idle.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    }
+  }
+  out.stream->Cancel();
+}
+
 // Reads requests and writes responses until the peer closes, a timeout, an
 // error, or "Connection: close".
 template <class Stream>
@@ -149,6 +191,10 @@ awaitable<void> ServeRequests(Stream& stream, Listener::Shared& s, bool tls) {
     const bool keep_alive = req.keep_alive();
     HttpResponse out = CallHandler(s.handler, ViewOf(req, tls));
     WipeCredentials(req);
+    if (out.stream) {
+      co_await WriteStream(stream, s, out, req.version());
+      co_return;
+    }
     const bool sensitive = out.sensitive;
     Response res = ToBeast(std::move(out), req.version(), keep_alive);
     lowest.expires_after(s.options.body_timeout);

@@ -14,7 +14,10 @@
 #include <boost/beast/ssl.hpp>
 #include <cstdlib>
 #include <filesystem>
+#include <atomic>
+#include <mutex>
 #include <thread>
+#include <vector>
 
 namespace keyward {
 namespace {
@@ -266,6 +269,102 @@ TEST(Listener, AThousandIdleConnectionsThenAGoodRequest) {
   TlsClient c;
   ASSERT_TRUE(c.Connect(server.port()));
   EXPECT_EQ(c.Send("/after-idle").body(), "GET /after-idle 0");
+}
+
+}  // namespace
+}  // namespace keyward
+
+namespace keyward {
+namespace {
+
+// Three pieces, each released when the test says so, then the end.
+struct ScriptedBody : BodyStream {
+  std::mutex mu;
+  std::vector<std::string> ready;
+  bool end = false;
+  std::atomic<bool> cancelled{false};
+  Poll Take(std::string* out) override {
+    std::lock_guard lock(mu);
+    if (!ready.empty()) {
+      *out += ready.front();
+      ready.erase(ready.begin());
+      return Poll::kData;
+    }
+    return end ? Poll::kEnd : Poll::kWait;
+  }
+  void Cancel() override { cancelled = true; }
+  void Push(std::string s) {
+    std::lock_guard lock(mu);
+    ready.push_back(std::move(s));
+  }
+  void End() {
+    std::lock_guard lock(mu);
+    end = true;
+  }
+};
+
+TEST(ListenerStream, PiecesArriveAsTheyAreProducedThenTheLastChunk) {
+  auto body = std::make_shared<ScriptedBody>();
+  ListenerOptions o;
+  o.address = "127.0.0.1";
+  Listener listener(o, [body](const HttpRequest&) {
+    HttpResponse r;
+    r.content_type = "text/plain";
+    r.stream = body;
+    return r;
+  }, nullptr);
+  ASSERT_TRUE(listener.Start().ok());
+  asio::io_context io;
+  tcp::socket socket(io);
+  socket.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), listener.port()));
+  asio::write(socket, asio::buffer(std::string("GET /logs HTTP/1.1\r\nHost: x\r\n\r\n")));
+  beast::flat_buffer buffer;
+  http::response_parser<http::buffer_body> parser;
+  http::read_header(socket, buffer, parser);
+  EXPECT_EQ(parser.get().result_int(), 200u);
+  EXPECT_TRUE(parser.get().chunked());
+  char chunk[256];
+  auto read_piece = [&] {
+    parser.get().body().data = chunk;
+    parser.get().body().size = sizeof(chunk);
+    boost::system::error_code ec;
+    http::read_some(socket, buffer, parser, ec);
+    return std::string(chunk, sizeof(chunk) - parser.get().body().size);
+  };
+  body->Push("line 1\n");
+  std::string got;
+  while (got.empty()) got = read_piece();
+  EXPECT_EQ(got, "line 1\n");  // delivered before anything else is produced
+  body->Push("line 2\n");
+  got.clear();
+  while (got.empty()) got = read_piece();
+  EXPECT_EQ(got, "line 2\n");
+  body->End();
+  while (!parser.is_done()) read_piece();
+  EXPECT_TRUE(body->cancelled);  // released once sent
+}
+
+TEST(ListenerStream, AClientThatLeavesCancelsTheProducer) {
+  auto body = std::make_shared<ScriptedBody>();
+  ListenerOptions o;
+  o.address = "127.0.0.1";
+  Listener listener(o, [body](const HttpRequest&) {
+    HttpResponse r;
+    r.stream = body;
+    return r;
+  }, nullptr);
+  ASSERT_TRUE(listener.Start().ok());
+  {
+    RawClient c(listener.port());
+    c.Write("GET /logs HTTP/1.1\r\nHost: x\r\n\r\n");
+    std::this_thread::sleep_for(50ms);
+  }  // closed
+  auto deadline = std::chrono::steady_clock::now() + 5s;
+  while (!body->cancelled && std::chrono::steady_clock::now() < deadline) {
+    body->Push(std::string(64 * 1024, 'x'));  // writes fail once the peer is gone
+    std::this_thread::sleep_for(20ms);
+  }
+  EXPECT_TRUE(body->cancelled);
 }
 
 }  // namespace

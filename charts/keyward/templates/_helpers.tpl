@@ -73,6 +73,13 @@ helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" }}
 - apiGroups: ["apps"]
   resources: ["replicasets"]
   verbs: ["list", "watch"]
+{{- if .Values.logsEndpoint.enabled }}
+# GET /v1/logs streams a container's log with keyward's own credentials,
+# after keyward has checked the key's container scope.
+- apiGroups: [""]
+  resources: ["pods/log"]
+  verbs: ["get"]
+{{- end }}
 {{- end }}
 
 {{/*

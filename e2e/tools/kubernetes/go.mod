@@ -1,5 +1,5 @@
-// Wrapper module that builds kube-apiserver, kube-controller-manager and a
-// kubectl of the same version from the published k8s.io/kubernetes module,
+// Wrapper module that builds kube-apiserver, kube-controller-manager, a
+// kubectl of the same version, and kube-scheduler and kubelet for the node from the published k8s.io/kubernetes module,
 // for keyward's loopback e2e control plane. It holds no code: the `tool`
 // lines name the upstream main packages.
 //
@@ -21,6 +21,8 @@ tool (
 	k8s.io/kubernetes/cmd/kube-apiserver
 	k8s.io/kubernetes/cmd/kube-controller-manager
 	k8s.io/kubernetes/cmd/kubectl
+	k8s.io/kubernetes/cmd/kube-scheduler
+	k8s.io/kubernetes/cmd/kubelet
 )
 
 replace (

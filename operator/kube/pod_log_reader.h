@@ -1,0 +1,49 @@
+// Reads one container's log from the API server (pods/log) as it is
+// written: a streaming GET whose body is handed over piece by piece.
+#pragma once
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "kube/kube_config.h"
+
+namespace keyward {
+
+struct PodLogRequest {
+  std::string namespace_name;
+  std::string pod;
+  std::string container;
+  bool follow = false;
+  std::optional<long long> since_seconds;
+  std::optional<long long> tail_lines;
+  bool timestamps = false;
+  // "/api/v1/namespaces/<ns>/pods/<pod>/log?container=...&follow=true..."
+  std::string Target() const;
+};
+
+// What opening the stream gave: HTTP status 200, or the API server's code
+// and its message (404 pod not found, 400 container not found, 403 ...);
+// code 0 when the API server could not be reached.
+struct PodLogOpen {
+  int code = 0;
+  std::string message;
+  bool ok() const { return code == 200; }
+};
+
+class PodLogReader {
+ public:
+  virtual ~PodLogReader() = default;
+  enum class Read { kData, kTimeout, kEnd, kError };
+  virtual PodLogOpen Open(const PodLogRequest& request) = 0;
+  // Appends the next bytes of the log to |out| (kData); waits at most
+  // |wait| for them (kTimeout); kEnd when the API server ended the log,
+  // kError when the connection failed.
+  virtual Read ReadSome(std::string* out, std::chrono::milliseconds wait) = 0;
+};
+
+// One reader per stream, over HTTPS with the config's CA and credentials
+// (client certificate or bearer token, the token file re-read at Open).
+std::unique_ptr<PodLogReader> MakeHttpsPodLogReader(const KubeConfig& config);
+
+}  // namespace keyward

@@ -1,0 +1,35 @@
+// GET /v1/logs/<namespace>/<pod>/<container>: a container's log for a key,
+// decided with container scope, filtered by keyward, streamed from the API
+// server with keyward's own credentials.
+#pragma once
+#include <atomic>
+#include <functional>
+#include <memory>
+
+#include "check/check_service.h"
+#include "kube/pod_log_reader.h"
+#include "server/http_message.h"
+#include "server/metrics.h"
+
+namespace keyward {
+
+struct LogsEndpointEnv {
+  CheckService* service = nullptr;
+  Metrics* metrics = nullptr;  // optional
+  std::function<std::unique_ptr<PodLogReader>()> new_reader;
+  std::function<TimePoint()> now = [] { return Clock::now(); };
+  std::atomic<int>* open_streams = nullptr;  // shared count, for the cap
+  int max_streams = 64;
+};
+
+// Query: follow, timestamps (true/false), sinceSeconds (> 0), tailLines
+// (>= 0), as the Kubernetes API takes them; anything else is 400. The key
+// (Authorization: Bearer, or Basic) is checked like /v1/check with action
+// "log" and consumes one request of quota per stream: 401 unusable key, 403
+// out of scope, 429 quota, 503 too many streams or the API server
+// unreachable; the API server's own 4xx (no such pod or container) passes
+// through. 200 streams text/plain until the log ends, the client leaves, or
+// the key stops being allowed (within 1 s).
+HttpResponse HandleLogs(const LogsEndpointEnv& env, const HttpRequest& request);
+
+}  // namespace keyward
