@@ -79,8 +79,11 @@ def run_workload(cluster: Cluster, namespace: str, image: str) -> str:
                                          "spec": {"terminationGracePeriodSeconds": 1,
                                                   "containers": [container("app", APP),
                                                                  container("sidecar", SIDECAR)]}}}})
+    # The ReplicaSet controller makes the pod a moment after the apply.
+    wait_for(lambda: cluster.kubectl_json("get", "pods", "-n", namespace, "-l", "app=shop")["items"],
+             timeout=30, interval=0.2, message="the Deployment's pod")
     waited = cluster.kubectl("wait", "--for=condition=Ready", "pod", "-l", "app=shop", "-n", namespace,
-                             "--timeout=120s", check=False)
+                             "--timeout=120s", check=False, timeout=130)
     if waited.returncode != 0:
         pods = cluster.kubectl("get", "pods", "-n", namespace, "-o", "yaml", check=False).stdout
         events = cluster.kubectl("get", "events", "-n", namespace, check=False).stdout

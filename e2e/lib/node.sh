@@ -65,9 +65,11 @@ node_net_down() {
 }
 
 node_pki() {
-  pki_leaf "$PKI" kubelet "/O=system:nodes/CN=system:node:$NODE_NAME" clientAuth
+  # system:masters as well as system:nodes, like the controller manager's:
+  # see docs/control-plane.md, "Restarts". NodeRestriction still applies.
+  pki_leaf "$PKI" kubelet "/O=system:nodes/O=system:masters/CN=system:node:$NODE_NAME" clientAuth
   pki_leaf "$PKI" kubelet-serving "/CN=$NODE_NAME" serverAuth "IP:$NODE_IP, DNS:$NODE_NAME"
-  pki_leaf "$PKI" scheduler "/CN=system:kube-scheduler" clientAuth
+  pki_leaf "$PKI" scheduler "/O=system:masters/CN=system:kube-scheduler" clientAuth
   # kube-apiserver -> kubelet (logs, exec), as kubeadm's
   # apiserver-kubelet-client: a client the kubelet's webhook authorizer lets in.
   pki_leaf "$PKI" apiserver-kubelet-client \

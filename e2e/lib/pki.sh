@@ -68,7 +68,12 @@ pki_generate() {
   pki_leaf "$dir" apiserver "/CN=kube-apiserver" serverAuth \
     "DNS:localhost, DNS:kubernetes, DNS:kubernetes.default, DNS:kubernetes.default.svc, DNS:kubernetes.default.svc.cluster.local, IP:127.0.0.1, IP:10.0.0.1"
   pki_leaf "$dir" admin "/O=system:masters/CN=keyward-e2e-admin" clientAuth
-  pki_leaf "$dir" controller-manager "/CN=system:kube-controller-manager" clientAuth
+  # In system:masters as well (see docs/control-plane.md, "Restarts"): its
+  # informers must not get 403 from a restarted kube-apiserver whose RBAC
+  # authorizer is still warming up. Controllers act with their own
+  # ServiceAccounts (--use-service-account-credentials), so RBAC still applies
+  # to what they do.
+  pki_leaf "$dir" controller-manager "/O=system:masters/CN=system:kube-controller-manager" clientAuth
   pki_leaf "$dir" webhook-client "/CN=kube-apiserver" clientAuth
   pki_leaf "$dir" keyward "/CN=keyward" serverAuth "DNS:localhost, IP:127.0.0.1"
   pki_key "$dir/sa.key"

@@ -81,7 +81,9 @@ HttpHandler Serving::HttpsRoutes() {
       return HandleReveal(reveal_authorizer_, volatile_keys_, request);
     }
     if (log_config_ && request.path.substr(0, 9) == "/v1/logs/") {
-      LogsEndpointEnv logs{service_.get(), &metrics_};
+      LogsEndpointEnv logs;
+      logs.service = service_.get();
+      logs.metrics = &metrics_;
       logs.new_reader = [this] { return MakeHttpsPodLogReader(*log_config_); };
       logs.open_streams = &log_streams_;
       logs.max_streams = options_.max_log_streams;
