@@ -9,12 +9,10 @@ webhook's certificate are wrong, the operator fails here.
 
 from __future__ import annotations
 
-import base64
 import json
 import subprocess
 import time
 import uuid
-from pathlib import Path
 
 import pytest
 import yaml
@@ -223,6 +221,20 @@ def test_watch_namespaces_renders_roles_not_a_cluster_role(cluster):
     for ns in ("team-a", "team-b"):
         assert ("Role", ns, RELEASE) in listed and ("RoleBinding", ns, RELEASE) in listed
     assert "--watch-namespaces=team-a,team-b" in container_args(docs)
+
+
+def test_logs_endpoint_value_turns_on_the_flag_and_pods_log(cluster):
+    def pods_log_rules(docs):
+        return [r for d in docs if d["kind"] in ("ClusterRole", "Role") and d["metadata"]["name"] == RELEASE
+                for r in d["rules"] if "pods/log" in r["resources"]]
+    off = rendered(cluster)
+    assert not pods_log_rules(off) and "--logs-endpoint" not in container_args(off)
+    for extra in ([], ["--set", "watchNamespaces={team-a}"]):
+        on = rendered(cluster, "--set", "logsEndpoint.enabled=true", "--set", "logsEndpoint.maxStreams=8",
+                      *extra)
+        assert pods_log_rules(on) == [{"apiGroups": [""], "resources": ["pods/log"], "verbs": ["get"]}]
+        args = container_args(on)
+        assert "--logs-endpoint" in args and "--max-log-streams=8" in args
 
 
 def test_image_runs_as_nonroot_with_only_runtime_libraries(image):

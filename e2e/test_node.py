@@ -10,7 +10,6 @@ filter applied by keyward."""
 
 from __future__ import annotations
 
-import json
 import subprocess
 import time
 from pathlib import Path

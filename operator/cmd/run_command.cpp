@@ -148,6 +148,21 @@ struct ApiClients {
   RateLimiter secret_checks;
 };
 
+ControllerEnv ControllerEnvFor(const RunOptions& o, ApiClients& clients, KeyIndex& index,
+                               VolatileKeyStore& volatile_keys, KubeEventRecorder& events,
+                               Manager& manager) {
+  ControllerEnv env;
+  env.kube = &clients.controller;
+  env.index = &index;
+  env.volatile_keys = &volatile_keys;
+  env.events = &events;
+  env.secret_check_interval = o.secret_check_interval;
+  env.secret_checks = &clients.secret_checks;
+  env.get_apikey = [&manager](const std::string& key) { return manager.Get(key); };
+  env.is_leader = [&manager] { return manager.IsLeader(); };
+  return env;
+}
+
 int RunOperator(const RunOptions& o) {
   Shutdown shutdown;
   StartSignalThread(&shutdown);
@@ -169,16 +184,8 @@ int RunOperator(const RunOptions& o) {
 
   Manager manager(kube, ManagerConfigOf(o, &clients.lease));
   clients.GateWrites([&manager] { return manager.IsLeader(); });
-  ControllerEnv env;
-  env.kube = &kube;
-  env.index = &index;
-  env.volatile_keys = &volatile_keys;
-  env.events = &events;
-  env.secret_check_interval = o.secret_check_interval;
-  env.secret_checks = &clients.secret_checks;
-  env.get_apikey = [&manager](const std::string& key) { return manager.Get(key); };
-  env.is_leader = [&manager] { return manager.IsLeader(); };
-  ApiKeyController controller(env);
+  ApiKeyController controller(
+      ControllerEnvFor(o, clients, index, volatile_keys, events, manager));
   Serving serving(o, clients.serving, clients.usage, index, volatile_keys, manager);
   if (o.logs_endpoint) serving.ServeLogs(*config);
   if (Status started = serving.Start(); !started.ok()) {
