@@ -8,7 +8,8 @@
 # removes; nothing routes between it and the rest of the machine:
 #   10.88.0.2      the node (kubelet :10250), on the veth keyward0
 #   10.0.0.1       the `kubernetes` Service: nodenet forwards :443 to the API server
-#   10.244.0.0/24  pods, on the CNI bridge keyward-cni0 (gateway .1)
+#   10.244.0.0/24  pods, on the CNI bridge keyward-cni0 (gateway .1); a pod
+#                  has routes to the Service range and the node, no default
 
 NODE_NAME=keyward-node
 NODE_IP=10.88.0.2
@@ -123,6 +124,7 @@ EOF
       "ipam": {
         "type": "host-local",
         "ranges": [[{"subnet": "$POD_CIDR"}]],
+        "routes": [{"dst": "10.0.0.0/24"}, {"dst": "$NODE_CIDR"}],
         "dataDir": "$NODE_DIR/cni-ipam"
       }
     }
