@@ -17,8 +17,8 @@ from pathlib import Path
 import pytest
 
 from conftest import Cluster, wait_for
-from keyward_process import KeywardProcess, ensure_operator_namespace, secret_key, wait_phase
-from test_server import Served, _ready, free_port
+from keyward_process import secret_key, wait_phase
+from test_server import Served, serving
 
 WORKLOAD_IMAGE = "keyward-base:bookworm"
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -44,25 +44,8 @@ def workload_image(node: Cluster) -> str:
 @pytest.fixture(scope="module")
 def logs_served(node: Cluster, crds, tmp_path_factory) -> Served:
     """keyward with /v1/logs on, and kube-apiserver's webhooks pointed at it."""
-    ensure_operator_namespace(node)
-    info = node.info
-    port, metrics_port = free_port(), free_port()
-    log = tmp_path_factory.mktemp("keyward") / "keyward.log"
-    proc = KeywardProcess(node, log, "--tls-cert-file", info["KEYWARD_CERT"],
-                          "--tls-private-key-file", info["KEYWARD_KEY"],
-                          "--bind-address", "127.0.0.1", "--secure-port", str(port),
-                          "--metrics-bind-address", f"127.0.0.1:{metrics_port}",
-                          "--logs-endpoint")
-    proc.start()
-    s = Served(node, proc, port, metrics_port)
-    try:
-        wait_for(lambda: _ready(s), timeout=30, interval=0.1, message="keyward /readyz")
-        node.configure_webhooks(s.url)
+    with serving(node, tmp_path_factory, "--logs-endpoint") as s:
         yield s
-    finally:
-        node.configure_webhooks(None)
-        code = proc.stop()
-        assert code == 0, f"keyward exited {code}:\n{proc.log()[-3000:]}"
 
 
 def run_workload(cluster: Cluster, namespace: str, image: str) -> str:

@@ -6,11 +6,13 @@ TokenReview and SubjectAccessReview webhooks. One keyward serves the module."""
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import socket
 import subprocess
 import time
 from pathlib import Path
+from typing import Iterator
 
 import pytest
 
@@ -54,8 +56,10 @@ class Served:
         return status, json.loads(text)
 
 
-@pytest.fixture(scope="module")
-def served(cluster: Cluster, crds, tmp_path_factory) -> Served:
+@contextlib.contextmanager
+def serving(cluster: Cluster, tmp_path_factory, *extra_args: str) -> Iterator[Served]:
+    """One keyward with its HTTPS port on loopback and kube-apiserver's
+    TokenReview/SubjectAccessReview webhooks pointed at it, for a module."""
     ensure_operator_namespace(cluster)
     info = cluster.info
     port, metrics_port = free_port(), free_port()
@@ -63,8 +67,7 @@ def served(cluster: Cluster, crds, tmp_path_factory) -> Served:
     proc = KeywardProcess(cluster, log, "--tls-cert-file", info["KEYWARD_CERT"],
                           "--tls-private-key-file", info["KEYWARD_KEY"],
                           "--bind-address", "127.0.0.1", "--secure-port", str(port),
-                          "--metrics-bind-address", f"127.0.0.1:{metrics_port}",
-                          "--max-keys-per-namespace", "5", "--usage-flush-interval", "1s")
+                          "--metrics-bind-address", f"127.0.0.1:{metrics_port}", *extra_args)
     proc.start()
     s = Served(cluster, proc, port, metrics_port)
     try:
@@ -75,6 +78,13 @@ def served(cluster: Cluster, crds, tmp_path_factory) -> Served:
         cluster.configure_webhooks(None)
         code = proc.stop()
         assert code == 0, f"keyward exited {code}:\n{proc.log()[-3000:]}"
+
+
+@pytest.fixture(scope="module")
+def served(cluster: Cluster, crds, tmp_path_factory) -> Served:
+    with serving(cluster, tmp_path_factory, "--max-keys-per-namespace", "5",
+                 "--usage-flush-interval", "1s") as s:
+        yield s
 
 
 def _ready(s: Served) -> bool:

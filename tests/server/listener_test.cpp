@@ -303,17 +303,28 @@ struct ScriptedBody : BodyStream {
   }
 };
 
+// A plain listener whose every response is |body|, streamed.
+struct StreamServer {
+  std::shared_ptr<ScriptedBody> body = std::make_shared<ScriptedBody>();
+  std::unique_ptr<Listener> listener;
+  StreamServer() {
+    ListenerOptions o;
+    o.address = "127.0.0.1";
+    listener = std::make_unique<Listener>(o, [b = body](const HttpRequest&) {
+      HttpResponse r;
+      r.content_type = "text/plain";
+      r.stream = b;
+      return r;
+    }, nullptr);
+    Status s = listener->Start();
+    EXPECT_TRUE(s.ok()) << s.message();
+  }
+};
+
 TEST(ListenerStream, PiecesArriveAsTheyAreProducedThenTheLastChunk) {
-  auto body = std::make_shared<ScriptedBody>();
-  ListenerOptions o;
-  o.address = "127.0.0.1";
-  Listener listener(o, [body](const HttpRequest&) {
-    HttpResponse r;
-    r.content_type = "text/plain";
-    r.stream = body;
-    return r;
-  }, nullptr);
-  ASSERT_TRUE(listener.Start().ok());
+  StreamServer server;
+  auto& body = server.body;
+  Listener& listener = *server.listener;
   asio::io_context io;
   tcp::socket socket(io);
   socket.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), listener.port()));
@@ -345,15 +356,9 @@ TEST(ListenerStream, PiecesArriveAsTheyAreProducedThenTheLastChunk) {
 }
 
 TEST(ListenerStream, AClientThatLeavesCancelsTheProducer) {
-  auto body = std::make_shared<ScriptedBody>();
-  ListenerOptions o;
-  o.address = "127.0.0.1";
-  Listener listener(o, [body](const HttpRequest&) {
-    HttpResponse r;
-    r.stream = body;
-    return r;
-  }, nullptr);
-  ASSERT_TRUE(listener.Start().ok());
+  StreamServer server;
+  auto& body = server.body;
+  Listener& listener = *server.listener;
   {
     RawClient c(listener.port());
     c.Write("GET /logs HTTP/1.1\r\nHost: x\r\n\r\n");
