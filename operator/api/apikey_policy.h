@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "api/apikey.h"
+#include "kube/object_store.h"
 #include "keys/key_index.h"
 
 namespace keyward {
@@ -36,5 +37,12 @@ std::optional<ApiKeyRef> IndexKeys(KeyIndex* index, const ApiKeyRef& ref, const 
 // overlap. Returns false (and indexes nothing) when status holds no key, a
 // digest of a pepper |index| does not hold, or another ApiKey holds it.
 bool IndexFromStatus(const ApiKey& key, KeyIndex* index, TimePoint now);
+
+// At start, before any reconcile: indexes (IndexFromStatus) each permanent
+// ApiKey in |objects| whose status speaks for its current spec (phase
+// Active, observedGeneration = generation, the spec valid), so a replica is
+// ready to answer for every such key the moment its caches are synced.
+// Anything else waits for its reconcile. Returns how many were indexed.
+std::size_t IndexSynced(const std::vector<ObjectPtr>& objects, KeyIndex* index, TimePoint now);
 
 }  // namespace keyward

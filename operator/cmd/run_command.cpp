@@ -204,7 +204,12 @@ int RunOperator(const RunOptions& o) {
                  },
                  // Writing stopped the moment IsLeader() turned false; exit so
                  // the pod restarts clean as a candidate.
-                 [&shutdown] { shutdown.Request(1); }});
+                 [&shutdown] { shutdown.Request(1); },
+                 // Ready means every Active permanent key answers at once.
+                 [&manager, &index] {
+                   std::size_t n = IndexSynced(manager.List(), &index, Clock::now());
+                   spdlog::info("indexed {} permanent keys from their status before serving", n);
+                 }});
   int code = shutdown.Wait();
   // Stop taking work and let reconciles in flight finish (still leader),
   // flush usage and events, and only then hand the Lease over: a

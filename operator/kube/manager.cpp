@@ -76,6 +76,7 @@ void Manager::StartWhenSynced() {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   if (stopping_) return;
+  if (hooks_.on_synced) hooks_.on_synced();
   spdlog::info("caches synced; starting {} workers", config_.workers);
   runner_->Start();
   if (elector_) elector_->Start();

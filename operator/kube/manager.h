@@ -35,6 +35,9 @@ struct ManagerHooks {
   std::function<void(const std::string& key)> on_delete;
   // Leadership was lost: writing has stopped already.
   std::function<void()> on_lost_leadership;
+  // Every cache holds its first list; called once, before the workers
+  // start and before Ready() turns true (e.g. to fill an index from it).
+  std::function<void()> on_synced;
 };
 
 class Manager {
@@ -47,7 +50,8 @@ class Manager {
   // Starts the watches; once every cache holds its first list, starts the
   // workers (like kube-runtime) and leader election.
   void Start(ManagerHooks hooks);
-  // Every cache holds its first list and the workers run.
+  // Every cache holds its first list, on_synced has returned and the
+  // workers run.
   bool Ready() const { return ready_.load(); }
   // Stops taking work and waits for the reconciles in flight, then stops
   // the watches; leadership (if held) is kept. Idempotent.

@@ -58,10 +58,12 @@ bool Watcher::ListOnce() {
       // An expired continue token means the list must start over.
       return false;
     }
-    for (const auto& item : JsonArray(page.body, {"items"})) {
-      web::json::value kept = item;
-      StripForCache(kept);
-      items.push_back(std::make_shared<const web::json::value>(std::move(kept)));
+    // The page is ours: its items move into the store, no copy.
+    if (page.body.is_object() && page.body.has_array_field("items")) {
+      for (auto& item : page.body.at("items").as_array()) {
+        StripForCache(item);
+        items.push_back(std::make_shared<const web::json::value>(std::move(item)));
+      }
     }
     options.continue_token = JsonStringOr(page.body, {"metadata", "continue"});
     if (auto list_rv = JsonString(page.body, {"metadata", "resourceVersion"})) rv = *list_rv;

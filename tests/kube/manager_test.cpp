@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <condition_variable>
 #include <future>
 #include <mutex>
@@ -63,7 +64,7 @@ TEST(Manager, StopReleasesTheLeaseOnlyAfterInFlightReconcilesFinish) {
                    holder_at_end = Holder(lease_kube);
                    return Action::AwaitChange();
                  },
-                 nullptr, nullptr});
+                 nullptr, nullptr, nullptr});
   ASSERT_TRUE(gate.WaitEntered(10s)) << "no reconcile as leader";
   EXPECT_EQ(kube.CountCalls("update") + kube.CountCalls("create"), 0);  // renews use their own client
   auto stopped = std::async(std::launch::async, [&] { manager.Stop(); });
@@ -75,6 +76,41 @@ TEST(Manager, StopReleasesTheLeaseOnlyAfterInFlightReconcilesFinish) {
   stopped.get();
   EXPECT_EQ(holder_at_end, "me");
   EXPECT_EQ(Holder(lease_kube), "");  // released after the reconcile ended
+}
+
+TEST(Manager, OnSyncedSeesTheFirstListAndRunsBeforeReadyAndTheWorkers) {
+  FakeKubeClient kube;
+  for (const char* name : {"a", "b"}) {
+    value obj;
+    obj["metadata"]["name"] = value::string(name);
+    obj["metadata"]["namespace"] = value::string("team-a");
+    kube.Put({"keyward.io/v1alpha1", "apikeys", "team-a", name, ""}, obj);
+  }
+  Manager manager(kube, ManagerConfig{"keyward.io/v1alpha1", "apikeys", {}, 1, std::nullopt});
+  std::atomic<int> reconciles{0};
+  std::promise<void> synced;
+  std::size_t listed = 0;
+  bool ready_during = true;
+  int reconciles_during = -1;
+  manager.Start({[&](const std::string&) {
+                   ++reconciles;
+                   return Action::AwaitChange();
+                 },
+                 nullptr, nullptr,
+                 [&] {
+                   listed = manager.List().size();
+                   ready_during = manager.Ready();
+                   reconciles_during = reconciles.load();
+                   synced.set_value();
+                 }});
+  ASSERT_EQ(synced.get_future().wait_for(10s), std::future_status::ready);
+  EXPECT_EQ(listed, 2u);
+  EXPECT_FALSE(ready_during);
+  EXPECT_EQ(reconciles_during, 0);
+  auto deadline = std::chrono::steady_clock::now() + 10s;
+  while (!manager.Ready() && std::chrono::steady_clock::now() < deadline) std::this_thread::sleep_for(5ms);
+  EXPECT_TRUE(manager.Ready());
+  manager.Stop();
 }
 
 }  // namespace
