@@ -119,6 +119,31 @@ for ns in "$target_ns" kube-system; do
     --token "$key" auth can-i get pods --subresource=log -n "$ns" || true
 done
 echo
+echo "==> a volatile key (memory only), revealed once: GET /v1/reveal as a caller RBAC allows"
+kubectl -n "$NS" apply -f - >/dev/null <<YAML
+apiVersion: v1
+kind: ServiceAccount
+metadata: {name: ci-job}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata: {name: reveal-ci}
+rules: [{apiGroups: [keyward.io], resources: [apikeys/reveal], resourceNames: [ci-smoke-test], verbs: [get]}]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {name: reveal-ci}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: reveal-ci}
+subjects: [{kind: ServiceAccount, name: ci-job, namespace: $NS}]
+YAML
+ci_token="$(kubectl -n "$NS" create token ci-job)"
+for attempt in first second; do
+  echo "\$ curl --cacert ca.crt https://127.0.0.1:$PORT/v1/reveal/$NS/ci-smoke-test -H 'Authorization: Bearer \$(kubectl create token ci-job)'   # $attempt time"
+  curl -sS --cacert "$CA_CERT" "https://127.0.0.1:$PORT/v1/reveal/$NS/ci-smoke-test" \
+    -H "Authorization: Bearer $ci_token" -w ' (HTTP %{http_code})' || true
+  echo
+done
+echo
 echo "==> events"
 kubectl get events -n "$NS" --field-selector involvedObject.kind=ApiKey | head -n 10
 echo

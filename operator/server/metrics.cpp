@@ -19,6 +19,21 @@ const char* CheckEndpointName(CheckEndpoint endpoint) {
   return "unknown";
 }
 
+namespace {
+
+const char* WebhookKindName(int kind) {
+  static const char* const kNames[kWebhookKinds] = {"validate", "mutate", "authenticate",
+                                                    "authorize"};
+  return kNames[kind];
+}
+
+const char* WebhookResultName(int result) {
+  static const char* const kNames[kWebhookResults] = {"allowed", "denied", "no_opinion", "error"};
+  return kNames[result];
+}
+
+}  // namespace
+
 Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()) {
   checks_ = &prometheus::BuildCounter()
                  .Name("keyward_checks_total")
@@ -32,6 +47,18 @@ Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()) {
                      .Name("keyward_reconciles_total")
                      .Help("ApiKey reconciles by result (success or error)")
                      .Register(*registry_);
+  webhooks_ = &prometheus::BuildCounter()
+                   .Name("keyward_webhook_calls_total")
+                   .Help("Calls from kube-apiserver by webhook kind (validate, mutate, "
+                         "authenticate, authorize) and result (allowed, denied, no_opinion, "
+                         "error = the request was refused as malformed)")
+                   .Register(*registry_);
+  for (int k = 0; k < kWebhookKinds; ++k) {
+    for (int r = 0; r < kWebhookResults; ++r) {
+      webhook_counters_[k][r] =
+          &webhooks_->Add({{"kind", WebhookKindName(k)}, {"result", WebhookResultName(r)}});
+    }
+  }
   apikeys_ = &prometheus::BuildGauge()
                   .Name("keyward_apikeys")
                   .Help("ApiKeys in the watch cache by type and phase")
@@ -69,6 +96,12 @@ void Metrics::RecordCheck(CheckEndpoint endpoint, CheckReason reason, double sec
 }
 
 void Metrics::RecordReconcile(bool ok) { (ok ? reconcile_ok_ : reconcile_error_)->Increment(); }
+
+void Metrics::RecordWebhook(WebhookKind kind, WebhookResult result) {
+  const int k = static_cast<int>(kind), r = static_cast<int>(result);
+  if (k < 0 || k >= kWebhookKinds || r < 0 || r >= kWebhookResults) return;
+  webhook_counters_[k][r]->Increment();
+}
 
 void Metrics::SetApiKeys(const std::string& type, const std::string& phase, double count) {
   apikeys_->Add({{"type", type}, {"phase", phase.empty() ? "Pending" : phase}}).Set(count);

@@ -1,5 +1,6 @@
 // keyward's Prometheus metrics (prometheus-cpp): checks by endpoint, result
-// and reason, check latency, reconciles, ApiKeys by type and phase, relists.
+// and reason, check latency, webhook calls, reconciles, ApiKeys by type and
+// phase, relists.
 #pragma once
 #include <array>
 #include <functional>
@@ -24,6 +25,12 @@ enum class CheckEndpoint { kCheck, kForwardAuth, kTokenReview, kSubjectAccessRev
 inline constexpr int kCheckEndpoints = 4;
 inline constexpr int kCheckReasons = 9;
 
+// Calls from kube-apiserver's webhooks, by kind and result; a metric label.
+enum class WebhookKind { kValidate, kMutate, kAuthenticate, kAuthorize };
+enum class WebhookResult { kAllowed, kDenied, kNoOpinion, kError };
+inline constexpr int kWebhookKinds = 4;
+inline constexpr int kWebhookResults = 4;
+
 // No label ever holds a key, a hint or an ApiKey name: only endpoint,
 // result, reason, type and phase, each from a fixed set.
 class Metrics {
@@ -36,6 +43,7 @@ class Metrics {
   // Lock-free lookups: every (endpoint, reason) counter exists up front.
   void RecordCheck(CheckEndpoint endpoint, CheckReason reason, double seconds);
   void RecordReconcile(bool ok);
+  void RecordWebhook(WebhookKind kind, WebhookResult result);
 
   // Runs before each scrape to set the gauges that are read, not counted
   // (ApiKeys by type and phase, relists of the watches).
@@ -51,6 +59,8 @@ class Metrics {
   prometheus::Family<prometheus::Counter>* checks_;
   prometheus::Family<prometheus::Histogram>* latency_;
   prometheus::Family<prometheus::Counter>* reconciles_;
+  prometheus::Family<prometheus::Counter>* webhooks_;
+  std::array<std::array<prometheus::Counter*, kWebhookResults>, kWebhookKinds> webhook_counters_{};
   prometheus::Family<prometheus::Gauge>* apikeys_;
   prometheus::Gauge* relists_;
   std::array<std::array<prometheus::Counter*, kCheckReasons>, kCheckEndpoints> check_counters_{};

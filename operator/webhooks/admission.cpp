@@ -1,5 +1,6 @@
 #include "webhooks/admission.h"
 
+#include <optional>
 #include <set>
 
 #include "api/apikey.h"
@@ -113,41 +114,61 @@ Result<bool> ApiLogAccessReviewer::MayReadLogs(const value& user_info, const std
   return JsonBool(r.body, {"status", "allowed"}).value_or(false);
 }
 
-HttpResponse HandleValidate(const AdmissionEnv& env, const HttpRequest& request) {
-  Result<value> req = ParseReview(request);
-  if (!req.ok()) return JsonError(400, req.error());
-  const std::string uid = JsonStringOr(*req, {"uid"});
-  const std::string op = JsonStringOr(*req, {"operation"});
-  if (op != "CREATE" && op != "UPDATE") return Review(uid, true, "");
-  const value* object = JsonAt(*req, {"object"});
-  if (!object) return Review(uid, false, "request.object: required");
+namespace {
+
+// Why |req| (an AdmissionReview's request) is refused; nullopt: allowed.
+std::optional<std::string> Refusal(const AdmissionEnv& env, const value& req) {
+  const std::string op = JsonStringOr(req, {"operation"});
+  if (op != "CREATE" && op != "UPDATE") return std::nullopt;
+  const value* object = JsonAt(req, {"object"});
+  if (!object) return "request.object: required";
   FieldErrors errors = CheckApiKeyObject(*object, env.now(), op == "CREATE");
-  if (const value* old = JsonAt(*req, {"oldObject"}); op == "UPDATE" && old && old->is_object()) {
+  if (const value* old = JsonAt(req, {"oldObject"}); op == "UPDATE" && old && old->is_object()) {
     FieldErrors ignored;
     FieldErrors update = ValidateApiKeyUpdate(ParseApiKey(*old, &ignored), ParseApiKey(*object, &ignored));
     errors.insert(errors.end(), update.begin(), update.end());
   }
-  if (!errors.empty()) return Review(uid, false, "invalid ApiKey: " + JoinErrors(errors));
-  const std::string ns = JsonStringOr(*req, {"namespace"});
-  if (op == "CREATE" && env.count_in_namespace &&
-      env.count_in_namespace(ns) >= env.max_keys_per_namespace) {
-    return Review(uid, false, "namespace " + ns + " has " + std::to_string(env.count_in_namespace(ns)) +
-                                  " ApiKeys; the limit is " + std::to_string(env.max_keys_per_namespace) +
-                                  " (--max-keys-per-namespace)");
+  if (!errors.empty()) return "invalid ApiKey: " + JoinErrors(errors);
+  const std::string ns = JsonStringOr(req, {"namespace"});
+  if (op == "CREATE" && env.count_in_namespace) {
+    if (int n = env.count_in_namespace(ns); n >= env.max_keys_per_namespace) {
+      return "namespace " + ns + " has " + std::to_string(n) + " ApiKeys; the limit is " +
+             std::to_string(env.max_keys_per_namespace) + " (--max-keys-per-namespace)";
+    }
   }
-  Result<std::string> escalation = FirstEscalation(env, *req, *object);
-  if (!escalation.ok()) return Review(uid, false, "cannot check your access: " + escalation.error());
+  Result<std::string> escalation = FirstEscalation(env, req, *object);
+  if (!escalation.ok()) return "cannot check your access: " + escalation.error();
   if (!escalation->empty()) {
-    return Review(uid, false, "user " + JsonStringOr(*req, {"userInfo", "username"}) +
-                                  " may not get pods/log in " + *escalation +
-                                  ": an ApiKey cannot grant more than its creator may do");
+    return "user " + JsonStringOr(req, {"userInfo", "username"}) + " may not get pods/log in " +
+           *escalation + ": an ApiKey cannot grant more than its creator may do";
   }
-  return Review(uid, true, "");
+  return std::nullopt;
 }
 
-HttpResponse HandleMutate(const AdmissionEnv&, const HttpRequest& request) {
+void Count(const AdmissionEnv& env, WebhookKind kind, WebhookResult result) {
+  if (env.metrics) env.metrics->RecordWebhook(kind, result);
+}
+
+}  // namespace
+
+HttpResponse HandleValidate(const AdmissionEnv& env, const HttpRequest& request) {
   Result<value> req = ParseReview(request);
-  if (!req.ok()) return JsonError(400, req.error());
+  if (!req.ok()) {
+    Count(env, WebhookKind::kValidate, WebhookResult::kError);
+    return JsonError(400, req.error());
+  }
+  std::optional<std::string> refusal = Refusal(env, *req);
+  Count(env, WebhookKind::kValidate, refusal ? WebhookResult::kDenied : WebhookResult::kAllowed);
+  return Review(JsonStringOr(*req, {"uid"}), !refusal, refusal.value_or(""));
+}
+
+HttpResponse HandleMutate(const AdmissionEnv& env, const HttpRequest& request) {
+  Result<value> req = ParseReview(request);
+  if (!req.ok()) {
+    Count(env, WebhookKind::kMutate, WebhookResult::kError);
+    return JsonError(400, req.error());
+  }
+  Count(env, WebhookKind::kMutate, WebhookResult::kAllowed);  // it only ever stamps
   const std::string uid = JsonStringOr(*req, {"uid"});
   if (JsonStringOr(*req, {"operation"}) != "CREATE") return Review(uid, true, "");
   value patch = value::array();

@@ -12,6 +12,7 @@
 #include "base/time_format.h"
 #include "kube/kube_client.h"
 #include "server/http_message.h"
+#include "server/metrics.h"
 
 namespace keyward {
 
@@ -41,6 +42,7 @@ struct AdmissionEnv {
   std::function<int(const std::string& ns)> count_in_namespace;
   int max_keys_per_namespace = 100;
   std::function<TimePoint()> now = [] { return Clock::now(); };
+  Metrics* metrics = nullptr;  // optional: counts calls by kind and result
 };
 
 // Refuses, with every field path and reason (at most 10), an ApiKey that

@@ -96,16 +96,29 @@ std::string ReviewBody(const Verdict& v) {
 }  // namespace
 
 HttpResponse HandleSubjectAccessReview(const CheckEndpointsEnv& env, const HttpRequest& request) {
-  if (request.method != "POST") return JsonError(405, "use POST with a SubjectAccessReview");
+  auto count = [&](WebhookResult result) {
+    if (env.metrics) env.metrics->RecordWebhook(WebhookKind::kAuthorize, result);
+  };
+  if (request.method != "POST") {
+    count(WebhookResult::kError);
+    return JsonError(405, "use POST with a SubjectAccessReview");
+  }
   rapidjson::Document doc;
   doc.Parse<rapidjson::kParseValidateEncodingFlag>(request.body.data(), request.body.size());
-  if (doc.HasParseError() || !doc.IsObject()) {
-    return JsonError(400, "body must be a SubjectAccessReview");
+  const rapidjson::Value* spec = nullptr;
+  if (!doc.HasParseError() && doc.IsObject()) {
+    auto it = doc.FindMember("spec");
+    if (it != doc.MemberEnd() && it->value.IsObject()) spec = &it->value;
   }
-  auto spec = doc.FindMember("spec");
-  if (spec == doc.MemberEnd() || !spec->value.IsObject()) return JsonError(400, "spec: required");
+  if (!spec) {
+    count(WebhookResult::kError);
+    return JsonError(400, "body must be a SubjectAccessReview with a spec");
+  }
+  Verdict verdict = Review(env, *spec);
+  count(verdict.allowed ? WebhookResult::kAllowed
+                        : verdict.denied ? WebhookResult::kDenied : WebhookResult::kNoOpinion);
   HttpResponse r;
-  r.body = ReviewBody(Review(env, spec->value));
+  r.body = ReviewBody(verdict);
   return r;
 }
 

@@ -45,7 +45,10 @@ void WriteReview(Writer& w, const CheckDecision* who, const rapidjson::Value* au
 
 }  // namespace
 
-HttpResponse HandleTokenReview(const CheckEndpointsEnv& env, const HttpRequest& request) {
+namespace {
+
+HttpResponse Review(const CheckEndpointsEnv& env, const HttpRequest& request, WebhookResult* result) {
+  *result = WebhookResult::kError;
   if (request.method != "POST") return JsonError(405, "use POST with a TokenReview");
   rapidjson::Document doc;
   doc.Parse<rapidjson::kParseValidateEncodingFlag>(request.body.data(), request.body.size());
@@ -67,11 +70,21 @@ HttpResponse HandleTokenReview(const CheckEndpointsEnv& env, const HttpRequest& 
     std::chrono::duration<double> took = std::chrono::steady_clock::now() - start;
     env.metrics->RecordCheck(CheckEndpoint::kTokenReview, d.reason, took.count());
   }
+  *result = d.allowed ? WebhookResult::kAllowed : WebhookResult::kDenied;
   rapidjson::StringBuffer buf;
   Writer w(buf);
   WriteReview(w, d.allowed ? &d : nullptr, audiences);
   HttpResponse r;
   r.body.assign(buf.GetString(), buf.GetSize());
+  return r;
+}
+
+}  // namespace
+
+HttpResponse HandleTokenReview(const CheckEndpointsEnv& env, const HttpRequest& request) {
+  WebhookResult result;
+  HttpResponse r = Review(env, request, &result);
+  if (env.metrics) env.metrics->RecordWebhook(WebhookKind::kAuthenticate, result);
   return r;
 }
 

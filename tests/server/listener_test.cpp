@@ -66,6 +66,12 @@ struct TlsClient {
   bool Connect(std::uint16_t port, int max_version = 0) {
     ctx.set_verify_mode(asio::ssl::verify_none);
     if (max_version) SSL_CTX_set_max_proto_version(ctx.native_handle(), max_version);
+    if (max_version && max_version < TLS1_2_VERSION) {
+      // OpenSSL 3's default security level cannot speak TLS 1.1 at all;
+      // without this the refusal below would prove nothing.
+      SSL_CTX_set_min_proto_version(ctx.native_handle(), TLS1_VERSION);
+      SSL_CTX_set_cipher_list(ctx.native_handle(), "DEFAULT@SECLEVEL=0");
+    }
     stream = std::make_unique<TlsStream>(io, ctx);
     beast::get_lowest_layer(*stream).connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port));
     beast::get_lowest_layer(*stream).expires_after(5s);
@@ -140,9 +146,31 @@ TEST(Listener, TlsRoundTripsWithKeepAlive) {
   EXPECT_EQ(server.listener->connections(), 1);
 }
 
+// One TLS handshake accepted by a plain OpenSSL server that still allows
+// TLS 1.1, on |dir|'s certificate: the control for the test below.
+bool LegacyServerAccepts(const std::filesystem::path& dir, TlsClient& client) {
+  asio::io_context io;
+  asio::ssl::context ctx{asio::ssl::context::tls_server};
+  SSL_CTX_set_min_proto_version(ctx.native_handle(), TLS1_VERSION);
+  SSL_CTX_set_cipher_list(ctx.native_handle(), "DEFAULT@SECLEVEL=0");
+  ctx.use_certificate_chain_file((dir / "tls.crt").string());
+  ctx.use_private_key_file((dir / "tls.key").string(), asio::ssl::context::pem);
+  tcp::acceptor acceptor(io, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
+  std::thread serve([&] {
+    asio::ssl::stream<tcp::socket> s(io, ctx);
+    boost::system::error_code ec;
+    acceptor.accept(s.next_layer(), ec);
+    if (!ec) s.handshake(asio::ssl::stream_base::server, ec);
+  });
+  bool ok = client.Connect(acceptor.local_endpoint().port(), TLS1_1_VERSION);
+  serve.join();
+  return ok && SSL_version(client.stream->native_handle()) == TLS1_1_VERSION;
+}
+
 TEST(Listener, Tls11IsRefusedTls12And13Work) {
   TlsServer server;
-  TlsClient old, v12, v13;
+  TlsClient control, old, v12, v13;
+  ASSERT_TRUE(LegacyServerAccepts(server.dir.path, control)) << "this client cannot speak TLS 1.1";
   EXPECT_FALSE(old.Connect(server.port(), TLS1_1_VERSION));
   ASSERT_TRUE(v12.Connect(server.port(), TLS1_2_VERSION));
   EXPECT_EQ(v12.Send("/x").result_int(), 200);
@@ -228,6 +256,22 @@ TEST(Listener, SlowClientIsCutOffAfterTheHeaderTimeout) {
   auto start = std::chrono::steady_clock::now();
   EXPECT_EQ(slow.ReadUntilClosed(5000ms), "");  // closed, not timed out on our side
   EXPECT_LT(std::chrono::steady_clock::now() - start, 3s);
+  RawClient next(server.port());
+  next.Write("GET /ok HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  EXPECT_NE(next.ReadUntilClosed().find("GET /ok 0"), std::string::npos);
+}
+
+TEST(Listener, ABodyThatStopsHalfwayIsCutOffAfterTheBodyTimeout) {
+  ListenerOptions o;
+  o.header_timeout = 10s;  // the headers are complete: only the body timeout may end this
+  o.body_timeout = 300ms;
+  PlainServer server(o);
+  RawClient slow(server.port());
+  slow.Write("POST /v1/check HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{\"namespace\"");
+  auto start = std::chrono::steady_clock::now();
+  std::string got = slow.ReadUntilClosed(8000ms);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 5s) << "held open past the body timeout";
+  EXPECT_EQ(got.find("POST /v1/check"), std::string::npos) << "a half body reached the handler";
   RawClient next(server.port());
   next.Write("GET /ok HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
   EXPECT_NE(next.ReadUntilClosed().find("GET /ok 0"), std::string::npos);

@@ -128,6 +128,28 @@ TEST(Mutate, StampsTheCreator) {
   EXPECT_FALSE(a.Call(HandleMutate, ReviewBody("UPDATE", kGood, kGood)).has_field("patch"));
 }
 
+TEST(Admission, CallsAreCountedByKindAndResult) {
+  Admission a;
+  Metrics metrics;
+  a.env.metrics = &metrics;
+  a.Call(HandleValidate, ReviewBody("CREATE", kGood));
+  a.Call(HandleValidate, ReviewBody("CREATE", R"({"description":"x","access":[{"scope":"galaxy"}]})"));
+  a.Call(HandleMutate, ReviewBody("CREATE", kGood));
+  a.storage = "{";
+  HttpRequest bad;
+  bad.method = "POST";
+  bad.body = a.storage;
+  EXPECT_EQ(HandleValidate(a.env, bad).status, 400);
+  std::string text = metrics.Scrape();
+  for (const char* line : {R"(keyward_webhook_calls_total{kind="validate",result="allowed"} 1)",
+                           R"(keyward_webhook_calls_total{kind="validate",result="denied"} 1)",
+                           R"(keyward_webhook_calls_total{kind="validate",result="error"} 1)",
+                           R"(keyward_webhook_calls_total{kind="mutate",result="allowed"} 1)"}) {
+    EXPECT_NE(text.find(line), std::string::npos) << line << "\n" << text;
+  }
+  EXPECT_EQ(text.find("alice"), std::string::npos);  // no user in any label
+}
+
 TEST(NamespacesToReview, ExactNamesGlobsAndCluster) {
   auto ns = [](const char* spec) { return NamespacesToReview(value::parse(std::string(R"({"spec":)") + spec + "}")); };
   EXPECT_EQ(ns(R"({"access":[{"scope":"namespace","namespaces":["a","b","a"]}]})"),

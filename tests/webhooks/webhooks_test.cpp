@@ -127,6 +127,28 @@ TEST(SubjectAccessReview, MalformedBodiesGet400) {
   EXPECT_EQ(odd.status, 200);  // no user we know: no opinion
 }
 
+TEST(Webhooks, CallsAreCountedByKindAndResult) {
+  Webhooks w;
+  Metrics metrics;
+  w.env.metrics = &metrics;
+  std::string key = w.Add("ns", Rule(Scope::kNamespace));
+  w.TokenReview(key);
+  w.TokenReview(MintKey());
+  w.Call(HandleTokenReview, "[]");
+  w.Sar("keyward:team-a:ns", "prod", "get", "pods", "log", "web-1");
+  w.Sar("keyward:team-a:ns", "staging", "get", "pods", "log", "web-1");
+  w.Sar("alice", "prod", "get", "pods", "log", "web-1");
+  std::string text = metrics.Scrape();
+  for (const char* line : {R"(keyward_webhook_calls_total{kind="authenticate",result="allowed"} 1)",
+                           R"(keyward_webhook_calls_total{kind="authenticate",result="denied"} 1)",
+                           R"(keyward_webhook_calls_total{kind="authenticate",result="error"} 1)",
+                           R"(keyward_webhook_calls_total{kind="authorize",result="allowed"} 1)",
+                           R"(keyward_webhook_calls_total{kind="authorize",result="denied"} 1)",
+                           R"(keyward_webhook_calls_total{kind="authorize",result="no_opinion"} 1)"}) {
+    EXPECT_NE(text.find(line), std::string::npos) << line << "\n" << text;
+  }
+}
+
 TEST(Webhooks, BodiesThatAreNotUtf8Get400) {
   // Found by fuzz/token_review_fuzz: invalid UTF-8 in spec.audiences was
   // echoed into a response no JSON parser accepts.
