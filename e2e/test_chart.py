@@ -198,7 +198,12 @@ def test_chart_refuses_values_that_would_break_it(cluster):
                             ("leaderElection.leaseDuration=fifteen", "/leaderElection/leaseDuration"),
                             ("watchNamespaces={Team_A}", "/watchNamespaces/0"),
                             ("workerz=3", "workerz"),
-                            ("extraArgs={workers=3}", "/extraArgs/0")]:
+                            ("extraArgs={workers=3}", "/extraArgs/0"),
+                            ("tls.mode=bogus", "/tls/mode"),
+                            ("tls.extraNames={Bad_Name}", "/tls/extraNames/0"),
+                            ("webhook.failurePolicy=Never", "/webhook/failurePolicy"),
+                            ("webhook.url=http://plain", "/webhook/url"),
+                            ("logsEndpoint.maxStreams=lots", "/logsEndpoint/maxStreams")]:
         bad = helm(cluster, "template", RELEASE, str(CHART), "--set", value, check=False)
         assert bad.returncode != 0, f"--set {value} was accepted"
         assert expected in bad.stderr, f"--set {value}: {bad.stderr}"
@@ -418,6 +423,8 @@ def test_chart_installs_and_the_image_runs_with_its_rbac(node, crds, image, rele
     assert can_i(cluster, "create", "secrets", team)
     assert not can_i(cluster, "create", "secrets", "default")
     assert not can_i(cluster, "get", "secrets", "default")
+    assert not cluster.exists("clusterrole", RELEASE), "the upgrade left the cluster-wide role"
+    assert not cluster.exists("clusterrolebinding", RELEASE)
     wait_rollout(cluster)
     cluster.apply({"apiVersion": "keyward.io/v1alpha1", "kind": "ApiKey",
                    "metadata": {"name": "narrow", "namespace": team},
@@ -430,15 +437,22 @@ def test_chart_installs_and_the_image_runs_with_its_rbac(node, crds, image, rele
                              + pod_logs(cluster))
     assert "forbidden" not in pod_logs(cluster).lower(), pod_logs(cluster)[-4000:]
 
-    # Uninstall keeps the CRD, so every ApiKey (and its Secret) survives.
+    # Uninstall removes everything the release made but the CRD, so every
+    # ApiKey (and its Secret) survives; so do what keyward itself made (the
+    # pepper and the webhook CA, documented as kept).
+    installed = list(yaml.safe_load_all(helm(cluster, "get", "manifest", RELEASE, "-n", RELEASE_NS).stdout))
     helm(cluster, "uninstall", RELEASE, "-n", RELEASE_NS, "--wait")
     assert cluster.exists("crd", CRD_NAME), "crds.keep=true must keep the CRD"
     assert cluster.exists("apikey", "grafana", "-n", team)
     assert cluster.exists("secret", "grafana-apikey", "-n", team)
-    assert not cluster.exists("clusterrole", RELEASE)
-    assert not cluster.exists("validatingwebhookconfiguration", RELEASE)
-    assert not cluster.exists("mutatingwebhookconfiguration", RELEASE)
-    assert not cluster.exists("clusterrole", "keyward-apikeys-admin")
+    left = [f"{d['kind']} {d['metadata'].get('namespace', RELEASE_NS)}/{d['metadata']['name']}"
+            for d in installed if d and d["kind"] != "CustomResourceDefinition"
+            and cluster.exists(d["kind"].lower(), d["metadata"]["name"], "-n",
+                               d["metadata"].get("namespace", RELEASE_NS))]
+    assert not left, f"helm uninstall left {left}"
+    assert len(installed) > 10, "the manifest should list every object the release made"
+    for secret in ("keyward-pepper", "keyward-webhook-ca"):
+        assert cluster.exists("secret", secret, "-n", RELEASE_NS), f"{secret} must survive uninstall"
     cluster.kubectl("delete", "namespace", team, "--wait=false")
 
 

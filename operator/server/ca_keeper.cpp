@@ -184,15 +184,19 @@ Status CaKeeper::Sync(TimePoint now) {
     std::lock_guard lock(mu_);
     bundle_ = authority->bundle;
   }
-  if (Status s = EnsureServing(*authority, now); !s.ok()) return s;
-  if (!is_leader_()) return Status();
-  for (const std::string& name : config_.validating_webhooks) {
-    if (Status s = EnsureCaBundle("validatingwebhookconfigurations", name, authority->bundle); !s.ok()) return s;
+  // The leader puts a renewed CA into caBundle before anything serves from
+  // it (the old CA stays in the bundle), so the API server never meets a
+  // certificate it cannot verify; it made the Secret a moment ago, so a
+  // follower that serves from the new CA first does so for milliseconds.
+  if (is_leader_()) {
+    for (const std::string& name : config_.validating_webhooks) {
+      if (Status s = EnsureCaBundle("validatingwebhookconfigurations", name, authority->bundle); !s.ok()) return s;
+    }
+    for (const std::string& name : config_.mutating_webhooks) {
+      if (Status s = EnsureCaBundle("mutatingwebhookconfigurations", name, authority->bundle); !s.ok()) return s;
+    }
   }
-  for (const std::string& name : config_.mutating_webhooks) {
-    if (Status s = EnsureCaBundle("mutatingwebhookconfigurations", name, authority->bundle); !s.ok()) return s;
-  }
-  return Status();
+  return EnsureServing(*authority, now);
 }
 
 void CaKeeper::Start(std::chrono::milliseconds interval) {

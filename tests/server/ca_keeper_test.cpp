@@ -201,6 +201,24 @@ TEST(CaKeeper, TheLeaderRenewsTheCaAndKeepsTheOldOneInTheBundleUntilItExpires) {
             bundle);
 }
 
+TEST(CaKeeper, TheLeaderServesFromARenewedCaOnlyOnceCaBundleHasIt) {
+  FakeKubeClient kube;
+  kube.Put(kValidating, WebhookConfiguration());
+  Replica leader(kube, "ca-order");
+  ASSERT_TRUE(leader.keeper->Sync(kNow).ok());
+  const std::string old_ca = *Base64Decode(kube.Object(kCaSecret).at("data").at("tls.crt").as_string());
+  const TimePoint late = kNow + 24h * 250;
+  // The renewed CA Secret is written; then caBundle cannot be.
+  kube.FailNext("update", {200, "", ""});
+  kube.FailNext("update", {500, "InternalError", "etcd timeout"});
+  EXPECT_FALSE(leader.keeper->Sync(late).ok());
+  const std::string new_ca = *Base64Decode(kube.Object(kCaSecret).at("data").at("tls.crt").as_string());
+  ASSERT_NE(new_ca, old_ca);
+  EXPECT_TRUE(SignedBy(leader.Cert(), old_ca)) << "served from a CA the API server does not trust yet";
+  ASSERT_TRUE(leader.keeper->Sync(late).ok());
+  EXPECT_TRUE(SignedBy(leader.Cert(), new_ca));
+}
+
 TEST(CaKeeper, ABrokenCaSecretIsAnErrorThatSaysWhatToDoAndLeaksNoKey) {
   FakeKubeClient kube;
   value broken;

@@ -90,6 +90,9 @@ host of webhook.url when set.
 {{- $svc := include "keyward.fullname" . -}}
 {{- $ns := .Release.Namespace -}}
 {{- $names := list $svc (printf "%s.%s" $svc $ns) (printf "%s.%s.svc" $svc $ns) (printf "%s.%s.svc.cluster.local" $svc $ns) -}}
+{{- range .Values.tls.extraNames -}}
+{{- $names = append $names . -}}
+{{- end -}}
 {{- with .Values.webhook.url -}}
 {{- $names = append $names (regexReplaceAll "^https://([^/:]+|\\[[^]]+\\])(:[0-9]+)?/?$" . "${1}" | trimAll "[]") -}}
 {{- end -}}
