@@ -1,24 +1,32 @@
 #!/usr/bin/env python3
-"""keyward's start to ready against a plain paged list of the same ApiKeys
-(scale issue): "ready as fast as the API server can list them".
+"""keyward at scale (issue 15): memory per key, start to ready against a
+plain paged list of the same objects, and a new key's time to Active.
 
-Against the loopback control plane (bench/run-start-bench starts it):
-  1. N permanent ApiKeys are created and minted (keyward with a high API
-     budget, untimed);
-  2. then, alternating, --rounds times each:
+Against the loopback control plane (bench/scale starts it). For each count
+in --counts (ascending, default 0,10000), in one namespace:
+  1. ApiKeys are added up to the count by server-side apply (fieldManager
+     kubectl: the managedFields a `kubectl apply --server-side` leaves) and
+     minted by keyward with a high API budget (untimed);
+  2. --rounds times, alternating:
      - list: GET .../apikeys?limit=500 page after page, as keyward's watcher
-       pages them, reading every byte and taking the continue token from the
-       page's head (no JSON decoding: the API server's own speed);
+       pages them, every byte read, the continue token taken from the page's
+       head (no JSON decoding: the API server's own speed);
      - start: `keyward run` from exec to /readyz answering 200 (caches
-       synced, every key indexed, serving).
-Prints both medians and start/list; the issue's target is <= 1.2.
-Usage: start_to_ready.py --kubeconfig F --keyward BIN [--keys 10000] [--rounds 3]
+       synced, every Active key indexed, serving); its resident memory
+       (VmRSS) read then;
+  3. in the last round keyward keeps running: --samples new ApiKeys, one
+     after another, each timed to Active; RSS read again after them.
+Prints a row per count, the RSS per key above the empty baseline, and the
+targets: <= 1 KiB per key over a baseline <= 40 MiB, start/list <= 1.2, a
+new key Active within 2 s.
+Usage: scale.py --kubeconfig F --keyward BIN [--counts 0,10000,100000]
+                [--rounds 3] [--samples 5]
 """
 
 from __future__ import annotations
 
 import argparse
-import os
+import json
 import re
 import signal
 import statistics
@@ -28,10 +36,12 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 
-from new_key_latency import GROUP, Api, count_active, create_many
+from new_key_latency import GROUP, Api, count_active, time_to_active
 
 CONTINUE = re.compile(rb'"continue":"([^"]*)"')
+NS = "bench-scale"
 
 
 def paged_list(api: Api, limit: int = 500) -> tuple[float, int, int]:
@@ -51,66 +61,134 @@ def paged_list(api: Api, limit: int = 500) -> tuple[float, int, int]:
             return time.monotonic() - began, pages, size
 
 
-def start_to_ready(binary: str, kubeconfig: str, port: int) -> float:
-    log = tempfile.NamedTemporaryFile(prefix="keyward-start-", suffix=".log", delete=False)
-    began = time.monotonic()
-    proc = subprocess.Popen([binary, "run", "--kubeconfig", kubeconfig, "--namespace",
-                             "keyward-system", "--metrics-bind-address", f"127.0.0.1:{port}"],
-                            stdout=log, stderr=subprocess.STDOUT)
-    try:
-        while time.monotonic() - began < 600:
+def server_side_apply(api: Api, name: str) -> None:
+    """What `kubectl apply --server-side` sends for one bench ApiKey."""
+    body = {"apiVersion": "keyward.io/v1alpha1", "kind": "ApiKey",
+            "metadata": {"name": name, "namespace": NS,
+                         "labels": {"team": "bench", "app.kubernetes.io/part-of": "scale"}},
+            "spec": {"description": "bench key for the scale benchmark", "type": "permanent",
+                     "access": [{"scope": "namespace", "namespaces": ["production", "staging"],
+                                 "actions": ["log"]}],
+                     "limits": {"perSecond": 10, "perDay": 10000}, "ttl": "365d"}}
+    request = urllib.request.Request(
+        f"{api.server}{GROUP}/namespaces/{NS}/apikeys/{name}?fieldManager=kubectl&force=true",
+        data=json.dumps(body).encode(), method="PATCH",
+        headers={"Content-Type": "application/apply-patch+yaml"})
+    with urllib.request.urlopen(request, context=api.tls, timeout=60) as response:
+        response.read()
+
+
+def rss_kib(pid: int) -> int:
+    with open(f"/proc/{pid}/status") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    raise RuntimeError(f"no VmRSS for {pid}")
+
+
+class Run:
+    """One `keyward run` with the plain port on |port|."""
+
+    def __init__(self, binary: str, kubeconfig: str, port: int, *extra: str) -> None:
+        self.log = tempfile.NamedTemporaryFile(prefix="keyward-scale-", suffix=".log",
+                                               delete=False)
+        self.began = time.monotonic()
+        self.port = port
+        self.proc = subprocess.Popen(
+            [binary, "run", "--kubeconfig", kubeconfig, "--namespace", "keyward-system",
+             "--metrics-bind-address", f"127.0.0.1:{port}", *extra],
+            stdout=self.log, stderr=subprocess.STDOUT)
+
+    def wait_ready(self, timeout: float = 1200) -> float:
+        while time.monotonic() - self.began < timeout:
             try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=2) as r:
+                with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/readyz",
+                                            timeout=2) as r:
                     if r.status == 200:
-                        return time.monotonic() - began
+                        return time.monotonic() - self.began
             except (urllib.error.URLError, OSError):
                 pass
-            if proc.poll() is not None:
-                raise RuntimeError(f"keyward exited {proc.returncode}; log {log.name}")
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"keyward exited {self.proc.returncode}; log {self.log.name}")
             time.sleep(0.01)
-        raise TimeoutError(f"keyward not ready in 600 s; log {log.name}")
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        proc.wait(60)
+        raise TimeoutError(f"keyward not ready in {timeout} s; log {self.log.name}")
+
+    def stop(self) -> None:
+        self.proc.send_signal(signal.SIGTERM)
+        self.proc.wait(120)
+
+
+def grow_to(api: Api, f: argparse.Namespace, have: int, count: int) -> None:
+    if count <= have:
+        return
+    minting = Run(f.keyward, f.kubeconfig, f.port, "--kube-api-qps", "1000",
+                  "--kube-api-burst", "2000", "--workers", "8")
+    began = time.monotonic()
+    with ThreadPoolExecutor(16) as pool:
+        list(pool.map(lambda i: server_side_apply(api, f"k-{i:06d}"), range(have, count)))
+    applied = time.monotonic() - began
+    while count_active(api, NS) < count:
+        time.sleep(2)
+    minting.stop()
+    print(f"{count - have} ApiKeys applied in {applied:.0f}s and all {count} Active after "
+          f"{time.monotonic() - began:.0f}s (untimed)", flush=True)
+
+
+def measure(api: Api, f: argparse.Namespace, count: int) -> dict:
+    lists, starts, rss = [], [], []
+    for round_ in range(f.rounds):
+        took, pages, size = paged_list(api)
+        lists.append(took)
+        run = Run(f.keyward, f.kubeconfig, f.port)
+        try:
+            starts.append(run.wait_ready())
+            rss.append(rss_kib(run.proc.pid))
+            print(f"  {count} keys: list {took:.3f}s ({pages} pages, {size / 2**20:.1f} MiB); "
+                  f"start to ready {starts[-1]:.3f}s, RSS {rss[-1] / 1024:.1f} MiB", flush=True)
+            if round_ + 1 == f.rounds:
+                news = [time_to_active(api, NS, f"new-{count}-{i}") for i in range(f.samples)]
+                after = rss_kib(run.proc.pid)
+        finally:
+            run.stop()
+    return {"count": count, "list": statistics.median(lists),
+            "start": statistics.median(starts), "rss": statistics.median(rss),
+            "rss_after": after, "new_median": statistics.median(news), "new_worst": max(news)}
 
 
 def main() -> int:
     p = argparse.ArgumentParser()
     p.add_argument("--kubeconfig", required=True)
     p.add_argument("--keyward", required=True)
-    p.add_argument("--keys", type=int, default=10000)
+    p.add_argument("--counts", default="0,10000")
     p.add_argument("--rounds", type=int, default=3)
+    p.add_argument("--samples", type=int, default=5)
     p.add_argument("--port", type=int, default=18080)
     f = p.parse_args()
+    counts = sorted(int(c) for c in f.counts.split(","))
     api = Api(f.kubeconfig)
-    ns = f"bench-start-{os.getpid()}"
-    for name in (ns, "keyward-system"):
+    for name in (NS, "keyward-system"):
         api.call("POST", "/api/v1/namespaces", {"apiVersion": "v1", "kind": "Namespace",
                                                  "metadata": {"name": name}})
-    minting = subprocess.Popen([f.keyward, "run", "--kubeconfig", f.kubeconfig, "--namespace",
-                                "keyward-system", "--metrics-bind-address", "0", "--kube-api-qps",
-                                "1000", "--kube-api-burst", "2000", "--workers", "8"],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    began = time.monotonic()
-    create_many(api, ns, f.keys)
-    while count_active(api, ns) < f.keys:
-        time.sleep(2)
-    minting.send_signal(signal.SIGTERM)
-    minting.wait(60)
-    print(f"{f.keys} ApiKeys created and Active in {time.monotonic() - began:.0f}s (untimed)",
-          flush=True)
-
-    lists, starts = [], []
-    for _ in range(f.rounds):
-        took, pages, size = paged_list(api)
-        lists.append(took)
-        starts.append(start_to_ready(f.keyward, f.kubeconfig, f.port))
-        print(f"list {took:.3f}s ({pages} pages, {size / 2**20:.1f} MiB); "
-              f"start to ready {starts[-1]:.3f}s", flush=True)
-    ratio = statistics.median(starts) / statistics.median(lists)
-    print(f"median list {statistics.median(lists):.3f}s, start to ready "
-          f"{statistics.median(starts):.3f}s: start/list {ratio:.2f} (target <= 1.2)")
-    api.call("DELETE", f"/api/v1/namespaces/{ns}")
+    rows, have = [], 0
+    try:
+        for count in counts:
+            grow_to(api, f, have, count)
+            have = max(have, count)
+            rows.append(measure(api, f, count))
+            have += f.samples  # the new keys stay
+    finally:
+        api.call("DELETE", f"/api/v1/namespaces/{NS}")
+    base = rows[0]
+    print("\nkeys | list s | start s | start/list | RSS MiB | RSS after new keys MiB | "
+          "KiB/key over the first row | new key median / worst s")
+    for r in rows:
+        per_key = (r["rss"] - base["rss"]) / r["count"] if r["count"] > base["count"] else 0
+        ratio = r["start"] / r["list"] if r["list"] > 0 else 0
+        print(f"{r['count']} | {r['list']:.3f} | {r['start']:.3f} | {ratio:.2f} | "
+              f"{r['rss'] / 1024:.1f} | {r['rss_after'] / 1024:.1f} | {per_key:.2f} | "
+              f"{r['new_median']:.3f} / {r['new_worst']:.3f}")
+    print("targets: baseline <= 40 MiB, <= 1 KiB per key, start/list <= 1.2 "
+          "(meaningful with keys), a new key Active within 2 s")
     return 0
 
 

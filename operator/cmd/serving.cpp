@@ -42,22 +42,24 @@ Serving::Serving(const RunOptions& options, KubeClient& kube, KubeClient& usage_
 
 Serving::~Serving() { Stop(); }
 
-void Serving::CollectGauges(Metrics& m) {
-  std::map<std::pair<std::string, std::string>, int> counts;
-  for (const ObjectPtr& obj : manager_.List()) {
-    std::string type = JsonStringOr(*obj, {"spec", "type"}, "permanent");
-    if (type != "permanent" && type != "volatile") type = "other";
-    std::string phase = JsonStringOr(*obj, {"status", "phase"}, "Pending");
-    if (phase != "Pending" && phase != "Active" && phase != "Disabled" && phase != "Expired" &&
-        phase != "Invalid") {
-      phase = "other";  // labels come from a fixed set, never from user text
-    }
-    ++counts[{type, phase}];
+std::string ApiKeyGaugeLabel(const web::json::value& apikey) {
+  std::string type = JsonStringOr(apikey, {"spec", "type"}, "permanent");
+  if (type != "permanent" && type != "volatile") type = "other";
+  std::string phase = JsonStringOr(apikey, {"status", "phase"}, "Pending");
+  if (phase != "Pending" && phase != "Active" && phase != "Disabled" && phase != "Expired" &&
+      phase != "Invalid") {
+    phase = "other";  // labels come from a fixed set, never from user text
   }
+  return type + "/" + phase;
+}
+
+void Serving::CollectGauges(Metrics& m) {
+  // Counted by the cache's labels: a scrape decodes no ApiKey.
+  const std::map<std::string, std::size_t> counts = manager_.CountByLabel();
   for (const char* type : {"permanent", "volatile"}) {
     for (const char* phase : {"Pending", "Active", "Disabled", "Expired", "Invalid"}) {
-      auto it = counts.find({type, phase});
-      m.SetApiKeys(type, phase, it == counts.end() ? 0 : it->second);
+      auto it = counts.find(std::string(type) + "/" + phase);
+      m.SetApiKeys(type, phase, it == counts.end() ? 0 : static_cast<double>(it->second));
     }
   }
   m.SetWatchRelists(manager_.Relists());
@@ -70,10 +72,9 @@ HttpHandler Serving::HttpsRoutes() {
   admission.reviewer = &log_reviewer_;
   admission.max_keys_per_namespace = options_.max_keys_per_namespace;
   admission.count_in_namespace = [this](const std::string& ns) {
-    int n = 0;
-    for (const ObjectPtr& obj : manager_.List()) n += JsonStringOr(*obj, {"metadata", "namespace"}) == ns;
-    return n;
+    return static_cast<int>(manager_.CountInNamespace(ns));
   };
+  admission.metrics = &metrics_;
   return [this, env, checks, admission](const HttpRequest& request) -> HttpResponse {
     if (request.path == "/validate") return HandleValidate(admission, request);
     if (request.path == "/mutate") return HandleMutate(admission, request);

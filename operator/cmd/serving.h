@@ -22,6 +22,10 @@
 
 namespace keyward {
 
+// The ApiKey cache's label for the keyward_apikeys gauge: "<type>/<phase>",
+// each from a fixed set (never user text).
+std::string ApiKeyGaugeLabel(const web::json::value& apikey);
+
 class Serving {
  public:
   // |usage_kube| writes usage to status, on a budget of its own.

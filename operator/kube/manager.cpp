@@ -6,7 +6,7 @@ namespace keyward {
 
 Manager::Manager(KubeClient& kube, ManagerConfig config) : kube_(kube), config_(std::move(config)) {
   std::size_t scopes = config_.namespaces.empty() ? 1 : config_.namespaces.size();
-  for (std::size_t i = 0; i < scopes; ++i) stores_.push_back(std::make_unique<ObjectStore>());
+  for (std::size_t i = 0; i < scopes; ++i) stores_.push_back(std::make_unique<ObjectStore>(config_.store));
   if (config_.lease) {
     elector_ = std::make_unique<LeaderElector>(
         config_.lease_client ? *config_.lease_client : kube_, *config_.lease, [this] { EnqueueAll(); },
@@ -34,6 +34,20 @@ std::vector<ObjectPtr> Manager::List() const {
   return out;
 }
 
+std::size_t Manager::CountInNamespace(const std::string& ns) const {
+  std::size_t n = 0;
+  for (const auto& store : stores_) n += store->CountInNamespace(ns);
+  return n;
+}
+
+std::map<std::string, std::size_t> Manager::CountByLabel() const {
+  std::map<std::string, std::size_t> counts;
+  for (const auto& store : stores_) {
+    for (const auto& [label, n] : store->CountByLabel()) counts[label] += n;
+  }
+  return counts;
+}
+
 int Manager::Relists() const {
   int lists = 0;
   for (const auto& w : watchers_) lists += w->lists();
@@ -53,7 +67,7 @@ void Manager::Start(ManagerHooks hooks) {
     handler.on_apply = [this](const ObjectPtr& obj) { queue_.Add(ObjectKey(*obj)); };
     // A list's objects go behind changes seen since (a restart with
     // thousands of ApiKeys does not delay a new one).
-    handler.on_list_item = [this](const ObjectPtr& obj) { queue_.AddLowPriority(ObjectKey(*obj)); };
+    handler.on_list_item = [this](const std::string& key) { queue_.AddLowPriority(key); };
     handler.on_delete = [this](const std::string& key) {
       if (hooks_.on_delete) hooks_.on_delete(key);
       queue_.Add(key);

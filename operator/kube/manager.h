@@ -3,6 +3,7 @@
 #pragma once
 #include <atomic>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -27,6 +28,7 @@ struct ManagerConfig {
   // The elector's own client (its rate limit, connections and timeout are
   // not shared with the workers'); null: the Manager's client.
   KubeClient* lease_client = nullptr;
+  StoreOptions store{};                  // how the caches keep objects
 };
 
 struct ManagerHooks {
@@ -66,6 +68,10 @@ class Manager {
   WorkQueue& queue() { return queue_; }
   // Every cached object (a snapshot).
   std::vector<ObjectPtr> List() const;
+  // Cached objects in namespace |ns|.
+  std::size_t CountInNamespace(const std::string& ns) const;
+  // Cached objects per StoreOptions::label.
+  std::map<std::string, std::size_t> CountByLabel() const;
   // Full lists the watches made: one each at start, more after restarts.
   int Relists() const;
 

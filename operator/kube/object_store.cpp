@@ -10,10 +10,30 @@ std::string ObjectKey(const web::json::value& object) {
   return ns.empty() ? name : ns + "/" + name;
 }
 
-std::vector<std::string> ObjectStore::Replace(std::vector<ObjectPtr> objects) {
-  std::unordered_map<std::string, ObjectPtr> fresh;
+StoredObject ObjectStore::Keep(web::json::value object) const {
+  StoredObject kept;
+  kept.key = ObjectKey(object);
+  if (options_.label) kept.label = options_.label(object);
+  if (options_.compact) {
+    kept.text = object.serialize();
+  } else {
+    kept.tree = std::make_shared<const web::json::value>(std::move(object));
+  }
+  return kept;
+}
+
+ObjectPtr ObjectStore::Read(const Slot& slot) const {
+  if (slot.tree) return slot.tree;
+  // Our own serialisation: it parses.
+  return std::make_shared<const web::json::value>(web::json::value::parse(slot.text));
+}
+
+std::vector<std::string> ObjectStore::Replace(std::vector<StoredObject> objects) {
+  std::unordered_map<std::string, Slot> fresh;
   fresh.reserve(objects.size());
-  for (auto& o : objects) fresh[ObjectKey(*o)] = std::move(o);
+  for (auto& o : objects) {
+    fresh[o.key] = Slot{std::move(o.tree), std::move(o.text), std::move(o.label)};
+  }
   std::vector<std::string> gone;
   {
     std::unique_lock lock(mu_);
@@ -23,13 +43,20 @@ std::vector<std::string> ObjectStore::Replace(std::vector<ObjectPtr> objects) {
     objects_.swap(fresh);
   }
   ready_ = true;
-  return gone;
+  return gone;  // |fresh|, the old content, is freed outside the lock
 }
 
-void ObjectStore::Apply(ObjectPtr object) {
+void ObjectStore::Apply(const ObjectPtr& object) {
+  Slot slot;
+  if (options_.label) slot.label = options_.label(*object);
+  if (options_.compact) {
+    slot.text = object->serialize();
+  } else {
+    slot.tree = object;
+  }
   std::string key = ObjectKey(*object);
   std::unique_lock lock(mu_);
-  objects_[key] = std::move(object);
+  objects_[key] = std::move(slot);
 }
 
 void ObjectStore::Delete(const std::string& key) {
@@ -38,16 +65,22 @@ void ObjectStore::Delete(const std::string& key) {
 }
 
 ObjectPtr ObjectStore::Get(const std::string& key) const {
-  std::shared_lock lock(mu_);
-  auto it = objects_.find(key);
-  return it == objects_.end() ? nullptr : it->second;
+  Slot slot;
+  {
+    std::shared_lock lock(mu_);
+    auto it = objects_.find(key);
+    if (it == objects_.end()) return nullptr;
+    if (it->second.tree) return it->second.tree;
+    slot.text = it->second.text;  // parsed outside the lock
+  }
+  return Read(slot);
 }
 
 std::vector<ObjectPtr> ObjectStore::List() const {
-  std::shared_lock lock(mu_);
   std::vector<ObjectPtr> out;
+  std::shared_lock lock(mu_);
   out.reserve(objects_.size());
-  for (const auto& [_, o] : objects_) out.push_back(o);
+  for (const auto& [_, slot] : objects_) out.push_back(Read(slot));
   return out;
 }
 
@@ -62,6 +95,22 @@ std::vector<std::string> ObjectStore::Keys() const {
 std::size_t ObjectStore::size() const {
   std::shared_lock lock(mu_);
   return objects_.size();
+}
+
+std::size_t ObjectStore::CountInNamespace(const std::string& ns) const {
+  const std::string prefix = ns + "/";
+  std::shared_lock lock(mu_);
+  std::size_t n = 0;
+  for (const auto& [k, _] : objects_) n += k.compare(0, prefix.size(), prefix) == 0;
+  return n;
+}
+
+std::map<std::string, std::size_t> ObjectStore::CountByLabel() const {
+  std::map<std::string, std::size_t> counts;
+  if (!options_.label) return counts;
+  std::shared_lock lock(mu_);
+  for (const auto& [_, slot] : objects_) ++counts[slot.label];
+  return counts;
 }
 
 }  // namespace keyward

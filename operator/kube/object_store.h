@@ -5,6 +5,8 @@
 #include <cpprest/json.h>
 
 #include <atomic>
+#include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <shared_mutex>
@@ -21,29 +23,63 @@ using ObjectPtr = std::shared_ptr<const web::json::value>;
 // "namespace/name" (or "name" for cluster-scoped objects).
 std::string ObjectKey(const web::json::value& object);
 
+struct StoreOptions {
+  // Keep each object as its serialised JSON (about a fifth of the memory of
+  // cpprestsdk's tree) and parse it again on every Get and List: for large
+  // collections read once per change (ApiKeys), never for a hot path.
+  bool compact = false;
+  // Files each object under a short label (e.g. "permanent/Active") that
+  // CountByLabel() counts without decoding anything, like a client-go
+  // indexer. Optional.
+  std::function<std::string(const web::json::value&)> label;
+};
+
+// One object in the form its store keeps it (see ObjectStore::Keep).
+struct StoredObject {
+  std::string key;
+  ObjectPtr tree;    // a store that is not compact
+  std::string text;  // a compact store
+  std::string label;
+};
+
 class ObjectStore {
  public:
-  ObjectStore() = default;
+  explicit ObjectStore(StoreOptions options = {}) : options_(std::move(options)) {}
   ObjectStore(const ObjectStore&) = delete;
   ObjectStore& operator=(const ObjectStore&) = delete;
 
+  // |object| (stripped for the cache already) in the form this store keeps;
+  // a list builds these page by page, so its trees never pile up.
+  StoredObject Keep(web::json::value object) const;
   // Replaces the whole content (after a list) and marks the store ready.
   // Returns the keys that were present before but are not in |objects|.
-  std::vector<std::string> Replace(std::vector<ObjectPtr> objects);
-  void Apply(ObjectPtr object);
+  std::vector<std::string> Replace(std::vector<StoredObject> objects);
+  void Apply(const ObjectPtr& object);
   void Delete(const std::string& key);
 
   ObjectPtr Get(const std::string& key) const;
   std::vector<ObjectPtr> List() const;
   std::vector<std::string> Keys() const;
   std::size_t size() const;
+  // Objects in namespace |ns|, counted by key (nothing is decoded).
+  std::size_t CountInNamespace(const std::string& ns) const;
+  // Objects per label (StoreOptions::label; empty without one).
+  std::map<std::string, std::size_t> CountByLabel() const;
 
   // True once the first list has been stored.
   bool ready() const { return ready_.load(); }
 
  private:
+  struct Slot {
+    ObjectPtr tree;
+    std::string text;
+    std::string label;
+  };
+  ObjectPtr Read(const Slot& slot) const;
+
+  const StoreOptions options_;
   mutable RwMutex mu_;  // writers first: readers never starve an update
-  std::unordered_map<std::string, ObjectPtr> objects_;
+  std::unordered_map<std::string, Slot> objects_;
   std::atomic<bool> ready_{false};
 };
 

@@ -45,7 +45,7 @@ void Watcher::Sleep(std::chrono::milliseconds d) {
 }
 
 bool Watcher::ListOnce() {
-  std::vector<ObjectPtr> items;
+  std::vector<StoredObject> items;
   ListOptions options;
   options.limit = config_.page_size;
   options.label_selector = config_.label_selector;
@@ -58,11 +58,13 @@ bool Watcher::ListOnce() {
       // An expired continue token means the list must start over.
       return false;
     }
-    // The page is ours: its items move into the store, no copy.
+    // The page is ours: its items move into the form the store keeps
+    // (a compact store's text), page by page, so a long list never holds
+    // every object's tree at once.
     if (page.body.is_object() && page.body.has_array_field("items")) {
       for (auto& item : page.body.at("items").as_array()) {
         StripForCache(item);
-        items.push_back(std::make_shared<const web::json::value>(std::move(item)));
+        items.push_back(store_.Keep(std::move(item)));
       }
     }
     options.continue_token = JsonStringOr(page.body, {"metadata", "continue"});
@@ -70,20 +72,25 @@ bool Watcher::ListOnce() {
   } while (!options.continue_token.empty() && !stopping_);
   if (stopping_) return false;
 
-  std::vector<ObjectPtr> applied = items;
+  std::vector<std::string> listed;
+  listed.reserve(items.size());
+  for (const auto& item : items) listed.push_back(item.key);
   std::vector<std::string> gone = store_.Replace(std::move(items));
   {
     std::lock_guard lock(mu_);
     resource_version_ = rv;
   }
   ++lists_;
-  spdlog::info("listed {}: {} objects at resourceVersion {}", collection_.Url(), applied.size(), rv);
+  spdlog::info("listed {}: {} objects at resourceVersion {}", collection_.Url(), listed.size(), rv);
   for (const auto& key : gone) {
     if (handler_.on_delete) handler_.on_delete(key);
   }
-  const auto& each = handler_.on_list_item ? handler_.on_list_item : handler_.on_apply;
-  if (each) {
-    for (const auto& o : applied) each(o);
+  for (const auto& key : listed) {
+    if (handler_.on_list_item) {
+      handler_.on_list_item(key);
+    } else if (handler_.on_apply) {
+      if (ObjectPtr o = store_.Get(key)) handler_.on_apply(o);
+    }
   }
   if (handler_.on_listed) handler_.on_listed();
   return true;

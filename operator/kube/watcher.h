@@ -17,8 +17,9 @@ namespace keyward {
 
 struct WatcherHandler {
   std::function<void(const ObjectPtr&)> on_apply;       // added or modified
-  // Every object of a (re)list, unchanged or not; on_apply when unset.
-  std::function<void(const ObjectPtr&)> on_list_item;
+  // The key of every object of a (re)list, unchanged or not, once the store
+  // holds the list; on_apply when unset.
+  std::function<void(const std::string& key)> on_list_item;
   std::function<void(const std::string& key)> on_delete;  // deleted (or gone at relist)
   std::function<void()> on_listed;                      // after each (re)list
 };

@@ -1,0 +1,90 @@
+// The watch cache, in both forms: JSON trees, and compact (text parsed on
+// read) with labels counted without decoding.
+#include "kube/object_store.h"
+
+#include <gtest/gtest.h>
+
+#include "kube/fake_kube_client.h"
+#include "kube/json_fields.h"
+#include "kube/watcher.h"
+
+namespace keyward {
+namespace {
+
+using web::json::value;
+
+value Key(const std::string& ns, const std::string& name, const std::string& phase) {
+  return value::parse(R"({"metadata":{"namespace":")" + ns + R"(","name":")" + name +
+                      R"(","uid":"u-)" + name + R"("},"spec":{"type":"permanent","access":[)"
+                      R"({"scope":"namespace","namespaces":["prod"]}]},"status":{"phase":")" +
+                      phase + R"("}})");
+}
+
+StoreOptions Compact() {
+  StoreOptions o;
+  o.compact = true;
+  o.label = [](const value& v) { return JsonStringOr(v, {"status", "phase"}); };
+  return o;
+}
+
+TEST(ObjectStore, CompactGivesBackWhatItKeptAndCountsLabelsWithoutDecoding) {
+  ObjectStore store(Compact());
+  std::vector<StoredObject> listed;
+  listed.push_back(store.Keep(Key("a", "k1", "Active")));
+  listed.push_back(store.Keep(Key("a", "k2", "Pending")));
+  listed.push_back(store.Keep(Key("b", "k3", "Active")));
+  EXPECT_FALSE(listed[0].tree) << "a compact store keeps text, not the tree";
+  EXPECT_TRUE(store.Replace(std::move(listed)).empty());
+  ObjectPtr k1 = store.Get("a/k1");
+  ASSERT_TRUE(k1);
+  EXPECT_EQ(*k1, Key("a", "k1", "Active"));
+  EXPECT_EQ(store.List().size(), 3u);
+  EXPECT_EQ(store.CountInNamespace("a"), 2u);
+  EXPECT_EQ(store.CountByLabel(), (std::map<std::string, std::size_t>{{"Active", 2}, {"Pending", 1}}));
+
+  store.Apply(std::make_shared<const value>(Key("a", "k2", "Active")));
+  store.Delete("b/k3");
+  EXPECT_EQ(JsonStringOr(*store.Get("a/k2"), {"status", "phase"}), "Active");
+  EXPECT_FALSE(store.Get("b/k3"));
+  EXPECT_EQ(store.CountByLabel(), (std::map<std::string, std::size_t>{{"Active", 2}}));
+
+  // A relist without a/k1 reports it gone.
+  std::vector<StoredObject> relisted;
+  relisted.push_back(store.Keep(Key("a", "k2", "Active")));
+  EXPECT_EQ(store.Replace(std::move(relisted)), std::vector<std::string>{"a/k1"});
+}
+
+TEST(ObjectStore, TreeStoreSharesTheObjectAndHasNoLabelsUnlessAsked) {
+  ObjectStore store;
+  auto obj = std::make_shared<const value>(Key("a", "k1", "Active"));
+  store.Apply(obj);
+  EXPECT_EQ(store.Get("a/k1"), obj);  // the same tree, no copy
+  EXPECT_TRUE(store.CountByLabel().empty());
+}
+
+TEST(ObjectStore, AWatcherListsPagesIntoACompactStoreThenNamesEachKey) {
+  FakeKubeClient kube;
+  for (int i = 0; i < 7; ++i) {
+    std::string name = "k" + std::to_string(i);
+    value o = Key("ns", name, "Active");
+    o["metadata"]["managedFields"] = value::array({value::string("huge")});
+    kube.Put({"keyward.io/v1alpha1", "apikeys", "ns", name, ""}, o);
+  }
+  ObjectStore store(Compact());
+  std::vector<std::string> listed;
+  WatcherHandler handler;
+  handler.on_list_item = [&](const std::string& key) {
+    EXPECT_TRUE(store.Get(key)) << key << " named before the store holds it";
+    listed.push_back(key);
+  };
+  WatcherConfig config;
+  config.page_size = 3;
+  Watcher watcher(kube, {"keyward.io/v1alpha1", "apikeys", "", "", ""}, store, handler, config);
+  ASSERT_TRUE(watcher.ListOnce());
+  EXPECT_EQ(listed.size(), 7u);
+  EXPECT_EQ(store.CountByLabel().at("Active"), 7u);
+  EXPECT_FALSE(store.Get("ns/k3")->at("metadata").has_field("managedFields"));
+}
+
+}  // namespace
+}  // namespace keyward
