@@ -41,19 +41,15 @@ std::optional<ApiKeyRef> IndexKeys(KeyIndex* index, const ApiKeyRef& ref, const 
   return holder;
 }
 
-std::size_t IndexSynced(const std::vector<ObjectPtr>& objects, KeyIndex* index, TimePoint now) {
-  std::size_t indexed = 0;
-  for (const ObjectPtr& object : objects) {
-    FieldErrors errors;
-    ApiKey key = ParseApiKey(*object, &errors);
-    if (!errors.empty() || key.spec.type != KeyType::kPermanent || key.status.phase != "Active" ||
-        key.status.observed_generation != key.metadata.generation ||
-        !ValidateApiKey(key, now, /*creating=*/false).empty()) {
-      continue;
-    }
-    indexed += IndexFromStatus(key, index, now);
+bool IndexSynced(const web::json::value& object, KeyIndex* index, TimePoint now) {
+  FieldErrors errors;
+  ApiKey key = ParseApiKey(object, &errors);
+  if (!errors.empty() || key.spec.type != KeyType::kPermanent || key.status.phase != "Active" ||
+      key.status.observed_generation != key.metadata.generation ||
+      !ValidateApiKey(key, now, /*creating=*/false).empty()) {
+    return false;
   }
-  return indexed;
+  return IndexFromStatus(key, index, now);
 }
 
 bool IndexFromStatus(const ApiKey& key, KeyIndex* index, TimePoint now) {

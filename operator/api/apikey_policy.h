@@ -1,12 +1,13 @@
 // What the key index needs to know about an ApiKey: its policy (rules,
 // disabled, absolute expiry, limits) and, for permanent keys, its digests.
 #pragma once
+#include <cpprest/json.h>
+
 #include <memory>
 #include <optional>
 #include <utility>
 
 #include "api/apikey.h"
-#include "kube/object_store.h"
 #include "keys/key_index.h"
 
 namespace keyward {
@@ -38,11 +39,11 @@ std::optional<ApiKeyRef> IndexKeys(KeyIndex* index, const ApiKeyRef& ref, const 
 // digest of a pepper |index| does not hold, or another ApiKey holds it.
 bool IndexFromStatus(const ApiKey& key, KeyIndex* index, TimePoint now);
 
-// At start, before any reconcile: indexes (IndexFromStatus) each permanent
-// ApiKey in |objects| whose status speaks for its current spec (phase
-// Active, observedGeneration = generation, the spec valid), so a replica is
-// ready to answer for every such key the moment its caches are synced.
-// Anything else waits for its reconcile. Returns how many were indexed.
-std::size_t IndexSynced(const std::vector<ObjectPtr>& objects, KeyIndex* index, TimePoint now);
+// At start, before any reconcile, for each cached ApiKey: indexes
+// (IndexFromStatus) |object| if it is a permanent key whose status speaks
+// for its current spec (phase Active, observedGeneration = generation, the
+// spec valid), so a replica answers for every such key the moment its
+// caches are synced. Anything else waits for its reconcile. True if indexed.
+bool IndexSynced(const web::json::value& object, KeyIndex* index, TimePoint now);
 
 }  // namespace keyward

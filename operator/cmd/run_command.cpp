@@ -167,6 +167,14 @@ ControllerEnv ControllerEnvFor(const RunOptions& o, ApiClients& clients, KeyInde
   return env;
 }
 
+// Indexes every cached ApiKey whose status speaks for it (IndexSynced).
+void IndexCache(const Manager& manager, KeyIndex* index) {
+  std::size_t n = 0;
+  const TimePoint now = Clock::now();
+  manager.ForEach([&](const web::json::value& apikey) { n += IndexSynced(apikey, index, now); });
+  spdlog::info("indexed {} permanent keys from their status before serving", n);
+}
+
 int RunOperator(const RunOptions& o) {
   Shutdown shutdown;
   StartSignalThread(&shutdown);
@@ -210,10 +218,7 @@ int RunOperator(const RunOptions& o) {
                  // the pod restarts clean as a candidate.
                  [&shutdown] { shutdown.Request(1); },
                  // Ready means every Active permanent key answers at once.
-                 [&manager, &index] {
-                   std::size_t n = IndexSynced(manager.List(), &index, Clock::now());
-                   spdlog::info("indexed {} permanent keys from their status before serving", n);
-                 }});
+                 [&manager, &index] { IndexCache(manager, &index); }});
   int code = shutdown.Wait();
   // Stop taking work and let reconciles in flight finish (still leader),
   // flush usage and events, and only then hand the Lease over: a

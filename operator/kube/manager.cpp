@@ -34,6 +34,10 @@ std::vector<ObjectPtr> Manager::List() const {
   return out;
 }
 
+void Manager::ForEach(const std::function<void(const web::json::value&)>& fn) const {
+  for (const auto& store : stores_) store->ForEach(fn);
+}
+
 std::size_t Manager::CountInNamespace(const std::string& ns) const {
   std::size_t n = 0;
   for (const auto& store : stores_) n += store->CountInNamespace(ns);

@@ -68,6 +68,8 @@ class Manager {
   WorkQueue& queue() { return queue_; }
   // Every cached object (a snapshot).
   std::vector<ObjectPtr> List() const;
+  // Each cached object in turn (ObjectStore::ForEach).
+  void ForEach(const std::function<void(const web::json::value&)>& fn) const;
   // Cached objects in namespace |ns|.
   std::size_t CountInNamespace(const std::string& ns) const;
   // Cached objects per StoreOptions::label.

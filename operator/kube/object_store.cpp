@@ -84,6 +84,17 @@ std::vector<ObjectPtr> ObjectStore::List() const {
   return out;
 }
 
+void ObjectStore::ForEach(const std::function<void(const web::json::value&)>& fn) const {
+  std::shared_lock lock(mu_);
+  for (const auto& [_, slot] : objects_) {
+    if (slot.tree) {
+      fn(*slot.tree);
+    } else {
+      fn(web::json::value::parse(slot.text));
+    }
+  }
+}
+
 std::vector<std::string> ObjectStore::Keys() const {
   std::shared_lock lock(mu_);
   std::vector<std::string> out;

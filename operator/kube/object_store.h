@@ -59,6 +59,10 @@ class ObjectStore {
 
   ObjectPtr Get(const std::string& key) const;
   std::vector<ObjectPtr> List() const;
+  // Calls |fn| with each object in turn; a compact store parses one at a
+  // time, so a pass over every object never holds all their trees. Writers
+  // wait until it is done.
+  void ForEach(const std::function<void(const web::json::value&)>& fn) const;
   std::vector<std::string> Keys() const;
   std::size_t size() const;
   // Objects in namespace |ns|, counted by key (nothing is decoded).

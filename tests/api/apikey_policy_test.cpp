@@ -38,9 +38,9 @@ struct Listed {
     return items.back();
   }
   std::size_t Index() {
-    std::vector<ObjectPtr> objects;
-    for (const auto& v : items) objects.push_back(std::make_shared<const web::json::value>(v));
-    return IndexSynced(objects, &index, kNow);
+    std::size_t n = 0;
+    for (const auto& v : items) n += IndexSynced(v, &index, kNow);
+    return n;
   }
   bool Found(const std::string& name) const {
     return index.Lookup(keys.at(name), kNow).status == LookupStatus::kFound;

@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "kube/fake_kube_client.h"
 #include "kube/json_fields.h"
 #include "kube/watcher.h"
@@ -39,6 +41,10 @@ TEST(ObjectStore, CompactGivesBackWhatItKeptAndCountsLabelsWithoutDecoding) {
   ASSERT_TRUE(k1);
   EXPECT_EQ(*k1, Key("a", "k1", "Active"));
   EXPECT_EQ(store.List().size(), 3u);
+  std::vector<std::string> visited;
+  store.ForEach([&](const value& v) { visited.push_back(ObjectKey(v)); });
+  std::sort(visited.begin(), visited.end());
+  EXPECT_EQ(visited, (std::vector<std::string>{"a/k1", "a/k2", "b/k3"}));
   EXPECT_EQ(store.CountInNamespace("a"), 2u);
   EXPECT_EQ(store.CountByLabel(), (std::map<std::string, std::size_t>{{"Active", 2}, {"Pending", 1}}));
 
