@@ -19,8 +19,10 @@ in --counts (ascending, default 0,10000), in one namespace:
 Prints a row per count, the RSS per key above the empty baseline, and the
 targets: <= 1 KiB per key over a baseline <= 40 MiB, start/list <= 1.2, a
 new key Active within 2 s.
-Usage: scale.py --kubeconfig F --keyward BIN [--counts 0,10000,100000]
-                [--rounds 3] [--samples 5]
+With --baseline BIN a second build is started in the same rounds, so the
+two are compared on the same objects and the same machine state.
+Usage: scale.py --kubeconfig F --keyward BIN [--baseline BIN]
+                [--counts 0,10000,100000] [--rounds 3] [--samples 5]
 """
 
 from __future__ import annotations
@@ -134,25 +136,34 @@ def grow_to(api: Api, f: argparse.Namespace, have: int, count: int) -> None:
           f"{time.monotonic() - began:.0f}s (untimed)", flush=True)
 
 
-def measure(api: Api, f: argparse.Namespace, count: int) -> dict:
-    lists, starts, rss = [], [], []
+def measure(api: Api, f: argparse.Namespace, count: int, binaries: dict[str, str]) -> list[dict]:
+    """One row per binary; every round lists once and starts each binary."""
+    lists = []
+    starts: dict[str, list[float]] = {name: [] for name in binaries}
+    rss: dict[str, list[int]] = {name: [] for name in binaries}
+    news: dict[str, list[float]] = {}
+    after: dict[str, int] = {}
     for round_ in range(f.rounds):
         took, pages, size = paged_list(api)
         lists.append(took)
-        run = Run(f.keyward, f.kubeconfig, f.port)
-        try:
-            starts.append(run.wait_ready())
-            rss.append(rss_kib(run.proc.pid))
-            print(f"  {count} keys: list {took:.3f}s ({pages} pages, {size / 2**20:.1f} MiB); "
-                  f"start to ready {starts[-1]:.3f}s, RSS {rss[-1] / 1024:.1f} MiB", flush=True)
-            if round_ + 1 == f.rounds:
-                news = [time_to_active(api, NS, f"new-{count}-{i}") for i in range(f.samples)]
-                after = rss_kib(run.proc.pid)
-        finally:
-            run.stop()
-    return {"count": count, "list": statistics.median(lists),
-            "start": statistics.median(starts), "rss": statistics.median(rss),
-            "rss_after": after, "new_median": statistics.median(news), "new_worst": max(news)}
+        print(f"  {count} keys: list {took:.3f}s ({pages} pages, {size / 2**20:.1f} MiB)", flush=True)
+        for name, binary in binaries.items():
+            run = Run(binary, f.kubeconfig, f.port)
+            try:
+                starts[name].append(run.wait_ready())
+                rss[name].append(rss_kib(run.proc.pid))
+                print(f"    {name}: start to ready {starts[name][-1]:.3f}s, "
+                      f"RSS {rss[name][-1] / 1024:.1f} MiB", flush=True)
+                if round_ + 1 == f.rounds:
+                    news[name] = [time_to_active(api, NS, f"new-{name}-{count}-{i}")
+                                  for i in range(f.samples)]
+                    after[name] = rss_kib(run.proc.pid)
+            finally:
+                run.stop()
+    return [{"binary": name, "count": count, "list": statistics.median(lists),
+             "start": statistics.median(starts[name]), "rss": statistics.median(rss[name]),
+             "rss_after": after[name], "new_median": statistics.median(news[name]),
+             "new_worst": max(news[name])} for name in binaries]
 
 
 def main() -> int:
@@ -163,7 +174,11 @@ def main() -> int:
     p.add_argument("--rounds", type=int, default=3)
     p.add_argument("--samples", type=int, default=5)
     p.add_argument("--port", type=int, default=18080)
+    p.add_argument("--baseline", help="another keyward binary, measured in the same rounds")
     f = p.parse_args()
+    binaries = {"keyward": f.keyward}
+    if f.baseline:
+        binaries["baseline"] = f.baseline
     counts = sorted(int(c) for c in f.counts.split(","))
     api = Api(f.kubeconfig)
     for name in (NS, "keyward-system"):
@@ -174,17 +189,17 @@ def main() -> int:
         for count in counts:
             grow_to(api, f, have, count)
             have = max(have, count)
-            rows.append(measure(api, f, count))
-            have += f.samples  # the new keys stay
+            rows.extend(measure(api, f, count, binaries))
+            have += f.samples * len(binaries)  # the new keys stay
     finally:
         api.call("DELETE", f"/api/v1/namespaces/{NS}")
-    base = rows[0]
-    print("\nkeys | list s | start s | start/list | RSS MiB | RSS after new keys MiB | "
-          "KiB/key over the first row | new key median / worst s")
+    print("\nbinary | keys | list s | start s | start/list | RSS MiB | RSS after new keys MiB | "
+          "KiB/key over its first row | new key median / worst s")
     for r in rows:
+        base = next(b for b in rows if b["binary"] == r["binary"])
         per_key = (r["rss"] - base["rss"]) / r["count"] if r["count"] > base["count"] else 0
         ratio = r["start"] / r["list"] if r["list"] > 0 else 0
-        print(f"{r['count']} | {r['list']:.3f} | {r['start']:.3f} | {ratio:.2f} | "
+        print(f"{r['binary']} | {r['count']} | {r['list']:.3f} | {r['start']:.3f} | {ratio:.2f} | "
               f"{r['rss'] / 1024:.1f} | {r['rss_after'] / 1024:.1f} | {per_key:.2f} | "
               f"{r['new_median']:.3f} / {r['new_worst']:.3f}")
     print("targets: baseline <= 40 MiB, <= 1 KiB per key, start/list <= 1.2 "
