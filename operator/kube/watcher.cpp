@@ -3,6 +3,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <future>
 #include <random>
 
 namespace keyward {
@@ -51,12 +52,19 @@ bool Watcher::ListOnce() {
   options.label_selector = config_.label_selector;
   options.metadata_only = config_.metadata_only;
   std::string rv;
-  do {
-    KubeResult page = client_.List(collection_, options);
+  KubeResult page = client_.List(collection_, options);
+  for (;;) {
     if (!page.status.ok()) {
       spdlog::warn("list {} failed: {}", collection_.Url(), page.status.String());
       // An expired continue token means the list must start over.
       return false;
+    }
+    options.continue_token = JsonStringOr(page.body, {"metadata", "continue"});
+    if (auto list_rv = JsonString(page.body, {"metadata", "resourceVersion"})) rv = *list_rv;
+    // The next page is on its way while this one is converted.
+    std::future<KubeResult> next;
+    if (!options.continue_token.empty() && !stopping_) {
+      next = std::async(std::launch::async, [this, options] { return client_.List(collection_, options); });
     }
     // The page is ours: its items move into the form the store keeps
     // (a compact store's text), page by page, so a long list never holds
@@ -67,9 +75,9 @@ bool Watcher::ListOnce() {
         items.push_back(store_.Keep(std::move(item)));
       }
     }
-    options.continue_token = JsonStringOr(page.body, {"metadata", "continue"});
-    if (auto list_rv = JsonString(page.body, {"metadata", "resourceVersion"})) rv = *list_rv;
-  } while (!options.continue_token.empty() && !stopping_);
+    if (!next.valid()) break;
+    page = next.get();
+  }
   if (stopping_) return false;
 
   std::vector<std::string> listed;
