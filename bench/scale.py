@@ -43,7 +43,7 @@ from concurrent.futures import ThreadPoolExecutor
 from new_key_latency import GROUP, Api, count_active, time_to_active
 
 CONTINUE = re.compile(rb'"continue":"([^"]*)"')
-NS = "bench-scale"
+NS = "bench-scale"  # --namespace
 
 
 def paged_list(api: Api, limit: int = 500) -> tuple[float, int, int]:
@@ -57,7 +57,9 @@ def paged_list(api: Api, limit: int = 500) -> tuple[float, int, int]:
             body = response.read()
         pages += 1
         size += len(body)
-        found = CONTINUE.search(body[:4096])  # metadata comes before items
+        # A custom resource list is written with sorted keys: metadata (and
+        # its continue token) comes after the items.
+        found = CONTINUE.search(body[-4096:])
         token = found.group(1).decode() if found else ""
         if not token:
             return time.monotonic() - began, pages, size
@@ -167,6 +169,7 @@ def measure(api: Api, f: argparse.Namespace, count: int, binaries: dict[str, str
 
 
 def main() -> int:
+    global NS
     p = argparse.ArgumentParser()
     p.add_argument("--kubeconfig", required=True)
     p.add_argument("--keyward", required=True)
@@ -175,7 +178,11 @@ def main() -> int:
     p.add_argument("--samples", type=int, default=5)
     p.add_argument("--port", type=int, default=18080)
     p.add_argument("--baseline", help="another keyward binary, measured in the same rounds")
+    p.add_argument("--namespace", default="bench-scale")
+    p.add_argument("--keep", action="store_true",
+                   help="keep the namespace and its ApiKeys for the next run (which reuses them)")
     f = p.parse_args()
+    NS = f.namespace
     binaries = {"keyward": f.keyward}
     if f.baseline:
         binaries["baseline"] = f.baseline
@@ -184,7 +191,7 @@ def main() -> int:
     for name in (NS, "keyward-system"):
         api.call("POST", "/api/v1/namespaces", {"apiVersion": "v1", "kind": "Namespace",
                                                  "metadata": {"name": name}})
-    rows, have = [], 0
+    rows, have = [], count_active(api, NS)
     try:
         for count in counts:
             grow_to(api, f, have, count)
@@ -192,7 +199,8 @@ def main() -> int:
             rows.extend(measure(api, f, count, binaries))
             have += f.samples * len(binaries)  # the new keys stay
     finally:
-        api.call("DELETE", f"/api/v1/namespaces/{NS}")
+        if not f.keep:
+            api.call("DELETE", f"/api/v1/namespaces/{NS}")
     print("\nbinary | keys | list s | start s | start/list | RSS MiB | RSS after new keys MiB | "
           "KiB/key over its first row | new key median / worst s")
     for r in rows:
