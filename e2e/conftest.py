@@ -262,3 +262,18 @@ def namespace(cluster: Cluster, request: pytest.FixtureRequest) -> Iterator[str]
     yield name
     # Do not wait: namespace deletion is asynchronous and proven by its own test.
     cluster.kubectl("delete", "namespace", name, "--wait=false", "--ignore-not-found", check=False)
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    """Each suite's time (setup, call and teardown of its tests), slowest
+    first, so CI shows which suite grows."""
+    totals: dict[str, float] = {}
+    for reports in terminalreporter.stats.values():
+        for report in reports:
+            if getattr(report, "when", None) in ("setup", "call", "teardown"):
+                suite = report.nodeid.split("::")[0]
+                totals[suite] = totals.get(suite, 0.0) + report.duration
+    if totals:
+        terminalreporter.write_sep("=", "time per suite")
+        for suite, seconds in sorted(totals.items(), key=lambda kv: -kv[1]):
+            terminalreporter.write_line(f"{seconds:8.1f}s  {suite}")
