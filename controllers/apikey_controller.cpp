@@ -88,6 +88,23 @@ Action ApiKeyController::ReconcileInvalid(const ApiKey& key, const FieldErrors& 
   return WriteStatus(key, status);
 }
 
+Action ApiKeyController::ReconcileNoTemplate(const ApiKey& key) {
+  // Without its role the key allows nothing: it leaves the index until the
+  // template exists (the template's watch brings it back here).
+  env_.index->RemoveApiKey(RefOf(key));
+  const TemplateRef& ref = *key.spec.template_ref;
+  std::string message = ref.kind + " " + ref.name + " not found";
+  if (!ref.cluster()) message += " in namespace " + key.metadata.namespace_name;
+  message += ": create it or point spec.templateRef at one that exists";
+  ApiKeyStatus status = key.status;
+  status.phase = kPhasePending;
+  status.observed_generation = key.metadata.generation;
+  SetReadyCondition(&status, false, "TemplateNotFound", message, key.metadata.generation, env_.now());
+  if (!StatusChanged(key.status, status)) return Action::AwaitChange();
+  Event(key, {"Warning", "TemplateNotFound", message});
+  return WriteStatus(key, status);
+}
+
 void ApiKeyController::LoseKey(const ApiKeyRef& ref, const std::string& message,
                                ApiKeyStatus* status, KeyOutcome* out) {
   // Nothing of the key may outlive this in status, or followers (which
@@ -281,7 +298,12 @@ Action ApiKeyController::Reconcile(const std::string& store_key) {
   FieldErrors semantic = ValidateApiKey(key, now, /*creating=*/false);
   errors.insert(errors.end(), semantic.begin(), semantic.end());
   if (!errors.empty()) return ReconcileInvalid(key, errors);
-  auto policy = PolicyOf(key, now);
+  std::optional<ApiKeyTemplate> tpl;
+  if (key.spec.template_ref) {
+    if (env_.templates) tpl = env_.templates(key.metadata.namespace_name, *key.spec.template_ref);
+    if (!tpl) return ReconcileNoTemplate(key);
+  }
+  auto policy = PolicyOf(key, now, tpl ? &tpl->spec : nullptr);
   const std::optional<TimePoint> expiry = policy->policy.expires_at;
   env_.index->SetPolicy(policy);
 

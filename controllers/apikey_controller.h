@@ -11,6 +11,7 @@
 #include <string>
 
 #include "api/apikey.h"
+#include "api/apikey_template.h"
 #include "base/status.h"
 #include "controllers/key_secret.h"
 #include "controllers/reconcile_steps.h"
@@ -29,6 +30,8 @@ struct ControllerEnv {
   KubeClient* kube = nullptr;
   // The watch cache: the ApiKey object for "namespace/name", or null.
   std::function<ObjectPtr(const std::string&)> get_apikey;
+  // The templates' watch cache, for keys with spec.templateRef.
+  TemplateLookup templates;
   KeyIndex* index = nullptr;
   VolatileKeyStore* volatile_keys = nullptr;
   EventRecorder* events = nullptr;
@@ -57,6 +60,8 @@ class ApiKeyController {
 
  private:
   Action ReconcileInvalid(const ApiKey& key, const FieldErrors& errors);
+  // spec.templateRef names a template that does not exist (yet).
+  Action ReconcileNoTemplate(const ApiKey& key);
   // The Secret's key is not this ApiKey's to use (foreign Secret, no key,
   // a digest another ApiKey holds): drop it from the index and from status.
   void LoseKey(const ApiKeyRef& ref, const std::string& message, ApiKeyStatus* status,

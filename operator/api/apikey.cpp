@@ -1,7 +1,6 @@
 #include "api/apikey.h"
 
-#include <initializer_list>
-#include <set>
+#include "api/object_reader.h"
 
 namespace keyward {
 
@@ -10,115 +9,6 @@ using web::json::value;
 const char* KeyTypeName(KeyType type) {
   return type == KeyType::kPermanent ? "permanent" : "volatile";
 }
-
-namespace {
-
-// Reads fields of one JSON object, recording type errors under |path|.
-class ObjectReader {
- public:
-  ObjectReader(const value& v, std::string path, FieldErrors* errors)
-      : v_(v), path_(std::move(path)), errors_(errors) {
-    ok_ = v.is_object();
-    if (!ok_ && !v.is_null()) Error(path_, "must be an object");
-  }
-
-  bool ok() const { return ok_; }
-  std::string Path(const std::string& field) const {
-    return path_.empty() ? field : path_ + "." + field;
-  }
-  void Error(const std::string& path, const std::string& reason) {
-    errors_->push_back({path, reason});
-  }
-
-  // Reports fields not in |known| as unknown (typos like "namespace").
-  void RejectUnknown(std::initializer_list<const char*> known) {
-    if (!ok_) return;
-    std::set<std::string> names(known.begin(), known.end());
-    for (const auto& kv : v_.as_object()) {
-      if (!names.count(kv.first)) Error(Path(kv.first), "unknown field");
-    }
-  }
-
-  const value* Get(const std::string& field) const {
-    if (!ok_ || !v_.has_field(field)) return nullptr;
-    const value& f = v_.at(field);
-    return f.is_null() ? nullptr : &f;
-  }
-
-  std::optional<std::string> String(const std::string& field) {
-    const value* f = Get(field);
-    if (!f) return std::nullopt;
-    if (!f->is_string()) {
-      Error(Path(field), "must be a string");
-      return std::nullopt;
-    }
-    return f->as_string();
-  }
-
-  std::optional<bool> Bool(const std::string& field) {
-    const value* f = Get(field);
-    if (!f) return std::nullopt;
-    if (!f->is_boolean()) {
-      Error(Path(field), "must be true or false");
-      return std::nullopt;
-    }
-    return f->as_bool();
-  }
-
-  std::optional<std::int64_t> Int(const std::string& field) {
-    const value* f = Get(field);
-    if (!f) return std::nullopt;
-    if (!f->is_number() || !f->as_number().is_int64()) {
-      Error(Path(field), "must be an integer");
-      return std::nullopt;
-    }
-    return f->as_number().to_int64();
-  }
-
-  std::vector<std::string> StringList(const std::string& field) {
-    std::vector<std::string> out;
-    const value* f = Get(field);
-    if (!f) return out;
-    if (!f->is_array()) {
-      Error(Path(field), "must be a list of strings");
-      return out;
-    }
-    std::size_t i = 0;
-    for (const value& item : f->as_array()) {
-      if (item.is_string()) {
-        out.push_back(item.as_string());
-      } else {
-        Error(Path(field) + "[" + std::to_string(i) + "]", "must be a string");
-      }
-      ++i;
-    }
-    return out;
-  }
-
-  std::map<std::string, std::string> StringMap(const std::string& field) {
-    std::map<std::string, std::string> out;
-    const value* f = Get(field);
-    if (!f) return out;
-    if (!f->is_object()) {
-      Error(Path(field), "must be a map of strings");
-      return out;
-    }
-    for (const auto& kv : f->as_object()) {
-      if (kv.second.is_string()) {
-        out[kv.first] = kv.second.as_string();
-      } else {
-        Error(Path(field) + "." + kv.first, "must be a string");
-      }
-    }
-    return out;
-  }
-
- private:
-  const value& v_;
-  std::string path_;
-  FieldErrors* errors_;
-  bool ok_;
-};
 
 AccessRule ParseRule(const value& v, const std::string& path, FieldErrors* errors) {
   AccessRule rule;
@@ -169,19 +59,80 @@ void ParseMetadata(const value& v, ObjectMeta* m, FieldErrors* errors) {
   m->annotations = r.StringMap("annotations");
 }
 
-void ParseAccess(const value& access, ObjectReader& r, ApiKeySpec* spec, FieldErrors* errors) {
+void ParseAccessList(const value& access, const std::string& path, std::vector<AccessRule>* rules,
+                     std::vector<std::size_t>* unparsed, FieldErrors* errors) {
   if (!access.is_array()) {
-    r.Error("spec.access", "must be a list of access rules");
+    errors->push_back({path, "must be a list of access rules"});
     return;
   }
   std::size_t i = 0;
   for (const value& item : access.as_array()) {
     std::size_t before = errors->size();
-    spec->access.push_back(ParseRule(item, "spec.access[" + std::to_string(i) + "]", errors));
-    if (errors->size() != before) spec->unparsed_rules.push_back(i);
+    rules->push_back(ParseRule(item, path + "[" + std::to_string(i) + "]", errors));
+    if (errors->size() != before) unparsed->push_back(i);
     ++i;
   }
 }
+
+Limits ParseLimits(const value& v, const std::string& path, FieldErrors* errors) {
+  ObjectReader lr(v, path, errors);
+  lr.RejectUnknown({"perSecond", "perDay", "perMonth"});
+  Limits limits;
+  limits.per_second = lr.Int("perSecond");
+  limits.per_day = lr.Int("perDay");
+  limits.per_month = lr.Int("perMonth");
+  return limits;
+}
+
+std::vector<Condition> ParseConditions(const value& cs) {
+  std::vector<Condition> out;
+  if (!cs.is_array()) return out;
+  FieldErrors ignored;
+  for (const value& c : cs.as_array()) {
+    ObjectReader cr(c, "status.conditions", &ignored);
+    Condition cond;
+    cond.type = cr.String("type").value_or("");
+    cond.status = cr.String("status").value_or("");
+    cond.reason = cr.String("reason").value_or("");
+    cond.message = cr.String("message").value_or("");
+    cond.last_transition_time = cr.String("lastTransitionTime").value_or("");
+    cond.observed_generation = cr.Int("observedGeneration").value_or(0);
+    out.push_back(cond);
+  }
+  return out;
+}
+
+namespace {
+
+std::optional<TemplateRef> ParseTemplateRef(const value& v, const std::string& path,
+                                            FieldErrors* errors) {
+  ObjectReader r(v, path, errors);
+  if (!r.ok()) return std::nullopt;
+  r.RejectUnknown({"kind", "name"});
+  TemplateRef ref;
+  ref.kind = r.String("kind").value_or(kTemplateKind);
+  if (ref.kind != kTemplateKind && ref.kind != kClusterTemplateKind) {
+    r.Error(r.Path("kind"), "unsupported value \"" + ref.kind + "\": want " + kTemplateKind +
+                                " or " + kClusterTemplateKind);
+  }
+  ref.name = r.String("name").value_or("");
+  if (ref.name.empty()) r.Error(r.Path("name"), "required: the template's name");
+  return ref;
+}
+
+// status.usage.daily / monthly: [{<period_field>: "...", count: N}].
+std::vector<PeriodCount> ParsePeriods(const value* list, const char* period_field) {
+  std::vector<PeriodCount> out;
+  if (!list || !list->is_array()) return out;
+  FieldErrors ignored;
+  for (const value& item : list->as_array()) {
+    ObjectReader r(item, "", &ignored);
+    auto period = r.String(period_field);
+    if (period) out.push_back({*period, r.Int("count").value_or(0)});
+  }
+  return out;
+}
+
 
 Rotation ParseRotation(const value& rot, FieldErrors* errors) {
   ObjectReader rr(rot, "spec.rotation", errors);
@@ -202,8 +153,8 @@ void ParseSpec(const value& v, ApiKeySpec* spec, FieldErrors* errors) {
     errors->push_back({"spec", "required"});
     return;
   }
-  r.RejectUnknown({"description", "type", "expiresAt", "ttl", "disabled", "access", "limits",
-                   "secretName", "secretTemplate", "rotation"});
+  r.RejectUnknown({"description", "type", "expiresAt", "ttl", "disabled", "access", "templateRef",
+                   "limits", "secretName", "secretTemplate", "rotation"});
   if (auto d = r.String("description")) {
     spec->description = *d;
     if (d->empty()) r.Error("spec.description", "required: say what the key is for (1..256 characters)");
@@ -223,13 +174,15 @@ void ParseSpec(const value& v, ApiKeySpec* spec, FieldErrors* errors) {
   spec->ttl = r.String("ttl");
   spec->disabled = r.Bool("disabled").value_or(false);
 
-  if (const value* access = r.Get("access")) ParseAccess(*access, r, spec, errors);
+  if (const value* access = r.Get("access")) {
+    ParseAccessList(*access, "spec.access", &spec->access, &spec->unparsed_rules, errors);
+  }
+  if (const value* ref = r.Get("templateRef")) {
+    spec->template_ref = ParseTemplateRef(*ref, "spec.templateRef", errors);
+  }
   if (const value* limits = r.Get("limits")) {
-    ObjectReader lr(*limits, "spec.limits", errors);
-    lr.RejectUnknown({"perSecond", "perDay", "perMonth"});
-    spec->limits.per_second = lr.Int("perSecond");
-    spec->limits.per_day = lr.Int("perDay");
-    spec->limits.per_month = lr.Int("perMonth");
+    spec->limits = ParseLimits(*limits, "spec.limits", errors);
+    spec->has_limits = true;
   }
   spec->secret_name = r.String("secretName");
   if (const value* tpl = r.Get("secretTemplate")) {
@@ -264,20 +217,10 @@ void ParseStatus(const value& v, ApiKeyStatus* s) {
     s->usage.today = ur.Int("today").value_or(0);
     s->usage.this_month = ur.Int("thisMonth").value_or(0);
     s->usage.total = ur.Int("total").value_or(0);
+    s->usage.daily = ParsePeriods(ur.Get("daily"), "date");
+    s->usage.monthly = ParsePeriods(ur.Get("monthly"), "month");
   }
-  if (const value* cs = r.Get("conditions"); cs && cs->is_array()) {
-    for (const value& c : cs->as_array()) {
-      ObjectReader cr(c, "status.conditions", &ignored);
-      Condition cond;
-      cond.type = cr.String("type").value_or("");
-      cond.status = cr.String("status").value_or("");
-      cond.reason = cr.String("reason").value_or("");
-      cond.message = cr.String("message").value_or("");
-      cond.last_transition_time = cr.String("lastTransitionTime").value_or("");
-      cond.observed_generation = cr.Int("observedGeneration").value_or(0);
-      s->conditions.push_back(cond);
-    }
-  }
+  if (const value* cs = r.Get("conditions")) s->conditions = ParseConditions(*cs);
 }
 
 }  // namespace

@@ -17,6 +17,8 @@ namespace keyward {
 inline constexpr const char* kApiGroup = "keyward.io";
 inline constexpr const char* kApiVersion = "keyward.io/v1alpha1";
 inline constexpr const char* kKind = "ApiKey";
+inline constexpr const char* kTemplateKind = "ApiKeyTemplate";
+inline constexpr const char* kClusterTemplateKind = "ClusterApiKeyTemplate";
 
 enum class KeyType { kPermanent, kVolatile };
 
@@ -43,6 +45,14 @@ struct Rotation {
   std::string overlap = "1h";   // duration text
 };
 
+// spec.templateRef: the template whose rules and limits a key uses.
+struct TemplateRef {
+  std::string kind = kTemplateKind;  // or kClusterTemplateKind
+  std::string name;
+  bool cluster() const { return kind == kClusterTemplateKind; }
+  bool operator==(const TemplateRef&) const = default;
+};
+
 struct ApiKeySpec {
   std::string description;
   KeyType type = KeyType::kPermanent;
@@ -53,7 +63,10 @@ struct ApiKeySpec {
   // Indexes of rules whose scope or setType did not parse; validation skips
   // them so a typo yields one error, not a cascade.
   std::vector<std::size_t> unparsed_rules;
+  // Instead of access (and limits): the template's, read live.
+  std::optional<TemplateRef> template_ref;
   Limits limits;
+  bool has_limits = false;  // spec.limits was written
   std::optional<std::string> secret_name;  // nullopt: "<name>-apikey"
   SecretTemplate secret_template;
   std::optional<Rotation> rotation;
@@ -64,8 +77,17 @@ struct Condition {
   std::int64_t observed_generation = 0;
 };
 
+// One day ("2026-12-06") or month ("2026-12") of checks.
+struct PeriodCount {
+  std::string period;
+  std::int64_t count = 0;
+  bool operator==(const PeriodCount&) const = default;
+};
+
 struct Usage {
   std::int64_t today = 0, this_month = 0, total = 0;
+  std::vector<PeriodCount> daily;    // newest first, at most 31 (UTC days)
+  std::vector<PeriodCount> monthly;  // newest first, at most 12 (UTC months)
 };
 
 struct ApiKeyStatus {

@@ -4,14 +4,16 @@
 
 namespace keyward {
 
-std::shared_ptr<const IndexedPolicy> PolicyOf(const ApiKey& key, TimePoint now) {
+std::shared_ptr<const IndexedPolicy> PolicyOf(const ApiKey& key, TimePoint now,
+                                              const ApiKeyTemplateSpec* from_template) {
   auto policy = std::make_shared<IndexedPolicy>();
   policy->ref = {key.metadata.namespace_name, key.metadata.name};
-  policy->policy.rules = key.spec.access;
+  policy->policy.rules = from_template ? from_template->access : key.spec.access;
   policy->policy.disabled = key.spec.disabled;
   TimePoint created = ParseRfc3339(key.metadata.creation_timestamp).value_or(now);
   policy->policy.expires_at = EffectiveExpiry(key.spec, created);
-  policy->limits = key.spec.limits;
+  policy->limits = from_template ? from_template->limits : key.spec.limits;
+  if (key.spec.template_ref) policy->template_name = key.spec.template_ref->name;
   return policy;
 }
 
@@ -41,7 +43,8 @@ std::optional<ApiKeyRef> IndexKeys(KeyIndex* index, const ApiKeyRef& ref, const 
   return holder;
 }
 
-bool IndexSynced(const web::json::value& object, KeyIndex* index, TimePoint now) {
+bool IndexSynced(const web::json::value& object, KeyIndex* index, TimePoint now,
+                 const TemplateLookup& templates) {
   FieldErrors errors;
   ApiKey key = ParseApiKey(object, &errors);
   if (!errors.empty() || key.spec.type != KeyType::kPermanent || key.status.phase != "Active" ||
@@ -49,13 +52,19 @@ bool IndexSynced(const web::json::value& object, KeyIndex* index, TimePoint now)
       !ValidateApiKey(key, now, /*creating=*/false).empty()) {
     return false;
   }
-  return IndexFromStatus(key, index, now);
+  std::optional<ApiKeyTemplate> tpl;
+  if (key.spec.template_ref) {
+    if (templates) tpl = templates(key.metadata.namespace_name, *key.spec.template_ref);
+    if (!tpl) return false;  // its reconcile says why
+  }
+  return IndexFromStatus(key, index, now, tpl ? &tpl->spec : nullptr);
 }
 
-bool IndexFromStatus(const ApiKey& key, KeyIndex* index, TimePoint now) {
+bool IndexFromStatus(const ApiKey& key, KeyIndex* index, TimePoint now,
+                     const ApiKeyTemplateSpec* from_template) {
   auto digest = index->LiveDigest(key.status.key_hash);
   if (!digest) return false;
-  index->SetPolicy(PolicyOf(key, now));
+  index->SetPolicy(PolicyOf(key, now, from_template));
   return !IndexKeys(index, RefOf(key), *digest, ValidPrevious(key.status, now, *index), now);
 }
 

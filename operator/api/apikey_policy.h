@@ -8,13 +8,16 @@
 #include <utility>
 
 #include "api/apikey.h"
+#include "api/apikey_template.h"
 #include "keys/key_index.h"
 
 namespace keyward {
 
 // The policy of |key|; a ttl counts from metadata.creationTimestamp (or
-// |now| when the object has none yet). Pure.
-std::shared_ptr<const IndexedPolicy> PolicyOf(const ApiKey& key, TimePoint now);
+// |now| when the object has none yet). A key with spec.templateRef takes
+// its rules and limits from |from_template|. Pure.
+std::shared_ptr<const IndexedPolicy> PolicyOf(const ApiKey& key, TimePoint now,
+                                              const ApiKeyTemplateSpec* from_template = nullptr);
 
 // namespace/name of |key|.
 ApiKeyRef RefOf(const ApiKey& key);
@@ -37,13 +40,16 @@ std::optional<ApiKeyRef> IndexKeys(KeyIndex* index, const ApiKeyRef& ref, const 
 // does: policy, status.keyHash, and the previous key inside its rotation
 // overlap. Returns false (and indexes nothing) when status holds no key, a
 // digest of a pepper |index| does not hold, or another ApiKey holds it.
-bool IndexFromStatus(const ApiKey& key, KeyIndex* index, TimePoint now);
+bool IndexFromStatus(const ApiKey& key, KeyIndex* index, TimePoint now,
+                     const ApiKeyTemplateSpec* from_template = nullptr);
 
 // At start, before any reconcile, for each cached ApiKey: indexes
 // (IndexFromStatus) |object| if it is a permanent key whose status speaks
 // for its current spec (phase Active, observedGeneration = generation, the
 // spec valid), so a replica answers for every such key the moment its
-// caches are synced. Anything else waits for its reconcile. True if indexed.
-bool IndexSynced(const web::json::value& object, KeyIndex* index, TimePoint now);
+// caches are synced. Anything else waits for its reconcile (so does a key
+// whose template |templates| does not find). True if indexed.
+bool IndexSynced(const web::json::value& object, KeyIndex* index, TimePoint now,
+                 const TemplateLookup& templates = nullptr);
 
 }  // namespace keyward

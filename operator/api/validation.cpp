@@ -183,30 +183,45 @@ class Validator {
   }
 
   void CheckAccess(const ApiKeySpec& spec) {
-    if (spec.access.empty()) {
-      Add("spec.access", "required: at least one access rule");
+    if (!spec.template_ref) {
+      CheckRules(spec.access, spec.unparsed_rules, "spec.access");
       return;
     }
-    if (spec.access.size() > 64) Add("spec.access", "at most 64 rules");
-    for (std::size_t i = 0; i < spec.access.size(); ++i) {
-      const auto& skip = spec.unparsed_rules;
-      if (std::find(skip.begin(), skip.end(), i) != skip.end()) continue;
-      CheckRule(spec.access[i], "spec.access[" + std::to_string(i) + "]");
+    if (!spec.access.empty()) Add("spec", "set exactly one of spec.access and spec.templateRef");
+    if (spec.has_limits) {
+      Add("spec.limits", "comes from the template when spec.templateRef is set: remove it");
+    }
+    if (!spec.template_ref->name.empty() && !IsDns1123Subdomain(spec.template_ref->name)) {
+      Add("spec.templateRef.name", "must be a DNS-1123 subdomain (a template's name)");
     }
   }
 
-  void CheckLimits(const Limits& limits) {
+ public:
+  void CheckRules(const std::vector<AccessRule>& rules, const std::vector<std::size_t>& unparsed,
+                  const std::string& path) {
+    if (rules.empty()) {
+      Add(path, "required: at least one access rule");
+      return;
+    }
+    if (rules.size() > 64) Add(path, "at most 64 rules");
+    for (std::size_t i = 0; i < rules.size(); ++i) {
+      if (std::find(unparsed.begin(), unparsed.end(), i) != unparsed.end()) continue;
+      CheckRule(rules[i], path + "[" + std::to_string(i) + "]");
+    }
+  }
+
+  void CheckLimits(const Limits& limits, const std::string& path = "spec.limits") {
     const std::pair<const std::optional<std::int64_t>&, const char*> all[] = {
-        {limits.per_second, "spec.limits.perSecond"},
-        {limits.per_day, "spec.limits.perDay"},
-        {limits.per_month, "spec.limits.perMonth"}};
-    for (const auto& [limit, path] : all) {
+        {limits.per_second, ".perSecond"}, {limits.per_day, ".perDay"}, {limits.per_month, ".perMonth"}};
+    for (const auto& [limit, field] : all) {
       if (limit && *limit <= 0) {
-        Add(path, "must be positive (got " + std::to_string(*limit) + "); omit it for no limit");
+        Add(path + field, "must be positive (got " + std::to_string(*limit) + "); omit it for no limit");
       }
     }
   }
+  FieldErrors Take() { return std::move(errors_); }
 
+ private:
   void CheckDelivery(const ApiKey& key) {
     const ApiKeySpec& spec = key.spec;
     bool is_volatile = spec.type == KeyType::kVolatile;
@@ -316,8 +331,23 @@ bool IsQualifiedName(std::string_view s) {
 
 bool IsLabelValue(std::string_view s) { return s.empty() || IsQualifiedNamePart(s); }
 
+bool IsSecretDataKeyName(std::string_view s) { return IsSecretDataKey(s); }
+
 FieldErrors ValidateApiKey(const ApiKey& key, TimePoint now, bool creating) {
   return Validator(now, creating).Run(key);
+}
+
+FieldErrors ValidateRules(const std::vector<AccessRule>& rules,
+                          const std::vector<std::size_t>& unparsed, const std::string& path) {
+  Validator v(TimePoint{}, false);
+  v.CheckRules(rules, unparsed, path);
+  return v.Take();
+}
+
+FieldErrors ValidateLimits(const Limits& limits, const std::string& path) {
+  Validator v(TimePoint{}, false);
+  v.CheckLimits(limits, path);
+  return v.Take();
 }
 
 FieldErrors ValidateApiKeyUpdate(const ApiKey& old_key, const ApiKey& new_key) {

@@ -22,6 +22,12 @@ FieldErrors ValidateApiKey(const ApiKey& key, TimePoint now, bool creating);
 // Checks that only apply to an update from |old_key| (spec.type immutable).
 FieldErrors ValidateApiKeyUpdate(const ApiKey& old_key, const ApiKey& new_key);
 
+// The checks of spec.access and spec.limits, for other kinds that hold
+// rules and limits (templates), with their own |path|.
+FieldErrors ValidateRules(const std::vector<AccessRule>& rules,
+                          const std::vector<std::size_t>& unparsed, const std::string& path);
+FieldErrors ValidateLimits(const Limits& limits, const std::string& path);
+
 // Parse + validate in one call, as the linter and the webhook use it.
 FieldErrors CheckApiKeyObject(const web::json::value& object, TimePoint now, bool creating);
 
@@ -37,5 +43,7 @@ bool IsDns1123Label(std::string_view s);
 // Kubernetes label/annotation keys ([prefix/]name) and label values.
 bool IsQualifiedName(std::string_view s);
 bool IsLabelValue(std::string_view s);
+// A Secret data key: [-._a-zA-Z0-9]+, at most 253 characters.
+bool IsSecretDataKeyName(std::string_view s);
 
 }  // namespace keyward

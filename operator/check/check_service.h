@@ -43,6 +43,7 @@ struct CheckDecision {
   // Requests left after this one; nullopt = unlimited.
   std::optional<std::int64_t> remaining_second, remaining_day, remaining_month;
   Seconds retry_after{0};              // kQuotaExceeded: until the window resets
+  std::string template_name;           // the ApiKey's spec.templateRef name, if any
 };
 
 class CheckService {

@@ -18,8 +18,14 @@ namespace keyward {
 // when it holds none (never used, or no lastUsedAt to date them).
 std::optional<FlushedUsage> FlushedUsageOf(const ApiKeyStatus& status);
 
-// The status merge patch that writes |usage| (only usage and lastUsedAt).
-web::json::value UsagePatch(const UsageSnapshot& usage);
+// The status merge patch that writes |usage| (only usage and lastUsedAt):
+// the day's and month's counts go into |history|'s daily (31 days at most)
+// and monthly (12 months at most) lists, newest first.
+web::json::value UsagePatch(const UsageSnapshot& usage, const Usage& history = {});
+
+// What an ApiKey's status holds now (its daily and monthly lists), from the
+// watch cache; nullopt when the ApiKey is not cached.
+using UsageHistory = std::function<std::optional<Usage>(const ApiKeyRef&)>;
 
 struct FlushCounts {
   int written = 0, failed = 0, gone = 0;  // gone: the ApiKey no longer exists
@@ -28,7 +34,8 @@ struct FlushCounts {
 class UsageFlusher {
  public:
   UsageFlusher(KubeClient& kube, QuotaBook& book, std::chrono::milliseconds interval,
-               std::function<TimePoint()> now = [] { return Clock::now(); });
+               std::function<TimePoint()> now = [] { return Clock::now(); },
+               UsageHistory history = nullptr);
   ~UsageFlusher();
 
   // One batch: every key used since the last batch gets one status patch;
@@ -46,6 +53,7 @@ class UsageFlusher {
   QuotaBook& book_;
   const std::chrono::milliseconds interval_;
   const std::function<TimePoint()> now_;
+  const UsageHistory history_;
   std::mutex mu_;
   std::condition_variable wake_;
   bool stopping_ = false;

@@ -21,6 +21,8 @@
 #include "cmd/run_options.h"
 #include "cmd/version.h"
 #include "controllers/apikey_controller.h"
+#include "controllers/request_controller.h"
+#include "cmd/template_watches.h"
 #include "keys/key_index.h"
 #include "keys/volatile_key_store.h"
 #include "kube/event_recorder.h"
@@ -168,11 +170,32 @@ ControllerEnv ControllerEnvFor(const RunOptions& o, ApiClients& clients, KeyInde
   return env;
 }
 
-// Indexes every cached ApiKey whose status speaks for it (IndexSynced).
-void IndexCache(const Manager& manager, KeyIndex* index) {
+RequestControllerEnv RequestEnvFor(ApiClients& clients, const TemplateWatches& templates,
+                                   KubeEventRecorder& events, Manager& manager) {
+  RequestControllerEnv env;
+  env.kube = &clients.controller;
+  env.get_request = [&templates](const std::string& key) { return templates.GetRequest(key); };
+  env.templates = templates.Lookup();
+  env.events = &events;
+  env.is_leader = [&manager] { return manager.IsLeader(); };
+  return env;
+}
+
+// Indexes every cached ApiKey whose status speaks for it (IndexSynced),
+// once the templates' caches are synced (keys with spec.templateRef).
+void IndexCache(const Manager& manager, const TemplateWatches& templates, KeyIndex* index) {
+  const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (!templates.TemplatesSynced() && std::chrono::steady_clock::now() < give_up) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  if (!templates.TemplatesSynced()) {
+    spdlog::warn("ApiKeyTemplates not listed within 30 s (are the template CRDs installed and "
+                 "readable?): keys with spec.templateRef wait for their reconcile");
+  }
   std::size_t n = 0;
   const TimePoint now = Clock::now();
-  manager.ForEach([&](const web::json::value& apikey) { n += IndexSynced(apikey, index, now); });
+  const TemplateLookup lookup = templates.Lookup();
+  manager.ForEach([&](const web::json::value& apikey) { n += IndexSynced(apikey, index, now, lookup); });
   // The list's pages and trees are gone: give their memory back, and say
   // what is live and what malloc still keeps (glibc).
   malloc_trim(0);
@@ -212,15 +235,21 @@ int RunOperator(const RunOptions& o) {
 
   Manager manager(kube, ManagerConfigOf(o, &clients.lease));
   clients.GateWrites([&manager] { return manager.IsLeader(); });
-  ApiKeyController controller(
-      ControllerEnvFor(o, clients, index, volatile_keys, events, manager));
+  TemplateWatches templates(kube, o);
+  ControllerEnv env = ControllerEnvFor(o, clients, index, volatile_keys, events, manager);
+  env.templates = templates.Lookup();
+  ApiKeyController controller(std::move(env));
+  RequestController requests(RequestEnvFor(clients, templates, events, manager));
   Serving serving(o, clients.serving, clients.usage, index, volatile_keys, manager);
+  serving.UseTemplates(templates.Lookup());
   if (o.logs_endpoint) serving.ServeLogs(*config);
   if (Status started = serving.Start(); !started.ok()) {
     spdlog::error("{}", started.message());
     return 1;
   }
 
+  templates.StartTemplates(manager);
+  templates.StartRequests([&requests](const std::string& key) { return requests.Reconcile(key); });
   manager.Start({[&controller, &serving](const std::string& key) {
                    Action action = controller.Reconcile(key);
                    serving.metrics().RecordReconcile(!action.failed());
@@ -234,12 +263,13 @@ int RunOperator(const RunOptions& o) {
                  // the pod restarts clean as a candidate.
                  [&shutdown] { shutdown.Request(1); },
                  // Ready means every Active permanent key answers at once.
-                 [&manager, &index] { IndexCache(manager, &index); }});
+                 [&manager, &templates, &index] { IndexCache(manager, templates, &index); }});
   int code = shutdown.Wait();
   // Stop taking work and let reconciles in flight finish (still leader),
   // flush usage and events, and only then hand the Lease over: a
   // successor never starts while a rotation of ours is half written.
   serving.Stop();
+  templates.Stop();
   manager.StopWork();
   events.Flush(std::chrono::seconds(2));  // best effort; the rest is dropped
   manager.Stop();

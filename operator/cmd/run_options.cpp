@@ -50,7 +50,7 @@ bool ParseMillis(const std::string& text, std::chrono::milliseconds* out) {
 // Flags read as text first (durations, lists), converted after parsing.
 struct FlagText {
   std::string watch, lease_duration, renew_deadline, retry_period, flush, secret_check;
-  std::string dns_names, tls_validity;
+  std::string dns_names, tls_validity, usage_clock_start;
   explicit FlagText(const RunOptions& o)
       : lease_duration(FormatDuration(o.lease_duration)),
         renew_deadline(FormatDuration(o.renew_deadline)),
@@ -99,7 +99,13 @@ void AddServingFlags(po::options_description& desc, RunOptions& o, FlagText& t,
     ("max-keys-per-namespace", po::value(&o.max_keys_per_namespace)->default_value(o.max_keys_per_namespace),
      "the admission webhook (/validate) refuses more ApiKeys than this in one namespace")
     ("usage-flush-interval", po::value(&t.flush)->default_value(t.flush),
-     "how often usage counted in memory is written to status.usage and status.lastUsedAt");
+     "how often usage counted in memory is written to status.usage and status.lastUsedAt")
+    ("per-key-metrics", po::bool_switch(&o.per_key_metrics),
+     "export keyward_apikey_checks_total{namespace,apikey,template}: one series per used key "
+     "(off by default: thousands of keys make thousands of series)")
+    ("usage-clock-start", po::value(&t.usage_clock_start)->default_value(""),
+     "testing only: count usage and quotas as if the clock read this RFC 3339 time when keyward "
+     "started (days and months roll over from there)");
   // clang-format on
 }
 
@@ -153,6 +159,12 @@ po::options_description RunFlags(RunOptions& o, FlagText& t, const RunEnvironmen
 std::string ConvertFlagText(const FlagText& t, RunOptions* o) {
   o->watch_namespaces = SplitCommas(t.watch);
   o->tls_dns_names = SplitCommas(t.dns_names);
+  if (!t.usage_clock_start.empty()) {
+    o->usage_clock_start = ParseRfc3339(t.usage_clock_start);
+    if (!o->usage_clock_start) {
+      return "--usage-clock-start: \"" + t.usage_clock_start + "\" is not an RFC 3339 time";
+    }
+  }
   const struct {
     const char* flag;
     const std::string& text;

@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "base/time_format.h"
+
 namespace keyward {
 
 inline constexpr const char* kDefaultOperatorNamespace = "keyward-system";
@@ -59,6 +61,9 @@ struct RunOptions {
   int max_log_streams = 64;
   std::chrono::milliseconds secret_check_interval{300000};
   std::string identity;  // leader-election identity; default hostname_pid
+  bool per_key_metrics = false;  // keyward_apikey_checks_total per key
+  // Testing only: usage and quotas count from this time at start.
+  std::optional<TimePoint> usage_clock_start;
 };
 
 struct RunOptionsParse {

@@ -24,6 +24,23 @@ std::optional<FlushedUsage> CachedUsage(const Manager& manager, const ApiKeyRef&
   return FlushedUsageOf(ParseApiKey(*obj, &ignored).status);
 }
 
+// What the cached ApiKey's status holds of daily and monthly usage.
+std::optional<Usage> CachedHistory(const Manager& manager, const ApiKeyRef& ref) {
+  ObjectPtr obj = manager.Get(ref.String());
+  if (!obj) return std::nullopt;
+  FieldErrors ignored;
+  return ParseApiKey(*obj, &ignored).status.usage;
+}
+
+// The clock usage and quotas count by: the real one, or (testing) one that
+// read --usage-clock-start when keyward started.
+std::function<TimePoint()> UsageClock(const RunOptions& o) {
+  if (!o.usage_clock_start) return [] { return Clock::now(); };
+  const auto offset = *o.usage_clock_start - Clock::now();
+  spdlog::warn("--usage-clock-start: usage and quotas count from {}", FormatRfc3339(*o.usage_clock_start));
+  return [offset] { return Clock::now() + offset; };
+}
+
 }  // namespace
 
 Serving::Serving(const RunOptions& options, KubeClient& kube, KubeClient& usage_kube,
@@ -36,7 +53,9 @@ Serving::Serving(const RunOptions& options, KubeClient& kube, KubeClient& usage_
       log_reviewer_(kube),
       manager_(manager),
       quotas_([&manager](const ApiKeyRef& ref) { return CachedUsage(manager, ref); }),
-      usage_flusher_(usage_kube, quotas_, options.usage_flush_interval) {
+      usage_now_(UsageClock(options)),
+      usage_flusher_(usage_kube, quotas_, options.usage_flush_interval, usage_now_,
+                     [&manager](const ApiKeyRef& ref) { return CachedHistory(manager, ref); }) {
   metrics_.OnScrape([this](Metrics& m) { CollectGauges(m); });
 }
 
@@ -67,6 +86,8 @@ void Serving::CollectGauges(Metrics& m) {
 
 HttpHandler Serving::HttpsRoutes() {
   CheckEndpointsEnv env{service_.get(), &metrics_};
+  env.now = usage_now_;
+  env.per_key_metrics = options_.per_key_metrics;
   HttpHandler checks = SecureRoutes(env);
   AdmissionEnv admission;
   admission.reviewer = &log_reviewer_;
@@ -75,6 +96,7 @@ HttpHandler Serving::HttpsRoutes() {
     return static_cast<int>(manager_.CountInNamespace(ns));
   };
   admission.metrics = &metrics_;
+  admission.templates = templates_;
   return [this, env, checks, admission](const HttpRequest& request) -> HttpResponse {
     if (request.path == "/validate") return HandleValidate(admission, request);
     if (request.path == "/mutate") return HandleMutate(admission, request);

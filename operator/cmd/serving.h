@@ -40,6 +40,8 @@ class Serving {
   // Before Start: also serve /v1/logs, reading pods/log with |config|'s
   // credentials (keyward's own).
   void ServeLogs(const KubeConfig& config) { log_config_ = config; }
+  // Before Start: where admission finds templates.
+  void UseTemplates(TemplateLookup templates) { templates_ = std::move(templates); }
   // Stops serving, then writes the usage counted since the last batch.
   void Stop();
   // An ApiKey was deleted: its counts go (a new one of that name starts at 0).
@@ -65,6 +67,7 @@ class Serving {
   Manager& manager_;
   Metrics metrics_;
   QuotaBook quotas_;
+  const std::function<TimePoint()> usage_now_;  // before usage_flusher_
   UsageFlusher usage_flusher_;
   // Keeps the serving certificate itself (--webhook-ca-secret); before tls_.
   std::unique_ptr<CaKeeper> ca_keeper_;
@@ -74,6 +77,7 @@ class Serving {
   std::unique_ptr<Listener> https_, plain_;
   std::optional<KubeConfig> log_config_;  // set: /v1/logs is served
   std::atomic<int> log_streams_{0};
+  TemplateLookup templates_;
 };
 
 }  // namespace keyward

@@ -40,6 +40,7 @@ struct IndexedPolicy {
   ApiKeyRef ref;
   KeyPolicy policy;
   Limits limits;
+  std::string template_name;  // spec.templateRef's, for per-key metrics; "" if none
 };
 
 enum class LookupStatus { kFound, kMalformed, kUnknown, kDisabled, kExpired };

@@ -69,7 +69,10 @@ std::vector<UsageSnapshot> QuotaBook::TakeChanged(TimePoint now) {
     std::lock_guard lock(e->mu);
     if (!e->changed) continue;
     e->changed = false;
-    changed.push_back({ApiKeyRef::FromKey(id), e->counter.today(now), e->counter.this_month(now),
+    // Counts of the day and month of the last use: a key last used before
+    // midnight keeps that day's count (status.usage.daily), not 0.
+    const TimePoint as_of = e->last_used == TimePoint{} ? now : e->last_used;
+    changed.push_back({ApiKeyRef::FromKey(id), e->counter.today(as_of), e->counter.this_month(as_of),
                        e->counter.total(), e->last_used});
   }
   return changed;

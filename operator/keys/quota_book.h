@@ -25,7 +25,8 @@ struct FlushedUsage {
   TimePoint as_of{};  // status.lastUsedAt: the day and month the counts belong to
 };
 
-// One ApiKey's counts at a moment, to be written to its status.
+// One ApiKey's counts as of its last use (today and this_month are those
+// of last_used's UTC day and month), to be written to its status.
 struct UsageSnapshot {
   ApiKeyRef ref;
   std::int64_t today = 0, this_month = 0, total = 0;

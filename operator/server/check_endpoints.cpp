@@ -92,6 +92,9 @@ CheckDecision Decide(const CheckEndpointsEnv& env, CheckEndpoint endpoint, std::
   if (env.metrics) {
     std::chrono::duration<double> took = std::chrono::steady_clock::now() - start;
     env.metrics->RecordCheck(endpoint, d.reason, took.count());
+    if (env.per_key_metrics && d.allowed && d.api_key) {
+      env.metrics->RecordKeyRequest(d.api_key->namespace_name, d.api_key->name, d.template_name);
+    }
   }
   return d;
 }

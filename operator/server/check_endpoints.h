@@ -13,6 +13,7 @@ struct CheckEndpointsEnv {
   CheckService* service = nullptr;
   Metrics* metrics = nullptr;  // optional
   std::function<TimePoint()> now = [] { return Clock::now(); };
+  bool per_key_metrics = false;  // keyward_apikey_requests_total{namespace,apikey,template}
 };
 
 // Body {key?, namespace, pod?, container?, action?} (set/setType are

@@ -47,6 +47,11 @@ Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()) {
                      .Name("keyward_reconciles_total")
                      .Help("ApiKey reconciles by result (success or error)")
                      .Register(*registry_);
+  key_requests_ = &prometheus::BuildCounter()
+                       .Name("keyward_apikey_requests_total")
+                       .Help("Requests allowed and counted per ApiKey (with --per-key-metrics): "
+                             "labels namespace, apikey and template (\"\" without one)")
+                       .Register(*registry_);
   webhooks_ = &prometheus::BuildCounter()
                    .Name("keyward_webhook_calls_total")
                    .Help("Calls from kube-apiserver by webhook kind (validate, mutate, "
@@ -93,6 +98,10 @@ void Metrics::RecordCheck(CheckEndpoint endpoint, CheckReason reason, double sec
   if (e < 0 || e >= kCheckEndpoints || r < 0 || r >= kCheckReasons) return;
   check_counters_[e][r]->Increment();
   latency_by_endpoint_[e]->Observe(seconds);
+}
+
+void Metrics::RecordKeyRequest(const std::string& ns, const std::string& name, const std::string& tpl) {
+  key_requests_->Add({{"namespace", ns}, {"apikey", name}, {"template", tpl}}).Increment();
 }
 
 void Metrics::RecordReconcile(bool ok) { (ok ? reconcile_ok_ : reconcile_error_)->Increment(); }

@@ -44,6 +44,9 @@ class Metrics {
   void RecordCheck(CheckEndpoint endpoint, CheckReason reason, double seconds);
   void RecordReconcile(bool ok);
   void RecordWebhook(WebhookKind kind, WebhookResult result);
+  // --per-key-metrics: one allowed (counted) request of an ApiKey; a series
+  // per key, kept until restart.
+  void RecordKeyRequest(const std::string& ns, const std::string& name, const std::string& tpl);
 
   // Runs before each scrape to set the gauges that are read, not counted
   // (ApiKeys by type and phase, relists of the watches).
@@ -60,6 +63,7 @@ class Metrics {
   prometheus::Family<prometheus::Histogram>* latency_;
   prometheus::Family<prometheus::Counter>* reconciles_;
   prometheus::Family<prometheus::Counter>* webhooks_;
+  prometheus::Family<prometheus::Counter>* key_requests_;
   std::array<std::array<prometheus::Counter*, kWebhookResults>, kWebhookKinds> webhook_counters_{};
   prometheus::Family<prometheus::Gauge>* apikeys_;
   prometheus::Gauge* relists_;

@@ -4,9 +4,11 @@
 #include <set>
 
 #include "api/apikey.h"
+#include "api/apikey_request.h"
 #include "api/validation.h"
 #include "base/base64.h"
 #include "kube/json_fields.h"
+#include "webhooks/admission_kinds.h"
 
 namespace keyward {
 
@@ -53,27 +55,6 @@ Result<value> ParseReview(const HttpRequest& request) {
   return *req;
 }
 
-std::string JoinErrors(const FieldErrors& errors) {
-  std::string out;
-  for (std::size_t i = 0; i < errors.size() && i < 10; ++i) {
-    out += (i ? "; " : "") + errors[i].String();
-  }
-  if (errors.size() > 10) out += "; and " + std::to_string(errors.size() - 10) + " more";
-  return out;
-}
-
-// The first namespace the user may not read logs in, or "" when none.
-Result<std::string> FirstEscalation(const AdmissionEnv& env, const value& req, const value& object) {
-  const value* user = JsonAt(req, {"userInfo"});
-  if (!user || !env.reviewer) return std::string();
-  for (const std::string& ns : NamespacesToReview(object)) {
-    Result<bool> may = env.reviewer->MayReadLogs(*user, ns);
-    if (!may.ok()) return may.status();
-    if (!*may) return ns.empty() ? std::string("every namespace") : "namespace " + ns;
-  }
-  return std::string();
-}
-
 }  // namespace
 
 std::vector<std::string> NamespacesToReview(const value& object) {
@@ -92,7 +73,7 @@ std::vector<std::string> NamespacesToReview(const value& object) {
   return {out.begin(), out.end()};
 }
 
-Result<bool> ApiLogAccessReviewer::MayReadLogs(const value& user_info, const std::string& ns) {
+Result<bool> ApiLogAccessReviewer::Review(const value& user_info, const value& attributes) {
   value sar;
   sar["apiVersion"] = value::string("authorization.k8s.io/v1");
   sar["kind"] = value::string("SubjectAccessReview");
@@ -104,14 +85,30 @@ Result<bool> ApiLogAccessReviewer::MayReadLogs(const value& user_info, const std
   if (const value* extra = JsonAt(user_info, {"extra"}); extra && extra->is_object()) {
     sar["spec"]["extra"] = *extra;
   }
-  value& attrs = sar["spec"]["resourceAttributes"];
+  sar["spec"]["resourceAttributes"] = attributes;
+  KubeResult r = kube_.Create({"authorization.k8s.io/v1", "subjectaccessreviews", "", "", ""}, sar);
+  if (!r.status.ok()) return Status::Error("SubjectAccessReview: " + r.status.String());
+  return JsonBool(r.body, {"status", "allowed"}).value_or(false);
+}
+
+Result<bool> ApiLogAccessReviewer::MayReadLogs(const value& user_info, const std::string& ns) {
+  value attrs;
   attrs["namespace"] = value::string(ns);
   attrs["verb"] = value::string("get");
   attrs["resource"] = value::string("pods");
   attrs["subresource"] = value::string("log");
-  KubeResult r = kube_.Create({"authorization.k8s.io/v1", "subjectaccessreviews", "", "", ""}, sar);
-  if (!r.status.ok()) return Status::Error("SubjectAccessReview: " + r.status.String());
-  return JsonBool(r.body, {"status", "allowed"}).value_or(false);
+  return Review(user_info, attrs);
+}
+
+Result<bool> ApiLogAccessReviewer::MayApprove(const value& user_info, const TemplateRef& tpl,
+                                              const std::string& ns) {
+  value attrs;
+  if (!tpl.cluster()) attrs["namespace"] = value::string(ns);
+  attrs["verb"] = value::string("approve");
+  attrs["group"] = value::string(kApiGroup);
+  attrs["resource"] = value::string(tpl.cluster() ? "clusterapikeytemplates" : "apikeytemplates");
+  attrs["name"] = value::string(tpl.name);
+  return Review(user_info, attrs);
 }
 
 namespace {
@@ -120,6 +117,10 @@ namespace {
 std::optional<std::string> Refusal(const AdmissionEnv& env, const value& req) {
   const std::string op = JsonStringOr(req, {"operation"});
   if (op != "CREATE" && op != "UPDATE") return std::nullopt;
+  const std::string kind = JsonStringOr(req, {"kind", "kind"}, kKind);
+  if (kind == kTemplateKind || kind == kClusterTemplateKind) return TemplateRefusal(env, req);
+  if (kind == kRequestKind) return RequestRefusal(env, req);
+  if (kind != kKind) return "keyward does not admit kind " + kind + ": check the webhook's rules";
   const value* object = JsonAt(req, {"object"});
   if (!object) return "request.object: required";
   FieldErrors errors = CheckApiKeyObject(*object, env.now(), op == "CREATE");
@@ -135,6 +136,11 @@ std::optional<std::string> Refusal(const AdmissionEnv& env, const value& req) {
       return "namespace " + ns + " has " + std::to_string(n) + " ApiKeys; the limit is " +
              std::to_string(env.max_keys_per_namespace) + " (--max-keys-per-namespace)";
     }
+  }
+  if (JsonObject(*object, {"spec", "templateRef"})) {
+    FieldErrors ignored;  // checked above
+    std::optional<TemplateRef> ref = ParseApiKey(*object, &ignored).spec.template_ref;
+    return TemplateKeyRefusal(env, req, ref.value_or(TemplateRef{}));
   }
   Result<std::string> escalation = FirstEscalation(env, req, *object);
   if (!escalation.ok()) return "cannot check your access: " + escalation.error();
@@ -170,7 +176,14 @@ HttpResponse HandleMutate(const AdmissionEnv& env, const HttpRequest& request) {
   }
   Count(env, WebhookKind::kMutate, WebhookResult::kAllowed);  // it only ever stamps
   const std::string uid = JsonStringOr(*req, {"uid"});
-  if (JsonStringOr(*req, {"operation"}) != "CREATE") return Review(uid, true, "");
+  if (JsonStringOr(*req, {"kind", "kind"}, kKind) == kRequestKind) {
+    value patch = RequestMutation(*req);
+    return Review(uid, true, "", patch.size() ? patch.serialize() : "");
+  }
+  if (JsonStringOr(*req, {"operation"}) != "CREATE" ||
+      JsonStringOr(*req, {"kind", "kind"}, kKind) != kKind) {
+    return Review(uid, true, "");
+  }
   value patch = value::array();
   value op;
   op["op"] = value::string("add");

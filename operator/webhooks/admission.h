@@ -1,6 +1,6 @@
-// POST /validate and POST /mutate: AdmissionReview v1 for ApiKey. The same
+// POST /validate and POST /mutate: AdmissionReview v1 for ApiKey (the same
 // validation as `keyward validate`, a per-namespace limit, no escalation,
-// and the creator stamped as the annotation keyward.io/created-by.
+// the creator stamped), and for templates and requests (admission_kinds.h).
 #pragma once
 #include <cpprest/json.h>
 
@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "api/apikey_template.h"
 #include "base/status.h"
 #include "base/time_format.h"
 #include "kube/kube_client.h"
@@ -24,6 +25,12 @@ class LogAccessReviewer {
   virtual ~LogAccessReviewer() = default;
   // |user_info| is the AdmissionReview's request.userInfo.
   virtual Result<bool> MayReadLogs(const web::json::value& user_info, const std::string& ns) = 0;
+  // Whether the user may `approve` on the template (its requests).
+  virtual Result<bool> MayApprove(const web::json::value& user_info, const TemplateRef& tpl,
+                                  const std::string& ns) {
+    (void)user_info, (void)tpl, (void)ns;
+    return false;
+  }
 };
 
 // A SubjectAccessReview through the API for get pods/log.
@@ -31,8 +38,11 @@ class ApiLogAccessReviewer : public LogAccessReviewer {
  public:
   explicit ApiLogAccessReviewer(KubeClient& kube) : kube_(kube) {}
   Result<bool> MayReadLogs(const web::json::value& user_info, const std::string& ns) override;
+  Result<bool> MayApprove(const web::json::value& user_info, const TemplateRef& tpl,
+                          const std::string& ns) override;
 
  private:
+  Result<bool> Review(const web::json::value& user_info, const web::json::value& attributes);
   KubeClient& kube_;
 };
 
@@ -43,6 +53,8 @@ struct AdmissionEnv {
   int max_keys_per_namespace = 100;
   std::function<TimePoint()> now = [] { return Clock::now(); };
   Metrics* metrics = nullptr;  // optional: counts calls by kind and result
+  // The templates' watch cache (requests and keys with spec.templateRef).
+  TemplateLookup templates;
 };
 
 // Refuses, with every field path and reason (at most 10), an ApiKey that

@@ -40,13 +40,39 @@ helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" }}
 {{- printf "%s:%s" .Values.image.repository (default .Chart.AppVersion .Values.image.tag) }}
 {{- end }}
 
-{{/* The rules the operator needs on ApiKeys, their Secrets and events, in
-     the namespaces it manages. Kept in one place so the ClusterRole and the
-     per-namespace Roles cannot drift apart. */}}
+{{/*
+One CRD from files/<name>.yaml, a link to crds/<name>.yaml at the repository
+root (the one source of the schema; `helm package` stores the linked
+content), with the chart's labels and, when crds.keep, Helm's keep policy.
+Called with (list $ "<name>").
+*/}}
+{{- define "keyward.crd" -}}
+{{- $root := index . 0 }}
+{{- $name := index . 1 }}
+{{- $crd := $root.Files.Get (printf "files/%s.yaml" $name) | fromYaml }}
+{{- if or (not $crd) (hasKey $crd "Error") (not $crd.metadata) }}
+{{- fail (printf "charts/keyward/files/%s.yaml is missing or not YAML: it must link to crds/%s.yaml" $name $name) }}
+{{- end }}
+{{- $annotations := $crd.metadata.annotations | default dict }}
+{{- if $root.Values.crds.keep }}
+{{- $_ := set $annotations "helm.sh/resource-policy" "keep" }}
+{{- end }}
+{{- $_ := set $crd.metadata "annotations" $annotations }}
+{{- $_ := set $crd.metadata "labels" (merge (include "keyward.labels" $root | fromYaml) ($crd.metadata.labels | default dict)) }}
+{{- toYaml $crd }}
+{{- end }}
+
+{{/* The rules the operator needs on ApiKeys, templates, requests, their
+     Secrets and events, in the namespaces it manages. Kept in one place so
+     the ClusterRole and the per-namespace Roles cannot drift apart.
+     ClusterApiKeyTemplates are cluster-scoped: their rules are in the
+     ClusterRole <name>-clustertemplates (rbac.yaml) in either case. */}}
 {{- define "keyward.managedRules" -}}
+# create: the ApiKey issued for an approved ApiKeyRequest. No update, patch
+# or delete: an ApiKey's spec is its user's.
 - apiGroups: ["keyward.io"]
   resources: ["apikeys"]
-  verbs: ["get", "list", "watch"]
+  verbs: ["get", "list", "watch", "create"]
 - apiGroups: ["keyward.io"]
   resources: ["apikeys/status"]
   verbs: ["patch"]
@@ -56,6 +82,21 @@ helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" }}
 - apiGroups: ["keyward.io"]
   resources: ["apikeys/finalizers"]
   verbs: ["update"]
+# Templates are the roles of keys with spec.templateRef and what requests
+# are issued from; requests are read, and answered in their status (Issued,
+# status.apiKeyRef, the requester).
+- apiGroups: ["keyward.io"]
+  resources: ["apikeytemplates", "apikeyrequests"]
+  verbs: ["get", "list", "watch"]
+- apiGroups: ["keyward.io"]
+  resources: ["apikeyrequests/status"]
+  verbs: ["update", "patch"]
+# keyward approves the requests of Automatic templates itself, so it holds
+# what every approver needs (as cert-manager's approver holds approve on
+# signers): the verb approve on the templates.
+- apiGroups: ["keyward.io"]
+  resources: ["apikeytemplates"]
+  verbs: ["approve"]
 # Key Secrets: created once, annotated on rotation, read back by name only
 # (recovery after a crash, deleted-Secret check). No list or watch.
 - apiGroups: [""]
