@@ -1,10 +1,13 @@
-// keyward: the operator binary. Subcommands: run, validate, version.
+// keyward: the operator binary. Subcommands: run, validate, check, approve,
+// deny, requests, usage, version.
 #include <cstring>
 #include <iostream>
 #include <string>
 
 #include "cmd/check_command.h"
+#include "cmd/request_commands.h"
 #include "cmd/run_command.h"
+#include "cmd/usage_command.h"
 #include "cmd/validate_command.h"
 #include "cmd/version.h"
 
@@ -16,6 +19,10 @@ void Usage(std::ostream& out) {
          "  keyward run [flags]              run the operator (see keyward run --help)\n"
          "  keyward validate -f FILE|DIR|-   lint ApiKey manifests offline\n"
          "  keyward check -n NS [--pod P]     decide for a key read from stdin\n"
+         "  keyward requests [-n NS|-A]      list ApiKeyRequests, pending first\n"
+         "  keyward approve -n NS REQUEST    approve an ApiKeyRequest [--reason TEXT]\n"
+         "  keyward deny -n NS REQUEST       deny an ApiKeyRequest [--reason TEXT]\n"
+         "  keyward usage [-n NS|-A]         requests and cost per key [--from --to -o]\n"
          "  keyward version                  print the version\n";
 }
 
@@ -30,6 +37,10 @@ int main(int argc, char** argv) {
   if (cmd == "run") return keyward::RunOperatorCommand(argc - 2, argv + 2);
   if (cmd == "check") return keyward::RunCheckCommand(argc - 2, argv + 2);
   if (cmd == "validate") return keyward::RunValidateCommand(argc - 2, argv + 2);
+  if (cmd == "approve") return keyward::RunApproveCommand(argc - 2, argv + 2);
+  if (cmd == "deny") return keyward::RunDenyCommand(argc - 2, argv + 2);
+  if (cmd == "requests") return keyward::RunRequestsCommand(argc - 2, argv + 2);
+  if (cmd == "usage") return keyward::RunUsageCommand(argc - 2, argv + 2);
   if (cmd == "version" || cmd == "--version") {
     std::cout << "keyward " << keyward::kVersion << "\n";
     return 0;

@@ -156,6 +156,7 @@ http::http_request HttpKubeClient::NewRequest(const http::method& method, const 
   req.set_request_uri(url);
   req.headers().add("Accept", accept);
   req.headers().add("User-Agent", user_agent_);
+  if (!impersonate_.empty()) req.headers().add("Impersonate-User", impersonate_);
   std::string token = token_.Get(std::chrono::steady_clock::now());
   if (!token.empty()) req.headers().add("Authorization", "Bearer " + token);
   return req;

@@ -63,6 +63,8 @@ class HttpKubeClient : public KubeClient {
   // "keyward" unless set, e.g. "keyward/0.1.0 (replica-a)": audit logs tell
   // replicas apart, and field managers stay "keyward" (the part before '/').
   void SetUserAgent(std::string user_agent) { user_agent_ = std::move(user_agent); }
+  // Acts as |user| (Impersonate-User, like kubectl --as); "" = as oneself.
+  void SetImpersonate(std::string user) { impersonate_ = std::move(user); }
 
   HttpKubeClient(const HttpKubeClient&) = delete;
   HttpKubeClient& operator=(const HttpKubeClient&) = delete;
@@ -92,6 +94,7 @@ class HttpKubeClient : public KubeClient {
   web::http::client::http_client client_;  // ordinary requests; watches get their own
   std::function<bool()> may_write_;
   std::string user_agent_ = "keyward";
+  std::string impersonate_;
 };
 
 // "?a=b&c=d" with every value percent-encoded; "" for no parameters.
