@@ -89,5 +89,50 @@ TEST(UsageFlusher, NoLastUsedAtMeansNothingToRestore) {
   EXPECT_FALSE(FlushedUsageOf(status));
 }
 
+// Days and months roll over in the daily and monthly lists, which keep
+// what earlier flushes wrote (read back from the cache), newest first.
+TEST(UsageFlusher, DailyAndMonthlyHistoryRollsOver) {
+  FakeKubeClient kube;
+  kube.Put(KeyPath("a"), ApiKeyObject("a"));
+  QuotaBook book;
+  TimePoint now = *ParseRfc3339("2026-10-31T23:59:00Z");
+  auto history = [&kube](const ApiKeyRef& ref) -> std::optional<Usage> {
+    FieldErrors ignored;
+    return ParseApiKey(kube.Object(KeyPath(ref.name)), &ignored).status.usage;
+  };
+  UsageFlusher flusher(kube, book, std::chrono::seconds(30), [&now] { return now; }, history);
+  for (int i = 0; i < 3; ++i) book.TryConsume({"team-a", "a"}, Limits{}, now);
+  flusher.FlushOnce();
+  now = *ParseRfc3339("2026-11-01T00:01:00Z");
+  for (int i = 0; i < 2; ++i) book.TryConsume({"team-a", "a"}, Limits{}, now);
+  flusher.FlushOnce();
+  FieldErrors ignored;
+  Usage u = ParseApiKey(kube.Object(KeyPath("a")), &ignored).status.usage;
+  EXPECT_EQ(u.daily, (std::vector<PeriodCount>{{"2026-11-01", 2}, {"2026-10-31", 3}}));
+  EXPECT_EQ(u.monthly, (std::vector<PeriodCount>{{"2026-11", 2}, {"2026-10", 3}}));
+  EXPECT_EQ(u.total, 5);
+  EXPECT_EQ(u.today, 2);
+}
+
+TEST(UsageFlusher, HistoryIsBounded) {
+  Usage history;
+  for (int d = 1; d <= 31; ++d) {
+    history.daily.push_back({"2026-10-" + std::string(d < 10 ? "0" : "") + std::to_string(d), d});
+  }
+  for (int m = 1; m <= 12; ++m) {
+    history.monthly.push_back({"2025-" + std::string(m < 10 ? "0" : "") + std::to_string(m), m});
+  }
+  UsageSnapshot snap{{"team-a", "a"}, 7, 7, 100, *ParseRfc3339("2026-11-01T08:00:00Z")};
+  web::json::value patch = UsagePatch(snap, history);
+  const auto& daily = patch.at("status").at("usage").at("daily").as_array();
+  const auto& monthly = patch.at("status").at("usage").at("monthly").as_array();
+  ASSERT_EQ(daily.size(), 31u);
+  EXPECT_EQ(daily.at(0).at("date").as_string(), "2026-11-01");
+  EXPECT_EQ(daily.at(30).at("date").as_string(), "2026-10-02");  // 2026-10-01 is past the 31 days
+  ASSERT_LE(monthly.size(), 12u);
+  EXPECT_EQ(monthly.at(0).at("month").as_string(), "2026-11");
+  EXPECT_EQ(monthly.at(monthly.size() - 1).at("month").as_string(), "2025-12");  // a year back at most
+}
+
 }  // namespace
 }  // namespace keyward

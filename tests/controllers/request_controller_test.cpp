@@ -1,0 +1,183 @@
+// ApiKeyRequests over a fake API server: pending, automatic approval, issue
+// with the template's rules, lifetime and fields; denial issues nothing. And
+// keys that use a template: its rules live, a missing template said so.
+#include "controllers/request_controller.h"
+
+#include <gtest/gtest.h>
+
+#include "controllers/controller_harness.h"
+#include "kube/json_fields.h"
+
+namespace keyward {
+namespace {
+
+ResourcePath RequestPath(const std::string& name) {
+  return {"keyward.io/v1alpha1", "apikeyrequests", "team-a", name, ""};
+}
+
+value TemplateObject(const std::string& approval, const std::string& ns_rule = "team-a") {
+  return value::parse(R"({"apiVersion":"keyward.io/v1alpha1","kind":"ApiKeyTemplate",
+    "metadata":{"name":"logs-reader","namespace":"team-a"},
+    "spec":{"description":"read team-a logs","access":[{"scope":"namespace","namespaces":[")" + ns_rule + R"("]}],
+      "lifetimes":{"allowed":["7d","30d","1y"],"default":"30d"},
+      "fields":[{"name":"endpoint","description":"where","value":"https://logs.example"}],
+      "approval":")" + approval + R"("}})");
+}
+
+struct RequestHarness {
+  FakeKubeClient kube;
+  FakeEvents events;
+  value tpl;
+  std::unique_ptr<RequestController> controller;
+  TimePoint now = *ParseRfc3339("2026-11-22T12:00:00Z");
+
+  explicit RequestHarness(const std::string& approval) : tpl(TemplateObject(approval)) {
+    RequestControllerEnv env;
+    env.kube = &kube;
+    env.events = &events;
+    env.now = [this] { return now; };
+    env.get_request = [this](const std::string& key) -> ObjectPtr {
+      value v = kube.Object(RequestPath(key.substr(key.find('/') + 1)));
+      return v.is_null() ? nullptr : std::make_shared<const value>(v);
+    };
+    env.templates = [this](const std::string&, const TemplateRef& ref) -> std::optional<ApiKeyTemplate> {
+      if (tpl.is_null() || ref.name != "logs-reader") return std::nullopt;
+      FieldErrors errors;
+      return ParseApiKeyTemplate(tpl, &errors);
+    };
+    controller = std::make_unique<RequestController>(env);
+  }
+
+  void Request(const std::string& name, const std::string& lifetime = "") {
+    value r = value::parse(R"({"apiVersion":"keyward.io/v1alpha1","kind":"ApiKeyRequest",
+      "metadata":{"name":")" + name + R"(","namespace":"team-a","uid":"req-uid","generation":1,
+        "annotations":{"keyward.io/requested-by":"bob"}},
+      "spec":{"templateRef":{"name":"logs-reader"},"reason":"grafana"}})");
+    if (!lifetime.empty()) r["spec"]["lifetime"] = value::string(lifetime);
+    kube.Put(RequestPath(name), r);
+  }
+  void Decide(const std::string& name, const char* type) {
+    value r = kube.Object(RequestPath(name));
+    value c;
+    c["type"] = value::string(type);
+    c["status"] = value::string("True");
+    r["status"]["conditions"][r["status"]["conditions"].is_array() ? r["status"]["conditions"].size() : 0] = c;
+    kube.Put(RequestPath(name), r);
+  }
+  Action Reconcile(const std::string& name) { return controller->Reconcile("team-a/" + name); }
+  std::string Condition(const std::string& name, const std::string& type, const char* field = "reason") {
+    const value obj = kube.Object(RequestPath(name));
+    for (const value& c : JsonArray(obj, {"status", "conditions"})) {
+      if (JsonStringOr(c, {"type"}) == type) return JsonStringOr(c, {field});
+    }
+    return "";
+  }
+};
+
+TEST(RequestController, ManualRequestWaitsForApproval) {
+  RequestHarness h("Manual");
+  h.Request("grafana");
+  h.Reconcile("grafana");
+  EXPECT_EQ(h.Condition("grafana", "Issued"), "Pending");
+  EXPECT_NE(h.Condition("grafana", "Issued", "message").find("keyward approve -n team-a grafana"), std::string::npos);
+  EXPECT_EQ(JsonStringOr(h.kube.Object(RequestPath("grafana")), {"status", "requestedBy"}), "bob");
+  EXPECT_FALSE(h.kube.Has(ApiKeyPath("grafana")));
+}
+
+TEST(RequestController, ApprovedRequestIssuesAKeyOfTheTemplate) {
+  RequestHarness h("Manual");
+  h.Request("grafana", "1y");
+  h.Reconcile("grafana");
+  h.Decide("grafana", kApproved);
+  h.Reconcile("grafana");
+  value key = h.kube.Object(ApiKeyPath("grafana"));
+  ASSERT_FALSE(key.is_null());
+  EXPECT_EQ(JsonStringOr(key, {"spec", "templateRef", "name"}), "logs-reader");
+  EXPECT_EQ(JsonStringOr(key, {"spec", "ttl"}), "365d");
+  EXPECT_FALSE(JsonAt(key, {"spec", "access"}));
+  EXPECT_EQ(JsonStringOr(key, {"spec", "secretTemplate", "data", "endpoint"}), "https://logs.example");
+  EXPECT_EQ(JsonStringOr(key, {"metadata", "annotations", "keyward.io/requested-by"}), "bob");
+  EXPECT_EQ(JsonStringOr(JsonArray(key, {"metadata", "ownerReferences"}).at(0), {"uid"}), "req-uid");
+  EXPECT_EQ(h.Condition("grafana", "Issued"), "Issued");
+  EXPECT_EQ(JsonStringOr(h.kube.Object(RequestPath("grafana")), {"status", "apiKeyRef", "name"}), "grafana");
+  EXPECT_EQ(h.events.reasons.back(), "Issued");
+  // Issued once: another pass creates nothing more.
+  int creates = h.kube.CountCalls("create");
+  h.Reconcile("grafana");
+  EXPECT_EQ(h.kube.CountCalls("create"), creates);
+}
+
+TEST(RequestController, DeniedRequestIssuesNothing) {
+  RequestHarness h("Manual");
+  h.Request("grafana");
+  h.Decide("grafana", kDenied);
+  h.Reconcile("grafana");
+  EXPECT_FALSE(h.kube.Has(ApiKeyPath("grafana")));
+  EXPECT_EQ(h.kube.CountCalls("create"), 0);
+}
+
+TEST(RequestController, AutomaticTemplateApprovesThenIssues) {
+  RequestHarness h("Automatic");
+  h.Request("ci");
+  h.Reconcile("ci");
+  EXPECT_EQ(h.Condition("ci", "Approved"), "AutoApproved");
+  h.Reconcile("ci");  // the watch brings the approval back
+  EXPECT_TRUE(h.kube.Has(ApiKeyPath("ci")));
+  EXPECT_EQ(h.Condition("ci", "Issued"), "Issued");
+}
+
+TEST(RequestController, AKeyOfThatNameNotIssuedByTheRequestIsNotTaken) {
+  RequestHarness h("Automatic");
+  h.kube.Put(ApiKeyPath("ci"), value::parse(R"({"metadata":{"name":"ci","namespace":"team-a","uid":"other"}})"));
+  h.Request("ci");
+  h.Decide("ci", kApproved);
+  h.Reconcile("ci");
+  EXPECT_EQ(h.Condition("ci", "Issued"), "NameTaken");
+}
+
+TEST(RequestController, MissingTemplateIsSaid) {
+  RequestHarness h("Manual");
+  h.tpl = value::null();
+  h.Request("grafana");
+  Action a = h.Reconcile("grafana");
+  EXPECT_EQ(a.kind(), Action::Kind::kRequeue);
+  EXPECT_EQ(h.Condition("grafana", "Issued"), "TemplateNotFound");
+}
+
+TEST(TemplateKeys, TheTemplateIsTheKeysRoleLive) {
+  std::optional<value> tpl = TemplateObject("Manual", "prod");
+  Harness h([&](ControllerEnv& env) {
+    env.templates = [&](const std::string&, const TemplateRef&) -> std::optional<ApiKeyTemplate> {
+      if (!tpl) return std::nullopt;
+      FieldErrors errors;
+      return ParseApiKeyTemplate(*tpl, &errors);
+    };
+  });
+  h.Apply("k", "  description: from a template\n  templateRef: {name: logs-reader}\n");
+  Action first = h.Reconcile("k");
+  ASSERT_FALSE(first.failed()) << first.error();
+  ASSERT_EQ(JsonStringOr(h.Status("k"), {"phase"}), "Active");
+  const std::string key = h.SecretKey("k-apikey");
+  AccessTarget target;
+  target.namespace_name = "prod";
+  auto found = h.index.Lookup(key, h.now);
+  ASSERT_EQ(found.status, LookupStatus::kFound);
+  EXPECT_TRUE(Decide(found.policy->policy, target).allowed);
+  // The template changes: the next reconcile (its watch enqueues the key)
+  // gives the key the new rules, the key itself unchanged.
+  tpl = TemplateObject("Manual", "staging");
+  h.Reconcile("k");
+  found = h.index.Lookup(key, h.now);
+  EXPECT_FALSE(Decide(found.policy->policy, target).allowed);
+  target.namespace_name = "staging";
+  EXPECT_TRUE(Decide(found.policy->policy, target).allowed);
+  // Gone: the key allows nothing and says why.
+  tpl.reset();
+  h.Reconcile("k");
+  EXPECT_EQ(h.index.Lookup(key, h.now).status, LookupStatus::kUnknown);
+  EXPECT_EQ(JsonStringOr(h.Status("k"), {"phase"}), "Pending");
+  EXPECT_EQ(h.events.reasons.back(), "TemplateNotFound");
+}
+
+}  // namespace
+}  // namespace keyward
