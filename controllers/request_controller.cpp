@@ -180,8 +180,15 @@ Action RequestController::Reconcile(const std::string& store_key) {
     status.requested_by = by->second;
   }
   req.status.requested_by = status.requested_by;  // IssuedApiKey names the holder
-  if (TrueCondition(status.conditions, kDenied)) return Write(req, status, Action::AwaitChange());
   const auto gen = req.metadata.generation;
+  if (const Condition* denied = TrueCondition(status.conditions, kDenied)) {
+    std::string by = status.decided_by.empty() ? "" : " by " + status.decided_by;
+    std::string why = denied->message.empty() ? "" : ": " + denied->message;
+    std::string message = "denied" + by + why + "; no ApiKey is issued";
+    SetCondition(&status.conditions, kIssued, false, "Denied", message, gen, env_.now());
+    if (!SameStatus(req.status, status)) Event(req, "Warning", "Denied", message);
+    return Write(req, status, Action::AwaitChange());
+  }
   if (!errors.empty()) {
     SetCondition(&status.conditions, kIssued, false, "Invalid", errors.front().String(), gen, env_.now());
     return Write(req, status, Action::AwaitChange());

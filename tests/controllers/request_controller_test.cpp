@@ -113,6 +113,8 @@ TEST(RequestController, DeniedRequestIssuesNothing) {
   h.Decide("grafana", kDenied);
   h.Reconcile("grafana");
   EXPECT_FALSE(h.kube.Has(ApiKeyPath("grafana")));
+  EXPECT_EQ(h.Condition("grafana", "Issued"), "Denied");
+  EXPECT_EQ(h.events.reasons.back(), "Denied");
   EXPECT_EQ(h.kube.CountCalls("create"), 0);
 }
 
