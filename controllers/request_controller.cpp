@@ -54,10 +54,11 @@ value StatusPatch(const ApiKeyRequestStatus& s) {
     value v;
     v["type"] = value::string(c.type);
     v["status"] = value::string(c.status);
-    v["reason"] = value::string(c.reason);
-    v["message"] = value::string(c.message);
-    v["lastTransitionTime"] = value::string(c.last_transition_time);
-    v["observedGeneration"] = value::number(static_cast<int64_t>(c.observed_generation));
+    // Fields an approver left out stay out: a decision is written back as it was.
+    if (!c.reason.empty()) v["reason"] = value::string(c.reason);
+    if (!c.message.empty()) v["message"] = value::string(c.message);
+    if (!c.last_transition_time.empty()) v["lastTransitionTime"] = value::string(c.last_transition_time);
+    if (c.observed_generation) v["observedGeneration"] = value::number(static_cast<int64_t>(c.observed_generation));
     conditions[i] = v;
   }
   st["conditions"] = conditions;

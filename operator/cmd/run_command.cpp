@@ -241,7 +241,7 @@ int RunOperator(const RunOptions& o) {
   ApiKeyController controller(std::move(env));
   RequestController requests(RequestEnvFor(clients, templates, events, manager));
   Serving serving(o, clients.serving, clients.usage, index, volatile_keys, manager);
-  serving.UseTemplates(templates.Lookup());
+  serving.UseTemplates(templates.LookupOrGet(clients.serving));
   if (o.logs_endpoint) serving.ServeLogs(*config);
   if (Status started = serving.Start(); !started.ok()) {
     spdlog::error("{}", started.message());

@@ -46,6 +46,20 @@ TemplateLookup TemplateWatches::Lookup() const {
   };
 }
 
+TemplateLookup TemplateWatches::LookupOrGet(KubeClient& kube) const {
+  return [cached = Lookup(), &kube](const std::string& ns,
+                                    const TemplateRef& ref) -> std::optional<ApiKeyTemplate> {
+    if (auto tpl = cached(ns, ref)) return tpl;
+    KubeResult got = kube.Get({kApiVersion, ref.cluster() ? "clusterapikeytemplates" : "apikeytemplates",
+                               ref.cluster() ? "" : ns, ref.name, ""});
+    if (!got.status.ok()) return std::nullopt;
+    FieldErrors errors;
+    ApiKeyTemplate tpl = ParseApiKeyTemplate(got.body, &errors);
+    if (!errors.empty()) return std::nullopt;
+    return tpl;
+  };
+}
+
 void TemplateWatches::StartTemplates(Manager& apikeys) {
   ManagerHooks namespaced;
   namespaced.reconcile = [&apikeys](const std::string& key) {

@@ -17,6 +17,9 @@ class TemplateWatches {
 
   // Parsed from the caches; nullopt when absent or invalid.
   TemplateLookup Lookup() const;
+  // The same, asking the API server when the cache does not hold it yet
+  // (admission: a template and a request applied together).
+  TemplateLookup LookupOrGet(KubeClient& kube) const;
 
   // Starts the template watches; a change to a template enqueues every
   // ApiKey in |apikeys|' cache that names it.
