@@ -88,6 +88,16 @@ Action ApiKeyController::ReconcileInvalid(const ApiKey& key, const FieldErrors& 
   return WriteStatus(key, status);
 }
 
+std::optional<ApiKeyTemplate> ApiKeyController::TemplateOf(const ApiKey& key) const {
+  if (!key.spec.template_ref || !env_.templates) return std::nullopt;
+  return env_.templates(key.metadata.namespace_name, *key.spec.template_ref);
+}
+
+void ApiKeyController::StampCreator(const ApiKey& key, ApiKeyStatus* status) {
+  auto by = key.metadata.annotations.find("keyward.io/created-by");
+  if (by != key.metadata.annotations.end()) status->created_by = by->second;  // stamped at create
+}
+
 Action ApiKeyController::ReconcileNoTemplate(const ApiKey& key) {
   // Without its role the key allows nothing: it leaves the index until the
   // template exists (the template's watch brings it back here).
@@ -298,11 +308,8 @@ Action ApiKeyController::Reconcile(const std::string& store_key) {
   FieldErrors semantic = ValidateApiKey(key, now, /*creating=*/false);
   errors.insert(errors.end(), semantic.begin(), semantic.end());
   if (!errors.empty()) return ReconcileInvalid(key, errors);
-  std::optional<ApiKeyTemplate> tpl;
-  if (key.spec.template_ref) {
-    if (env_.templates) tpl = env_.templates(key.metadata.namespace_name, *key.spec.template_ref);
-    if (!tpl) return ReconcileNoTemplate(key);
-  }
+  std::optional<ApiKeyTemplate> tpl = TemplateOf(key);
+  if (key.spec.template_ref && !tpl) return ReconcileNoTemplate(key);
   auto policy = PolicyOf(key, now, tpl ? &tpl->spec : nullptr);
   const std::optional<TimePoint> expiry = policy->policy.expires_at;
   env_.index->SetPolicy(policy);
@@ -321,10 +328,7 @@ Action ApiKeyController::Reconcile(const std::string& store_key) {
   // Readiness: phase and Ready condition.
   status.expires_at = expiry ? FormatRfc3339(*expiry) : "";
   status.observed_generation = key.metadata.generation;
-  if (auto by = key.metadata.annotations.find("keyward.io/created-by");
-      by != key.metadata.annotations.end()) {
-    status.created_by = by->second;  // stamped by the mutating webhook at create
-  }
+  StampCreator(key, &status);
   SetReadiness(key, out, expiry, now, &status);
 
   // Write: events and status, leader only.

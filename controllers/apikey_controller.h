@@ -62,6 +62,10 @@ class ApiKeyController {
   Action ReconcileInvalid(const ApiKey& key, const FieldErrors& errors);
   // spec.templateRef names a template that does not exist (yet).
   Action ReconcileNoTemplate(const ApiKey& key);
+  // The template of a key with spec.templateRef, if it exists.
+  std::optional<ApiKeyTemplate> TemplateOf(const ApiKey& key) const;
+  // status.createdBy from the annotation the mutating webhook stamped.
+  static void StampCreator(const ApiKey& key, ApiKeyStatus* status);
   // The Secret's key is not this ApiKey's to use (foreign Secret, no key,
   // a digest another ApiKey holds): drop it from the index and from status.
   void LoseKey(const ApiKeyRef& ref, const std::string& message, ApiKeyStatus* status,

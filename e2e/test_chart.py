@@ -23,6 +23,8 @@ from keyward_process import checksum_ok, key_hash, pepper, secret_key, wait_phas
 CHART = REPO_ROOT / "charts" / "keyward"
 CRD_FILE = REPO_ROOT / "crds" / "apikeys.keyward.io.yaml"
 CRD_NAME = "apikeys.keyward.io"
+CRD_FILES = sorted((REPO_ROOT / "crds").glob("*.yaml"))
+CRD_NAMES = [f.name.removesuffix(".yaml") for f in CRD_FILES]
 RELEASE = "keyward"
 # A namespace per run: the last run's may still be terminating.
 RELEASE_NS = f"keyward-chart-{uuid.uuid4().hex[:6]}"
@@ -126,9 +128,11 @@ def release(cluster: Cluster):
     adopted the way charts/keyward/README.md tells users to: Helm's ownership labels
     and annotations on it."""
     cluster.kubectl("create", "namespace", RELEASE_NS, check=False)
-    if cluster.exists("crd", CRD_NAME):
-        cluster.kubectl("label", "--overwrite", "crd", CRD_NAME, "app.kubernetes.io/managed-by=Helm")
-        cluster.kubectl("annotate", "--overwrite", "crd", CRD_NAME,
+    for name in CRD_NAMES:
+        if not cluster.exists("crd", name):
+            continue
+        cluster.kubectl("label", "--overwrite", "crd", name, "app.kubernetes.io/managed-by=Helm")
+        cluster.kubectl("annotate", "--overwrite", "crd", name,
                         f"meta.helm.sh/release-name={RELEASE}",
                         f"meta.helm.sh/release-namespace={RELEASE_NS}")
     yield
@@ -176,10 +180,12 @@ def test_chart_lints_and_every_value_is_documented(cluster):
 
 def test_chart_crd_is_the_crds_directory_one(cluster):
     docs = rendered(cluster)
-    crd = next(d for d in docs if d["kind"] == "CustomResourceDefinition")
-    source = yaml.safe_load(CRD_FILE.read_text())
-    assert crd["spec"] == source["spec"], "the chart's CRD differs from crds/"
-    assert crd["metadata"]["annotations"]["helm.sh/resource-policy"] == "keep"
+    charted = {d["metadata"]["name"]: d for d in docs if d["kind"] == "CustomResourceDefinition"}
+    assert sorted(charted) == CRD_NAMES, "the chart renders every CRD in crds/"
+    for path, name in zip(CRD_FILES, CRD_NAMES):
+        source = yaml.safe_load(path.read_text())
+        assert charted[name]["spec"] == source["spec"], f"the chart's {name} differs from crds/"
+        assert charted[name]["metadata"]["annotations"]["helm.sh/resource-policy"] == "keep"
     off = rendered(cluster, "--set", "crds.keep=false")
     crd_off = next(d for d in off if d["kind"] == "CustomResourceDefinition")
     assert "helm.sh/resource-policy" not in (crd_off["metadata"].get("annotations") or {})
@@ -218,7 +224,11 @@ def test_watch_namespaces_renders_roles_not_a_cluster_role(cluster):
     # Cluster-wide, the operator keeps only what is cluster-scoped anyway:
     # reviews and its own webhook configurations; people's roles grant nothing to it.
     bound = {d["roleRef"]["name"] for d in docs if d["kind"] == "ClusterRoleBinding"}
-    assert bound == {f"{RELEASE}-reviews"}, bound
+    # ClusterApiKeyTemplates are cluster-scoped: reading them needs a ClusterRole.
+    assert bound == {f"{RELEASE}-reviews", f"{RELEASE}-clustertemplates"}, bound
+    cluster_templates = next(d for d in docs if d["kind"] == "ClusterRole"
+                             and d["metadata"]["name"] == f"{RELEASE}-clustertemplates")
+    assert {r for rule in cluster_templates["rules"] for r in rule["resources"]} == {"clusterapikeytemplates"}
     reviews = next(d for d in docs if d["kind"] == "ClusterRole" and d["metadata"]["name"] == f"{RELEASE}-reviews")
     granted = {r for rule in reviews["rules"] for r in rule["resources"]}
     assert granted == {"tokenreviews", "subjectaccessreviews", "validatingwebhookconfigurations",

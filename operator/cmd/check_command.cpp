@@ -2,6 +2,7 @@
 
 #include <boost/program_options.hpp>
 #include <iostream>
+#include <map>
 #include <string>
 
 #include "api/apikey.h"
@@ -28,15 +29,41 @@ struct CheckOptions {
 // Builds the index of every permanent key from ApiKey status, as a follower
 // replica does (rotated-out keys stay inside their overlap). Volatile keys
 // live only in the operator's memory.
+// Every template, by "namespace/name" (cluster ones by "name"); none of a
+// kind that cannot be listed.
+std::map<std::string, ApiKeyTemplate> AllTemplates(KubeClient& kube) {
+  std::map<std::string, ApiKeyTemplate> out;
+  for (const char* plural : {"apikeytemplates", "clusterapikeytemplates"}) {
+    KubeResult list = kube.List({kApiVersion, plural, "", "", ""}, ListOptions{});
+    if (!list.status.ok()) continue;
+    for (const auto& item : JsonArray(list.body, {"items"})) {
+      FieldErrors errors;
+      ApiKeyTemplate t = ParseApiKeyTemplate(item, &errors);
+      if (!errors.empty()) continue;
+      const std::string& ns = t.metadata.namespace_name;
+      out[ns.empty() ? t.metadata.name : ns + "/" + t.metadata.name] = t;
+    }
+  }
+  return out;
+}
+
 Status IndexAllApiKeys(KubeClient& kube, KeyIndex* index, TimePoint now) {
   ListOptions options;
   ResourcePath all{kApiVersion, "apikeys", "", "", ""};
+  const std::map<std::string, ApiKeyTemplate> templates = AllTemplates(kube);
   do {
     KubeResult page = kube.List(all, options);
     if (!page.status.ok()) return Status::Error("listing ApiKeys: " + page.status.String());
     for (const auto& item : JsonArray(page.body, {"items"})) {
       FieldErrors ignored;
-      IndexFromStatus(ParseApiKey(item, &ignored), index, now);
+      ApiKey key = ParseApiKey(item, &ignored);
+      const ApiKeyTemplateSpec* tpl = nullptr;
+      if (const auto& ref = key.spec.template_ref) {
+        auto it = templates.find(ref->cluster() ? ref->name : key.metadata.namespace_name + "/" + ref->name);
+        if (it == templates.end()) continue;  // without its template the key allows nothing
+        tpl = &it->second.spec;
+      }
+      IndexFromStatus(key, index, now, tpl);
     }
     options.continue_token = JsonStringOr(page.body, {"metadata", "continue"});
   } while (!options.continue_token.empty());

@@ -213,6 +213,26 @@ void LimitMallocArenas() {
   mallopt(M_ARENA_MAX, static_cast<int>(std::max(2u, std::thread::hardware_concurrency())));
 }
 
+ManagerHooks ApiKeyHooks(ApiKeyController& controller, Serving& serving, Shutdown& shutdown,
+                         Manager& manager, const TemplateWatches& templates, KeyIndex& index) {
+  ManagerHooks hooks;
+  hooks.reconcile = [&controller, &serving](const std::string& key) {
+    Action action = controller.Reconcile(key);
+    serving.metrics().RecordReconcile(!action.failed());
+    return action;
+  };
+  hooks.on_delete = [&controller, &serving](const std::string& key) {
+    controller.Forget(ApiKeyRef::FromKey(key));
+    serving.ForgetUsage(ApiKeyRef::FromKey(key));
+  };
+  // Writing stopped the moment IsLeader() turned false; exit so the pod
+  // restarts clean as a candidate.
+  hooks.on_lost_leadership = [&shutdown] { shutdown.Request(1); };
+  // Ready means every Active permanent key answers at once.
+  hooks.on_synced = [&manager, &templates, &index] { IndexCache(manager, templates, &index); };
+  return hooks;
+}
+
 int RunOperator(const RunOptions& o) {
   LimitMallocArenas();
   Shutdown shutdown;
@@ -250,20 +270,7 @@ int RunOperator(const RunOptions& o) {
 
   templates.StartTemplates(manager);
   templates.StartRequests([&requests](const std::string& key) { return requests.Reconcile(key); });
-  manager.Start({[&controller, &serving](const std::string& key) {
-                   Action action = controller.Reconcile(key);
-                   serving.metrics().RecordReconcile(!action.failed());
-                   return action;
-                 },
-                 [&controller, &serving](const std::string& key) {
-                   controller.Forget(ApiKeyRef::FromKey(key));
-                   serving.ForgetUsage(ApiKeyRef::FromKey(key));
-                 },
-                 // Writing stopped the moment IsLeader() turned false; exit so
-                 // the pod restarts clean as a candidate.
-                 [&shutdown] { shutdown.Request(1); },
-                 // Ready means every Active permanent key answers at once.
-                 [&manager, &templates, &index] { IndexCache(manager, templates, &index); }});
+  manager.Start(ApiKeyHooks(controller, serving, shutdown, manager, templates, index));
   int code = shutdown.Wait();
   // Stop taking work and let reconciles in flight finish (still leader),
   // flush usage and events, and only then hand the Lease over: a

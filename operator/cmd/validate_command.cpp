@@ -4,6 +4,8 @@
 #include <iostream>
 
 #include "api/apikey.h"
+#include "api/apikey_request.h"
+#include "api/apikey_template.h"
 #include "api/manifest.h"
 #include "api/validation.h"
 
@@ -25,18 +27,33 @@ std::string DocumentName(const ManifestDocument& doc) {
   return doc.file + "#" + std::to_string(doc.index);
 }
 
-bool IsApiKeyDocument(const web::json::value& obj) {
-  if (!obj.is_object() || !obj.has_field("kind")) return true;  // let validation say why
-  const auto& kind = obj.at("kind");
-  return !kind.is_string() || kind.as_string() == kKind;
+// The errors of a keyward object (ApiKey, either template kind,
+// ApiKeyRequest); nullopt for documents of other kinds.
+std::optional<FieldErrors> CheckDocument(const web::json::value& obj, TimePoint now) {
+  std::string kind = kKind;  // no kind: let ApiKey validation say why
+  if (obj.is_object() && obj.has_field("kind") && obj.at("kind").is_string()) kind = obj.at("kind").as_string();
+  if (kind == kKind) return CheckApiKeyObject(obj, now, /*creating=*/true);
+  if (kind == kTemplateKind || kind == kClusterTemplateKind) return CheckApiKeyTemplateObject(obj);
+  if (kind == kRequestKind) {
+    FieldErrors errors;
+    ApiKeyRequest req = ParseApiKeyRequest(obj, &errors);
+    if (!req.lifetime.empty() && !IsLifetime(req.lifetime)) {
+      errors.push_back({"spec.lifetime", "\"" + req.lifetime + "\" is not a lifetime: never, or a whole "
+                                         "number of s, m, h, d, w or y (e.g. 30d)"});
+    }
+    return errors;
+  }
+  return std::nullopt;
 }
 
 void PrintUsage(std::ostream& out) {
   out << "Usage: keyward validate -f FILE|DIR|- [-f ...]\n\n"
-         "Checks ApiKey manifests (multi-document YAML or JSON) offline, with the\n"
-         "same rules as the admission webhook. Prints one line per problem:\n"
+         "Checks ApiKey, ApiKeyTemplate, ClusterApiKeyTemplate and ApiKeyRequest\n"
+         "manifests (multi-document YAML or JSON) offline, with the admission\n"
+         "webhook's field rules (not those that need the cluster: a request's\n"
+         "template and lifetime, escalation). Prints one line per problem:\n"
          "  <doc name>: <field path>: <reason>\n"
-         "and exits 1 if any ApiKey is invalid. Documents of other kinds are skipped.\n";
+         "and exits 1 if any is invalid. Documents of other kinds are skipped.\n";
 }
 
 }  // namespace
@@ -53,22 +70,23 @@ int ValidateManifests(const std::vector<std::string>& paths, TimePoint now, std:
       unreadable = true;
     }
     for (const ManifestDocument& doc : load.documents) {
-      if (!IsApiKeyDocument(doc.object)) {
+      std::optional<FieldErrors> checked_errors = CheckDocument(doc.object, now);
+      if (!checked_errors) {
         ++skipped;
         continue;
       }
       ++checked;
-      FieldErrors errors = CheckApiKeyObject(doc.object, now, /*creating=*/true);
+      const FieldErrors& errors = *checked_errors;
       if (!errors.empty()) ++invalid;
       for (const FieldError& e : errors) out << DocumentName(doc) << ": " << e.String() << "\n";
     }
   }
-  err << "checked " << checked << " ApiKey" << (checked == 1 ? "" : "s") << " in " << files
+  err << "checked " << checked << " keyward object" << (checked == 1 ? "" : "s") << " in " << files
       << " file" << (files == 1 ? "" : "s") << ": " << invalid << " invalid";
   if (skipped) err << ", " << skipped << " other document" << (skipped == 1 ? "" : "s") << " skipped";
   err << "\n";
   if (checked == 0 && !unreadable) {
-    err << "no ApiKey documents found\n";
+    err << "no keyward documents found (ApiKey, ApiKeyTemplate, ClusterApiKeyTemplate, ApiKeyRequest)\n";
     return 1;
   }
   return invalid == 0 && !unreadable ? 0 : 1;
