@@ -60,6 +60,7 @@ stop_operator
 "$KEYWARD_BIN" run --kubeconfig "$KUBECONFIG" --namespace keyward-system \
   --tls-cert-file "$KEYWARD_CERT" --tls-private-key-file "$KEYWARD_KEY" \
   --bind-address 127.0.0.1 --secure-port "$PORT" --metrics-bind-address "127.0.0.1:$METRICS" \
+  --usage-flush-interval 2s \
   >>"$LOG" 2>&1 &
 echo $! >"$PIDFILE"
 echo "keyward running as PID $(cat "$PIDFILE"), log: $LOG"
@@ -143,6 +144,21 @@ for attempt in first second; do
     -H "Authorization: Bearer $ci_token" -w ' (HTTP %{http_code})' || true
   echo
 done
+echo
+echo "==> a key requested from a template, approved, issued (examples/template-logs-reader.yaml)"
+echo "\$ keyward requests -n $NS"
+"$KEYWARD_BIN" requests -n "$NS" --kubeconfig "$KUBECONFIG"
+echo "\$ keyward approve -n $NS grafana-panel --reason 'demo'"
+"$KEYWARD_BIN" approve -n "$NS" grafana-panel --reason "demo" --kubeconfig "$KUBECONFIG"
+kubectl wait -n "$NS" --for=condition=Issued apikeyrequest/grafana-panel --timeout=60s >/dev/null
+kubectl wait -n "$NS" --for=jsonpath='{.status.phase}'=Active apikey/grafana-panel --timeout=60s >/dev/null
+kubectl get akr -n "$NS"
+kubectl get ak -n "$NS" grafana-panel
+key="$(kubectl get secret -n "$NS" grafana-panel-apikey -o jsonpath='{.data.key}' | base64 -d)"
+check "{\"namespace\":\"$target_ns\",\"pod\":\"web-1\",\"container\":\"app\"}"
+echo "\$ keyward usage -n $NS   # requests and cost this month, from status.usage"
+kubectl wait -n "$NS" --for=jsonpath='{.status.usage.total}'=1 apikey/grafana-panel --timeout=30s >/dev/null || true
+"$KEYWARD_BIN" usage -n "$NS" --kubeconfig "$KUBECONFIG"
 echo
 echo "==> events"
 kubectl get events -n "$NS" --field-selector involvedObject.kind=ApiKey | head -n 10
