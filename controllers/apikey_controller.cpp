@@ -79,12 +79,17 @@ Action ApiKeyController::ReconcileInvalid(const ApiKey& key, const FieldErrors& 
     message += errors[i].String();
   }
   if (errors.size() > 5) message += "; and " + std::to_string(errors.size() - 5) + " more";
+  return WriteNotReady(key, kPhaseInvalid, "Invalid", message);
+}
+
+Action ApiKeyController::WriteNotReady(const ApiKey& key, const char* phase, const char* reason,
+                                       const std::string& message) {
   ApiKeyStatus status = key.status;
-  status.phase = kPhaseInvalid;
+  status.phase = phase;
   status.observed_generation = key.metadata.generation;
-  SetReadyCondition(&status, false, "Invalid", message, key.metadata.generation, env_.now());
+  SetReadyCondition(&status, false, reason, message, key.metadata.generation, env_.now());
   if (!StatusChanged(key.status, status)) return Action::AwaitChange();
-  Event(key, {"Warning", "Invalid", message});
+  Event(key, {"Warning", reason, message});
   return WriteStatus(key, status);
 }
 
@@ -106,13 +111,7 @@ Action ApiKeyController::ReconcileNoTemplate(const ApiKey& key) {
   std::string message = ref.kind + " " + ref.name + " not found";
   if (!ref.cluster()) message += " in namespace " + key.metadata.namespace_name;
   message += ": create it or point spec.templateRef at one that exists";
-  ApiKeyStatus status = key.status;
-  status.phase = kPhasePending;
-  status.observed_generation = key.metadata.generation;
-  SetReadyCondition(&status, false, "TemplateNotFound", message, key.metadata.generation, env_.now());
-  if (!StatusChanged(key.status, status)) return Action::AwaitChange();
-  Event(key, {"Warning", "TemplateNotFound", message});
-  return WriteStatus(key, status);
+  return WriteNotReady(key, kPhasePending, "TemplateNotFound", message);
 }
 
 void ApiKeyController::LoseKey(const ApiKeyRef& ref, const std::string& message,

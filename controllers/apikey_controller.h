@@ -60,6 +60,10 @@ class ApiKeyController {
 
  private:
   Action ReconcileInvalid(const ApiKey& key, const FieldErrors& errors);
+  // Phase |phase|, Ready=False with |reason| and |message|, and a Warning
+  // event, when that is news.
+  Action WriteNotReady(const ApiKey& key, const char* phase, const char* reason,
+                       const std::string& message);
   // spec.templateRef names a template that does not exist (yet).
   Action ReconcileNoTemplate(const ApiKey& key);
   // The template of a key with spec.templateRef, if it exists.
