@@ -159,5 +159,23 @@ TEST(CheckEndpoint, DecisionsAreCountedByReasonWithoutNames) {
   EXPECT_EQ(text.find("kw_"), std::string::npos);
 }
 
+// --per-key-metrics: allowed requests per ApiKey, labelled by namespace,
+// name and template only; denied ones and keys themselves never appear.
+TEST(CheckEndpoint, PerKeyMetricsCountAllowedRequestsByKeyAndTemplate) {
+  Endpoints e;
+  e.env.per_key_metrics = true;
+  std::string key = e.Add("logs");
+  e.Auth(key, "prod");
+  e.Auth(key, "prod");
+  e.Auth(key, "kube-system");  // not in scope: not counted
+  std::string text = e.metrics.Scrape();
+  EXPECT_NE(text.find(R"(keyward_apikey_requests_total{apikey="logs",namespace="team-a",template=""} 2)"),
+            std::string::npos) << text;
+  EXPECT_EQ(text.find("kw_"), std::string::npos);
+  Endpoints off;  // the default: no series at all
+  off.Auth(off.Add("logs"), "prod");
+  EXPECT_EQ(off.metrics.Scrape().find("keyward_apikey_requests_total{"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace keyward
