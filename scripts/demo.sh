@@ -70,6 +70,41 @@ for _ in $(seq 1 100); do
 done
 curl -sS "http://127.0.0.1:$METRICS/readyz"
 
+echo "==> admission webhooks (/validate, /mutate) for keyward's kinds in namespace $NS"
+ca_b64="$(base64 -w0 "$CA_CERT")"
+for pair in Validating:validate Mutating:mutate; do
+  kind="${pair%%:*}" path="${pair#*:}"
+  kubectl apply -f - >/dev/null <<YAML
+apiVersion: admissionregistration.k8s.io/v1
+kind: ${kind}WebhookConfiguration
+metadata: {name: keyward-demo}
+webhooks:
+- name: $path.keyward.io
+  admissionReviewVersions: [v1]
+  sideEffects: None
+  failurePolicy: Fail
+  timeoutSeconds: 5
+  clientConfig: {url: "https://127.0.0.1:$PORT/$path", caBundle: "$ca_b64"}
+  namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: $NS}}
+  rules:
+  - apiGroups: [keyward.io]
+    apiVersions: [v1alpha1]
+    operations: [CREATE, UPDATE]
+    resources: [apikeys, apikeytemplates, apikeyrequests, apikeyrequests/status]
+    scope: Namespaced
+YAML
+done
+echo "\$ kubectl apply -n $NS -f examples/invalid/regex-not-glob.yaml"
+for _ in $(seq 1 50); do  # registered a moment before the API server calls it
+  if out="$(kubectl apply -n "$NS" -f "$ROOT/examples/invalid/regex-not-glob.yaml" 2>&1)"; then
+    kubectl delete -n "$NS" apikey regex-not-glob --ignore-not-found >/dev/null  # too early: again
+  elif [[ "$out" == *"denied the request"* ]]; then
+    break
+  fi
+  sleep 0.2
+done
+echo "$out"
+
 echo "==> a pod to read logs of (no node runs it: the API object is what keyward checks)"
 # The controller manager makes "default" soon; creating it now is the same.
 kubectl get serviceaccount default -n production >/dev/null 2>&1 ||
