@@ -8,7 +8,6 @@ using web::json::value;
 
 namespace {
 
-constexpr std::chrono::seconds kFollowerRecheck{10};
 constexpr std::chrono::seconds kTemplateRecheck{30};
 
 // Sets condition |type| (lastTransitionTime moves only when status does).
@@ -159,7 +158,14 @@ Action RequestController::Issue(const ApiKeyRequest& req, const ApiKeyTemplate& 
       return Write(req, *status, Action::Requeue(kTemplateRecheck));
     }
   }
-  if (!made.status.ok()) return Action::Retry("creating the ApiKey: " + made.status.String());
+  if (!made.status.ok()) {
+    // Refused (the namespace's key limit, a webhook) or the API is away:
+    // the request says why, and it is tried again with backoff.
+    std::string why = "creating ApiKey " + req.metadata.name + ": " + made.status.String();
+    SetCondition(&status->conditions, kIssued, false, "IssueFailed", why, gen, env_.now());
+    Action written = Write(req, *status, Action::Retry(why));
+    return written.failed() ? written : Action::Retry(why);
+  }
   status->api_key_name = req.metadata.name;
   const std::string message = "ApiKey " + req.metadata.name + " issued from " + TemplateText(tpl.Ref()) +
                               " with lifetime " + *lifetime;
@@ -174,8 +180,9 @@ Action RequestController::Reconcile(const std::string& store_key) {
   FieldErrors errors;
   ApiKeyRequest req = ParseApiKeyRequest(*obj, &errors);
   if (req.metadata.deleting || TrueCondition(req.status.conditions, kIssued)) return Action::AwaitChange();
-  // Followers only watch: the leader decides and writes.
-  if (!env_.is_leader()) return Action::Requeue(kFollowerRecheck);
+  // Followers only watch: the leader decides and writes (a new leader
+  // queues every request again).
+  if (!env_.is_leader()) return Action::AwaitChange();
   ApiKeyRequestStatus status = req.status;
   if (auto by = req.metadata.annotations.find(kRequestedByAnnotation); by != req.metadata.annotations.end()) {
     status.requested_by = by->second;

@@ -408,7 +408,10 @@ def test_usage_is_written_to_status_and_survives_a_restart(served: Served, clust
     status = wait_for(lambda: (s := apikey_status(cluster, namespace, "usage"))
                       .get("usage", {}).get("total") == 3 and s,
                       timeout=10, interval=0.2, message="status.usage.total == 3")
-    assert status["usage"] == {"today": 3, "thisMonth": 3, "total": 3}
+    usage = status["usage"]
+    assert (usage["today"], usage["thisMonth"], usage["total"]) == (3, 3, 3), usage
+    day = status["lastUsedAt"][:10]
+    assert usage["daily"] == [{"date": day, "count": 3}] and usage["monthly"] == [{"month": day[:7], "count": 3}]
     assert status["lastUsedAt"].endswith("Z")
     assert status["phase"] == "Active"  # the usage patch leaves the rest alone
     assert served.proc.stop() == 0

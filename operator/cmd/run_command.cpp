@@ -175,7 +175,9 @@ RequestControllerEnv RequestEnvFor(ApiClients& clients, const TemplateWatches& t
   RequestControllerEnv env;
   env.kube = &clients.controller;
   env.get_request = [&templates](const std::string& key) { return templates.GetRequest(key); };
-  env.templates = templates.Lookup();
+  // A request may come right behind its template: ask the API server when
+  // the cache does not hold it yet (template changes do not wake requests).
+  env.templates = templates.LookupOrGet(clients.controller);
   env.events = &events;
   env.is_leader = [&manager] { return manager.IsLeader(); };
   return env;
@@ -214,7 +216,7 @@ void LimitMallocArenas() {
 }
 
 ManagerHooks ApiKeyHooks(ApiKeyController& controller, Serving& serving, Shutdown& shutdown,
-                         Manager& manager, const TemplateWatches& templates, KeyIndex& index) {
+                         Manager& manager, TemplateWatches& templates, KeyIndex& index) {
   ManagerHooks hooks;
   hooks.reconcile = [&controller, &serving](const std::string& key) {
     Action action = controller.Reconcile(key);
@@ -228,6 +230,9 @@ ManagerHooks ApiKeyHooks(ApiKeyController& controller, Serving& serving, Shutdow
   // Writing stopped the moment IsLeader() turned false; exit so the pod
   // restarts clean as a candidate.
   hooks.on_lost_leadership = [&shutdown] { shutdown.Request(1); };
+  // The request controller writes as the ApiKeys' leader: its pending work
+  // is picked up when this replica becomes it.
+  hooks.on_started_leading = [&templates] { templates.EnqueueAllRequests(); };
   // Ready means every Active permanent key answers at once.
   hooks.on_synced = [&manager, &templates, &index] { IndexCache(manager, templates, &index); };
   return hooks;

@@ -29,6 +29,8 @@ class TemplateWatches {
   // Starts the requests' watch and workers with |reconcile|.
   void StartRequests(ControllerRunner::ReconcileFn reconcile);
   ObjectPtr GetRequest(const std::string& key) const { return requests_.Get(key); }
+  // Every request back on the queue: a new leader picks up pending ones.
+  void EnqueueAllRequests() { requests_.EnqueueAll(); }
 
   void Stop();
 

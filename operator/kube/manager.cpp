@@ -9,7 +9,11 @@ Manager::Manager(KubeClient& kube, ManagerConfig config) : kube_(kube), config_(
   for (std::size_t i = 0; i < scopes; ++i) stores_.push_back(std::make_unique<ObjectStore>(config_.store));
   if (config_.lease) {
     elector_ = std::make_unique<LeaderElector>(
-        config_.lease_client ? *config_.lease_client : kube_, *config_.lease, [this] { EnqueueAll(); },
+        config_.lease_client ? *config_.lease_client : kube_, *config_.lease,
+        [this] {
+          EnqueueAll();
+          if (hooks_.on_started_leading) hooks_.on_started_leading();
+        },
         [this] {
           if (hooks_.on_lost_leadership) hooks_.on_lost_leadership();
         });

@@ -40,6 +40,8 @@ struct ManagerHooks {
   // Every cache holds its first list; called once, before the workers
   // start and before Ready() turns true (e.g. to fill an index from it).
   std::function<void()> on_synced;
+  // Leadership was gained (after every cached object was queued again).
+  std::function<void()> on_started_leading;
 };
 
 class Manager {
@@ -66,6 +68,8 @@ class Manager {
   ObjectPtr Get(const std::string& key) const;
   bool IsLeader() const { return !elector_ || elector_->IsLeader(); }
   WorkQueue& queue() { return queue_; }
+  // Queues every cached object (low priority), e.g. on gaining leadership.
+  void EnqueueAll();
   // Every cached object (a snapshot).
   std::vector<ObjectPtr> List() const;
   // Each cached object in turn (ObjectStore::ForEach).
@@ -79,7 +83,6 @@ class Manager {
 
  private:
   void StartWhenSynced();
-  void EnqueueAll();
 
   KubeClient& kube_;
   const ManagerConfig config_;

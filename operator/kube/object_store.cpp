@@ -10,16 +10,20 @@ std::string ObjectKey(const web::json::value& object) {
   return ns.empty() ? name : ns + "/" + name;
 }
 
-StoredObject ObjectStore::Keep(web::json::value object) const {
+StoredObject ObjectStore::Pack(const ObjectPtr& object) const {
   StoredObject kept;
-  kept.key = ObjectKey(object);
-  if (options_.label) kept.label = options_.label(object);
+  kept.key = ObjectKey(*object);
+  if (options_.label) kept.label = options_.label(*object);
   if (options_.compact) {
-    kept.text = object.serialize();
+    kept.text = object->serialize();
   } else {
-    kept.tree = std::make_shared<const web::json::value>(std::move(object));
+    kept.tree = object;
   }
   return kept;
+}
+
+StoredObject ObjectStore::Keep(web::json::value object) const {
+  return Pack(std::make_shared<const web::json::value>(std::move(object)));
 }
 
 ObjectPtr ObjectStore::Read(const Slot& slot) const {
@@ -47,16 +51,9 @@ std::vector<std::string> ObjectStore::Replace(std::vector<StoredObject> objects)
 }
 
 void ObjectStore::Apply(const ObjectPtr& object) {
-  Slot slot;
-  if (options_.label) slot.label = options_.label(*object);
-  if (options_.compact) {
-    slot.text = object->serialize();
-  } else {
-    slot.tree = object;
-  }
-  std::string key = ObjectKey(*object);
+  StoredObject kept = Pack(object);
   std::unique_lock lock(mu_);
-  objects_[key] = std::move(slot);
+  objects_[kept.key] = Slot{std::move(kept.tree), std::move(kept.text), std::move(kept.label)};
 }
 
 void ObjectStore::Delete(const std::string& key) {

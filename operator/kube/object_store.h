@@ -80,6 +80,8 @@ class ObjectStore {
     std::string label;
   };
   ObjectPtr Read(const Slot& slot) const;
+  // |object| as this store keeps it (text or tree, its label).
+  StoredObject Pack(const ObjectPtr& object) const;
 
   const StoreOptions options_;
   mutable RwMutex mu_;  // writers first: readers never starve an update

@@ -137,6 +137,19 @@ TEST(RequestController, AKeyOfThatNameNotIssuedByTheRequestIsNotTaken) {
   EXPECT_EQ(h.Condition("ci", "Issued"), "NameTaken");
 }
 
+TEST(RequestController, ARefusedIssueIsSaidAndRetried) {
+  RequestHarness h("Automatic");
+  h.Request("ci");
+  h.Decide("ci", kApproved);
+  h.kube.FailNext("create", KubeStatus{403, "Forbidden", "namespace team-a has 100 ApiKeys; the limit is 100"});
+  Action a = h.Reconcile("ci");
+  EXPECT_TRUE(a.failed());
+  EXPECT_EQ(h.Condition("ci", "Issued"), "IssueFailed");
+  EXPECT_NE(h.Condition("ci", "Issued", "message").find("the limit is 100"), std::string::npos);
+  h.Reconcile("ci");  // the retry
+  EXPECT_EQ(h.Condition("ci", "Issued"), "Issued");
+}
+
 TEST(RequestController, MissingTemplateIsSaid) {
   RequestHarness h("Manual");
   h.tpl = value::null();

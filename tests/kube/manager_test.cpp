@@ -64,7 +64,7 @@ TEST(Manager, StopReleasesTheLeaseOnlyAfterInFlightReconcilesFinish) {
                    holder_at_end = Holder(lease_kube);
                    return Action::AwaitChange();
                  },
-                 nullptr, nullptr, nullptr});
+                 nullptr, nullptr, nullptr, nullptr});
   ASSERT_TRUE(gate.WaitEntered(10s)) << "no reconcile as leader";
   EXPECT_EQ(kube.CountCalls("update") + kube.CountCalls("create"), 0);  // renews use their own client
   auto stopped = std::async(std::launch::async, [&] { manager.Stop(); });
@@ -102,7 +102,8 @@ TEST(Manager, OnSyncedSeesTheFirstListAndRunsBeforeReadyAndTheWorkers) {
                    ready_during = manager.Ready();
                    reconciles_during = reconciles.load();
                    synced.set_value();
-                 }});
+                 },
+                 nullptr});
   ASSERT_EQ(synced.get_future().wait_for(10s), std::future_status::ready);
   EXPECT_EQ(listed, 2u);
   EXPECT_FALSE(ready_during);
