@@ -74,6 +74,7 @@ bool LeaderElector::TryAcquireOrRenew(SteadyClock::time_point now) {
   const std::string now_text = FormatMicroTime(std::chrono::system_clock::now());
   const int duration_s = static_cast<int>(
       std::ceil(std::chrono::duration<double>(config_.lease_duration).count()));
+  const bool renewing = IsLeader();
   KubeResult got = client_.Get(path_);
   if (got.status.NotFound()) return CreateLease(now, now_text, duration_s);
   if (!got.status.ok()) {
@@ -109,6 +110,11 @@ bool LeaderElector::TryAcquireOrRenew(SteadyClock::time_point now) {
   spec["holderIdentity"] = value::string(config_.identity);
   spec["leaseDurationSeconds"] = value::number(duration_s);
   spec["renewTime"] = value::string(now_text);
+  // A renew whose leadership ran out while it was under way (the process
+  // stalled after the GET) is not sent: a leader that lost never writes,
+  // not even a renew the resourceVersion would refuse. The next attempt
+  // reads the Lease again, as a candidate.
+  if (renewing && !IsLeader()) return false;
   KubeResult updated = client_.Update(path_, lease);  // resourceVersion guards the race
   if (!updated.status.ok()) return false;
   Renewed(now, now_text);

@@ -118,6 +118,26 @@ TEST(LeaderElection, LeadershipEndsByTheClockWhileARenewHangs) {
   }
 }
 
+// e2e/test_leadership.py caught it: SIGSTOP landed between a renew's GET
+// and its Update; resumed past the renew deadline, the Update went out
+// (refused by resourceVersion, but a write after the lease was lost).
+TEST(LeaderElection, ARenewThatOutlivedLeadershipIsNotSent) {
+  FakeKubeClient kube;
+  FakeClock clock;
+  LeaderElector a(kube, Config("a"), nullptr, nullptr, clock.Fn());
+  ASSERT_TRUE(a.TryAcquireOrRenew(clock.now));
+  const int updates = kube.CountCalls("update");
+  kube.before_call = [&](const std::string& verb) {
+    if (verb == "get") clock.now += 11s;  // stalled past the 10 s renew deadline
+  };
+  EXPECT_FALSE(a.TryAcquireOrRenew(clock.now));
+  kube.before_call = nullptr;
+  EXPECT_EQ(kube.CountCalls("update"), updates);
+  EXPECT_FALSE(a.IsLeader());
+  // As a candidate it may take its own lapsed Lease again.
+  EXPECT_TRUE(a.TryAcquireOrRenew(clock.now));
+}
+
 TEST(LeaderElection, FailedRenewsEndLeadershipAtTheDeadlineNotLater) {
   FakeKubeClient kube;
   FakeClock clock;
