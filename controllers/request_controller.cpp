@@ -89,7 +89,11 @@ value IssuedApiKey(const ApiKeyRequest& request, const ApiKeyTemplate& tpl, cons
   value& spec = key["spec"];
   std::string description = tpl.spec.description;
   if (!request.status.requested_by.empty()) description += " (for " + request.status.requested_by + ")";
-  if (description.size() > 256) description.resize(256);  // the field's limit; ASCII cut is fine here
+  if (description.size() > 256) {  // the field's limit (in characters; bytes are stricter)
+    description.resize(256);
+    while (!description.empty() && (description.back() & 0xC0) == 0x80) description.pop_back();
+    if (!description.empty() && (description.back() & 0x80)) description.pop_back();  // a cut lead byte
+  }
   spec["description"] = value::string(description);
   spec["type"] = value::string(KeyTypeName(tpl.spec.type));
   spec["templateRef"]["kind"] = value::string(tpl.kind);

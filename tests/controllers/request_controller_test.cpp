@@ -150,6 +150,25 @@ TEST(RequestController, ARefusedIssueIsSaidAndRetried) {
   EXPECT_EQ(h.Condition("ci", "Issued"), "Issued");
 }
 
+// A long non-ASCII template description is cut to 256 bytes on a character
+// boundary: the issued ApiKey stays valid UTF-8 (the API server refuses
+// anything else, and the request would never be issued).
+TEST(RequestController, AnIssuedDescriptionIsCutOnACharacterBoundary) {
+  RequestHarness h("Manual");
+  std::string long_text;
+  for (int i = 0; i < 200; ++i) long_text += "\xC3\xA9";  // é
+  h.tpl["spec"]["description"] = value::string(long_text);
+  FieldErrors errors;
+  ApiKeyRequest req = ParseApiKeyRequest(value::parse(R"({"metadata":{"name":"r","namespace":"team-a"},
+      "spec":{"templateRef":{"name":"logs-reader"}}})"), &errors);
+  ApiKeyTemplate tpl = ParseApiKeyTemplate(h.tpl, &errors);
+  std::string cut = IssuedApiKey(req, tpl, "30d").at("spec").at("description").as_string();
+  EXPECT_LE(cut.size(), 256u);
+  EXPECT_GE(cut.size(), 250u);
+  EXPECT_EQ(cut.size() % 2, 0u) << "a character was cut in half";
+  EXPECT_EQ(static_cast<unsigned char>(cut.back()), 0xA9);
+}
+
 TEST(RequestController, MissingTemplateIsSaid) {
   RequestHarness h("Manual");
   h.tpl = value::null();
