@@ -17,7 +17,7 @@ void Usage(std::ostream& out) {
   out << "keyward manages API keys as Kubernetes custom resources.\n\n"
          "Usage:\n"
          "  keyward run [flags]              run the operator (see keyward run --help)\n"
-         "  keyward validate -f FILE|DIR|-   lint ApiKey manifests offline\n"
+         "  keyward validate -f FILE|DIR|-   lint keyward manifests offline (keys, templates, requests)\n"
          "  keyward check -n NS [--pod P]     decide for a key read from stdin\n"
          "  keyward requests [-n NS|-A]      list ApiKeyRequests, pending first\n"
          "  keyward approve -n NS REQUEST    approve an ApiKeyRequest [--reason TEXT]\n"

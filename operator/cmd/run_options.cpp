@@ -101,7 +101,8 @@ void AddServingFlags(po::options_description& desc, RunOptions& o, FlagText& t,
     ("usage-flush-interval", po::value(&t.flush)->default_value(t.flush),
      "how often usage counted in memory is written to status.usage and status.lastUsedAt")
     ("per-key-metrics", po::bool_switch(&o.per_key_metrics),
-     "export keyward_apikey_checks_total{namespace,apikey,template}: one series per used key "
+     "export keyward_apikey_requests_total{namespace,apikey,template}, the allowed requests of "
+     "each key: one series per used key "
      "(off by default: thousands of keys make thousands of series)")
     ("usage-clock-start", po::value(&t.usage_clock_start)->default_value(""),
      "testing only: count usage and quotas as if the clock read this RFC 3339 time when keyward "
