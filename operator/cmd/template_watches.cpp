@@ -17,6 +17,10 @@ ManagerConfig ConfigOf(const char* plural, std::vector<std::string> namespaces) 
 // namespace |ns| for a namespaced template) goes back on its queue.
 void EnqueueUsers(Manager& apikeys, const std::string& kind, const std::string& ns,
                   const std::string& name) {
+  // Before the ApiKeys' workers run, every key is queued by its first list
+  // and reads its template then: walking every key for each listed
+  // template would decode N keys T times at start for nothing.
+  if (!apikeys.Ready()) return;
   std::vector<std::string> keys;
   apikeys.ForEach([&](const web::json::value& key) {
     if (JsonStringOr(key, {"spec", "templateRef", "name"}) != name) return;

@@ -100,9 +100,11 @@ void Manager::StartWhenSynced() {
   if (stopping_) return;
   if (hooks_.on_synced) hooks_.on_synced();
   spdlog::info("caches synced; starting {} workers", config_.workers);
+  // Ready before the first reconcile runs: whoever skips work until Ready
+  // (template changes) cannot miss a reconcile that read the old state.
+  ready_ = true;
   runner_->Start();
   if (elector_) elector_->Start();
-  ready_ = true;
 }
 
 void Manager::StopWork() {

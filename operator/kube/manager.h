@@ -55,7 +55,7 @@ class Manager {
   // workers (like kube-runtime) and leader election.
   void Start(ManagerHooks hooks);
   // Every cache holds its first list, on_synced has returned and the
-  // workers run.
+  // workers are starting.
   bool Ready() const { return ready_.load(); }
   // Stops taking work and waits for the reconciles in flight, then stops
   // the watches; leadership (if held) is kept. Idempotent.
