@@ -262,8 +262,21 @@ void ApiKeyController::MintVolatile(const ApiKey& key, TimePoint now, ApiKeyStat
   status->key_hash.clear();  // never in etcd
   status->secret_name.clear();
   status->previous_key_hash.clear();
-  if (!env_.is_leader()) return;  // only the leader's memory holds volatile keys
   std::optional<VolatileKey> held = env_.volatile_keys->Get(ref, key.metadata.uid);
+  if (!env_.is_leader()) {
+    // A follower holds the leader's digests (replicas/, docs/replicas.md):
+    // it indexes what it was told and never mints or rotates.
+    if (!held) {
+      env_.index->RetainKeys(ref, {});
+      return;
+    }
+    out->next_rotation = RotationDue(key, held->minted_at);
+    IndexKeys(env_.index, ref, held->digest, held->previous, now);
+    status->key_hint = held->hint;
+    return;
+  }
+  // The leader keeps a key it learned as a follower (a failover): only a key
+  // no replica holds is minted again.
   if (!held) {
     // A hint in status but no key in memory: a previous process minted it.
     out->lost = !key.status.key_hint.empty();

@@ -83,6 +83,17 @@ bool HasLimits(const Limits& l) { return l.per_second || l.per_day || l.per_mont
 
 }  // namespace
 
+std::optional<CheckDecision> CheckService::Verdict(const LookupResult& found) const {
+  std::optional<CheckDecision> verdict = KeyVerdict(found);
+  if (verdict && verdict->reason == CheckReason::kUnknownKey && volatile_gap_) {
+    // Unknown here may be a volatile key this replica was not told of.
+    if (std::optional<std::string> gap = volatile_gap_()) {
+      return Denied(CheckReason::kUnavailable, "unknown key on this replica: " + *gap + "; try again");
+    }
+  }
+  return verdict;
+}
+
 CheckDecision CheckService::Check(std::string_view key, AccessTarget target, TimePoint now,
                                   const ApiKeyRef* claimed) {
   LookupResult found = index_.Lookup(key, now);
@@ -95,7 +106,7 @@ CheckDecision CheckService::Check(std::string_view key, AccessTarget target, Tim
 
 CheckDecision CheckService::Authenticate(std::string_view key, TimePoint now) {
   LookupResult found = index_.Lookup(key, now);
-  if (auto verdict = KeyVerdict(found)) {
+  if (auto verdict = Verdict(found)) {
     if (found.policy) verdict->api_key = found.policy->ref;
     return *verdict;
   }
@@ -118,7 +129,7 @@ CheckDecision CheckService::Recheck(std::string_view key, AccessTarget target, T
 
 CheckDecision CheckService::DecideFor(const LookupResult& found, AccessTarget target,
                                       TimePoint now, bool consume_quota) {
-  if (auto verdict = KeyVerdict(found)) {
+  if (auto verdict = Verdict(found)) {
     if (found.policy) verdict->api_key = found.policy->ref;
     return *verdict;
   }

@@ -2,6 +2,7 @@
 // One path for every caller (keyward check, and every endpoint to come).
 #pragma once
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -73,13 +74,21 @@ class CheckService {
   // open log stream): the same lookup, owner and rules as Check, no quota.
   CheckDecision Recheck(std::string_view key, AccessTarget target, TimePoint now);
 
+  // Why this replica may not know a volatile key now (it cannot reach the
+  // leader; docs/replicas.md), or nullopt. Set: an unknown key is
+  // kUnavailable with that message instead of kUnknownKey. Before serving.
+  void SetVolatileGap(std::function<std::optional<std::string>()> gap) { volatile_gap_ = std::move(gap); }
+
  private:
+  std::optional<CheckDecision> Verdict(const LookupResult& found) const;
+
   CheckDecision DecideFor(const LookupResult& found, AccessTarget target, TimePoint now,
                           bool consume_quota);
 
   const KeyIndex& index_;
   OwnerResolver& owners_;
   QuotaBook& quotas_;
+  std::function<std::optional<std::string>()> volatile_gap_;
 };
 
 }  // namespace keyward

@@ -72,6 +72,7 @@ UsageFlusher::~UsageFlusher() { Stop(); }
 
 FlushCounts UsageFlusher::FlushOnce() {
   FlushCounts counts;
+  if (may_write_ && !may_write_()) return counts;
   for (const UsageSnapshot& usage : book_.TakeChanged(now_())) {
     ResourcePath path{kApiVersion, "apikeys", usage.ref.namespace_name, usage.ref.name, "status"};
     std::optional<Usage> history = history_ ? history_(usage.ref) : std::nullopt;

@@ -42,6 +42,10 @@ class UsageFlusher {
   // a failed write is retried in the next batch.
   FlushCounts FlushOnce();
 
+  // Only while |may_write| holds (the leader: followers report their counts
+  // to it instead); keys used meanwhile stay marked. Before Start.
+  void OnlyWhen(std::function<bool()> may_write) { may_write_ = std::move(may_write); }
+
   // A thread that flushes every |interval|; Stop flushes one last time.
   void Start();
   void Stop();
@@ -54,6 +58,7 @@ class UsageFlusher {
   const std::chrono::milliseconds interval_;
   const std::function<TimePoint()> now_;
   const UsageHistory history_;
+  std::function<bool()> may_write_;
   std::mutex mu_;
   std::condition_variable wake_;
   bool stopping_ = false;

@@ -113,8 +113,10 @@ ManagerConfig ManagerConfigOf(const RunOptions& o, KubeClient* lease_client) {
   config.store.label = ApiKeyGaugeLabel;
   if (o.leader_elect) {
     config.lease = LeaseConfig{o.operator_namespace, o.lease_name,     o.identity,
-                               o.lease_duration,     o.renew_deadline, o.retry_period};
+                               o.lease_duration,     o.renew_deadline, o.retry_period,
+                               /*peer_address=*/""};
     config.lease_client = lease_client;
+    if (o.peer_port != 0) config.lease->peer_address = o.peer_address;
   }
   return config;
 }

@@ -23,6 +23,7 @@ RunEnvironment CurrentRunEnvironment() {
   char host[256] = {0};
   gethostname(host, sizeof(host) - 1);
   env.hostname = host;
+  if (const char* ip = std::getenv("POD_IP")) env.pod_ip = ip;
   env.pid = static_cast<long>(getpid());
   env.cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   return env;
@@ -50,15 +51,42 @@ bool ParseMillis(const std::string& text, std::chrono::milliseconds* out) {
 // Flags read as text first (durations, lists), converted after parsing.
 struct FlagText {
   std::string watch, lease_duration, renew_deadline, retry_period, flush, secret_check;
-  std::string dns_names, tls_validity, usage_clock_start;
+  std::string dns_names, tls_validity, usage_clock_start, peer_sync;
   explicit FlagText(const RunOptions& o)
       : lease_duration(FormatDuration(o.lease_duration)),
         renew_deadline(FormatDuration(o.renew_deadline)),
         retry_period(FormatDuration(o.retry_period)),
         flush(FormatDuration(o.usage_flush_interval)),
         secret_check(FormatDuration(o.secret_check_interval)),
-        tls_validity(FormatDuration(o.tls_validity)) {}
+        tls_validity(FormatDuration(o.tls_validity)),
+        peer_sync(FormatDuration(o.peer_sync_interval)) {}
 };
+
+// The flags of replication between replicas (docs/replicas.md).
+void AddReplicaFlags(po::options_description& desc, RunOptions& o, FlagText& t,
+                     const RunEnvironment& env) {
+  // clang-format off
+  desc.add_options()
+    ("peer-port", po::value(&o.peer_port)->default_value(0),
+     "HTTPS port (mutual TLS, certificates from --peer-ca-secret) on which followers learn "
+     "volatile keys' digests from the leader and report their usage to it, so every replica "
+     "accepts volatile keys and day/month quotas hold across replicas; needs --leader-elect. "
+     "0: off (volatile keys on the leader only; usage and quotas per replica)")
+    ("peer-address", po::value(&o.peer_address)->default_value(
+         env.pod_ip.empty() ? "" : env.pod_ip + ":<peer-port>"),
+     "host:port other replicas reach this one on; the leader writes it into its Lease "
+     "(default: $POD_IP:<peer-port> when POD_IP is set)")
+    ("peer-ca-secret", po::value(&o.peer_ca_secret)->default_value(o.peer_ca_secret),
+     "Secret in --namespace with the replicas' own CA (created when absent); each replica "
+     "issues itself a certificate from it for the peer port")
+    ("peer-cert-dir", po::value(&o.peer_cert_dir)->default_value(""),
+     "writable directory for this replica's peer certificate, key and CA bundle "
+     "(default: a private directory made under $TMPDIR or /tmp)")
+    ("peer-sync-interval", po::value(&t.peer_sync)->default_value(t.peer_sync),
+     "how often a follower syncs with the leader: how late it learns a new volatile key, and "
+     "how far day and month quotas can lag across replicas");
+  // clang-format on
+}
 
 // The flags of what `keyward run` serves: ports, TLS, limits, usage.
 void AddServingFlags(po::options_description& desc, RunOptions& o, FlagText& t,
@@ -153,6 +181,7 @@ po::options_description RunFlags(RunOptions& o, FlagText& t, const RunEnvironmen
 
   // clang-format on
   AddServingFlags(desc, o, t, env);
+  AddReplicaFlags(desc, o, t, env);
   return desc;
 }
 
@@ -175,7 +204,8 @@ std::string ConvertFlagText(const FlagText& t, RunOptions* o) {
                    {"--leader-elect-retry-period", t.retry_period, &o->retry_period},
                    {"--usage-flush-interval", t.flush, &o->usage_flush_interval},
                    {"--secret-check-interval", t.secret_check, &o->secret_check_interval},
-                   {"--tls-validity", t.tls_validity, &o->tls_validity}};
+                   {"--tls-validity", t.tls_validity, &o->tls_validity},
+                   {"--peer-sync-interval", t.peer_sync, &o->peer_sync_interval}};
   for (const auto& d : durations) {
     if (!ParseMillis(d.text, d.out)) {
       return std::string(d.flag) + ": \"" + d.text +
@@ -204,6 +234,26 @@ std::string ParseMetricsAddress(RunOptions* o) {
   }
   o->metrics_host = host.empty() ? "0.0.0.0" : host;
   o->metrics_port = value;
+  return "";
+}
+
+// The replication flags against the rest; an error names the flag.
+std::string CheckPeerOptions(const RunOptions& o) {
+  if (o.peer_port == 0) return "";
+  if (o.peer_port < 0 || o.peer_port > 65535) {
+    return "--peer-port must be a TCP port, 1-65535, or 0 (got " + std::to_string(o.peer_port) + ")";
+  }
+  if (!o.leader_elect) return "--peer-port needs --leader-elect (followers sync with the leader)";
+  if (o.peer_port == o.secure_port || o.peer_port == o.metrics_port) {
+    return "--peer-port must differ from --secure-port and the metrics port (both " +
+           std::to_string(o.peer_port) + ")";
+  }
+  const auto colon = o.peer_address.rfind(':');
+  if (o.peer_address.empty() || colon == std::string::npos || colon == 0 ||
+      colon + 1 == o.peer_address.size()) {
+    return "--peer-port needs --peer-address, the host:port other replicas reach this one on "
+           "(got \"" + o.peer_address + "\"; in a pod, set POD_IP from status.podIP)";
+  }
   return "";
 }
 
@@ -242,7 +292,7 @@ std::string CheckOptions(const RunOptions& o) {
            FormatDuration(o.renew_deadline) + ") divided by 1.2, so a failed renew is retried in time";
   }
   if (o.log_format != "text" && o.log_format != "json") return "--log-format must be text or json";
-  return "";
+  return CheckPeerOptions(o);
 }
 
 }  // namespace
@@ -268,6 +318,10 @@ RunOptionsParse ParseRunOptions(int argc, char** argv, const RunEnvironment& env
   }
   result.error = ConvertFlagText(text, &o);
   if (result.error.empty()) result.error = ParseMetricsAddress(&o);
+  const std::string port_placeholder = "<peer-port>";
+  if (auto at = o.peer_address.find(port_placeholder); at != std::string::npos) {
+    o.peer_address.replace(at, port_placeholder.size(), std::to_string(o.peer_port));
+  }
   if (result.error.empty()) result.error = CheckOptions(o);
   if (o.identity.empty()) o.identity = env.hostname + "_" + std::to_string(env.pid);
   if (result.error.empty()) result.options = o;

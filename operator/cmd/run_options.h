@@ -20,6 +20,7 @@ struct RunEnvironment {
   std::string hostname;
   long pid = 0;
   int cores = 1;
+  std::string pod_ip;         // $POD_IP (the chart sets it from the downward API), or ""
 };
 
 // The environment of this process (getenv, the namespace file, gethostname).
@@ -62,6 +63,12 @@ struct RunOptions {
   std::chrono::milliseconds secret_check_interval{300000};
   std::string identity;  // leader-election identity; default hostname_pid
   bool per_key_metrics = false;  // keyward_apikey_checks_total per key
+  // Replication between replicas (docs/replicas.md); peer_port 0: off.
+  int peer_port = 0;
+  std::string peer_address;      // host:port other replicas reach this one on
+  std::string peer_ca_secret = "keyward-peer-ca";
+  std::string peer_cert_dir;     // empty: a private directory made at start
+  std::chrono::milliseconds peer_sync_interval{250};
   // Testing only: usage and quotas count from this time at start.
   std::optional<TimePoint> usage_clock_start;
 };

@@ -57,6 +57,16 @@ Serving::Serving(const RunOptions& options, KubeClient& kube, KubeClient& usage_
       usage_flusher_(usage_kube, quotas_, options.usage_flush_interval, usage_now_,
                      [&manager](const ApiKeyRef& ref) { return CachedHistory(manager, ref); }) {
   metrics_.OnScrape([this](Metrics& m) { CollectGauges(m); });
+  // Followers report their counts to the leader, which writes them.
+  usage_flusher_.OnlyWhen([this] { return manager_.IsLeader(); });
+}
+
+std::optional<std::string> Serving::VolatileGap() const {
+  if (replication_) return replication_->VolatileGap();
+  if (options_.leader_elect && !manager_.IsLeader()) {
+    return std::string("volatile keys live only on the leader (--peer-port is 0)");
+  }
+  return std::nullopt;
 }
 
 Serving::~Serving() { Stop(); }
@@ -157,6 +167,7 @@ Status Serving::StartHttps() {
   owners_ = std::make_unique<OwnerCache>(kube_, options_.watch_namespaces);
   owners_->Start();
   service_ = std::make_unique<CheckService>(index_, *owners_, quotas_);
+  service_->SetVolatileGap([this] { return VolatileGap(); });
   usage_flusher_.Start();
   ListenerOptions lo;
   lo.address = options_.bind_address;
@@ -171,6 +182,10 @@ Status Serving::StartHttps() {
 }
 
 Status Serving::Start() {
+  if (options_.peer_port != 0) {
+    replication_ = std::make_unique<Replication>(options_, kube_, quotas_, volatile_keys_, index_, manager_);
+    if (Status started = replication_->Start(); !started.ok()) return started;
+  }
   if (options_.tls_cert_file.empty()) {
     spdlog::warn("no --tls-cert-file/--tls-private-key-file: nothing is served over HTTPS "
                  "(no access checks); the controller runs alone");
@@ -202,6 +217,7 @@ void Serving::Stop() {
   if (owners_) owners_->Stop();
   if (ca_keeper_) ca_keeper_->Stop();
   if (tls_) tls_->Stop();
+  if (replication_) replication_->Stop();  // a follower's last counts go to the leader
   usage_flusher_.Stop();  // after the last request: nothing counted is lost
 }
 

@@ -9,6 +9,7 @@
 #include "check/check_service.h"
 #include "check/owner_cache.h"
 #include "check/usage_flusher.h"
+#include "cmd/replication.h"
 #include "cmd/run_options.h"
 #include "keys/quota_book.h"
 #include "kube/kube_config.h"
@@ -55,6 +56,7 @@ class Serving {
  private:
   Status StartHttps();
   Status StartCaKeeper();
+  std::optional<std::string> VolatileGap() const;
   HttpHandler HttpsRoutes();
   void CollectGauges(Metrics& m);
 
@@ -75,6 +77,7 @@ class Serving {
   std::unique_ptr<OwnerCache> owners_;
   std::unique_ptr<CheckService> service_;
   std::unique_ptr<Listener> https_, plain_;
+  std::unique_ptr<Replication> replication_;  // --peer-port
   std::optional<KubeConfig> log_config_;  // set: /v1/logs is served
   std::atomic<int> log_streams_{0};
   TemplateLookup templates_;

@@ -95,4 +95,16 @@ std::int64_t QuotaCounter::this_month(TimePoint now) const {
   return month_.CountIn(MonthNumber(now));
 }
 
+SharedCounts QuotaCounter::Shared() const {
+  return SharedCounts{day_.id, day_.count, month_.id, month_.count, total_, TimePoint{}};
+}
+
+void QuotaCounter::SetShared(const SharedCounts& counts) {
+  day_ = Window{counts.day_id, counts.day};
+  month_ = Window{counts.month_id, counts.month};
+  total_ = counts.total;
+}
+
+void QuotaCounter::Absorb(const SharedCounts& delta) { SetShared(Plus(Shared(), delta)); }
+
 }  // namespace keyward

@@ -6,6 +6,7 @@
 #include <optional>
 
 #include "base/time_format.h"
+#include "keys/shared_counts.h"
 
 namespace keyward {
 
@@ -44,6 +45,12 @@ class QuotaCounter {
   std::int64_t today(TimePoint now) const;
   std::int64_t this_month(TimePoint now) const;
   std::int64_t total() const { return total_; }
+
+  // The day, month and total counts (not the second: each replica limits
+  // its own second); SetShared replaces them, Absorb adds to them.
+  SharedCounts Shared() const;
+  void SetShared(const SharedCounts& counts);
+  void Absorb(const SharedCounts& delta);
 
  private:
   struct Window {

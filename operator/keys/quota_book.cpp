@@ -35,6 +35,8 @@ QuotaResult QuotaBook::TryConsume(const ApiKeyRef& ref, const Limits& limits, Ti
   if (r.allowed) {
     e->last_used = std::max(e->last_used, now);
     e->changed = true;
+    e->version = ++version_;
+    if (reporting_) e->unacked = Plus(e->unacked, OneRequestAt(now));
   }
   return r;
 }
@@ -51,6 +53,8 @@ void QuotaBook::Touch(const ApiKeyRef& ref, TimePoint now) {
   std::lock_guard lock(e->mu);
   e->last_used = std::max(e->last_used, now);
   e->changed = true;
+  e->version = ++version_;
+  if (reporting_) e->unacked.last_used = std::max(e->unacked.last_used, now);
 }
 
 void QuotaBook::Forget(const ApiKeyRef& ref) {
@@ -58,14 +62,14 @@ void QuotaBook::Forget(const ApiKeyRef& ref) {
   entries_.erase(ref.String());
 }
 
+std::vector<std::pair<std::string, std::shared_ptr<QuotaBook::Entry>>> QuotaBook::All() const {
+  std::shared_lock lock(mu_);
+  return {entries_.begin(), entries_.end()};
+}
+
 std::vector<UsageSnapshot> QuotaBook::TakeChanged(TimePoint now) {
-  std::vector<std::pair<std::string, std::shared_ptr<Entry>>> all;
-  {
-    std::shared_lock lock(mu_);
-    all.assign(entries_.begin(), entries_.end());
-  }
   std::vector<UsageSnapshot> changed;
-  for (auto& [id, e] : all) {
+  for (auto& [id, e] : All()) {
     std::lock_guard lock(e->mu);
     if (!e->changed) continue;
     e->changed = false;

@@ -2,6 +2,7 @@
 // month, total, last use), keyed by namespace/name. Thread-safe: one lock for
 // the map, one per key.
 #pragma once
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -16,6 +17,7 @@
 
 #include "keys/key_index.h"
 #include "keys/quota.h"
+#include "keys/shared_counts.h"
 
 namespace keyward {
 
@@ -57,19 +59,51 @@ class QuotaBook {
   std::vector<UsageSnapshot> TakeChanged(TimePoint now);
   void MarkUnwritten(const ApiKeyRef& ref);
 
+  // Replication (keys/quota_book_sync.cpp, docs/replicas.md).
+  struct Report {
+    ApiKeyRef ref;
+    SharedCounts counts;  // cumulative since the leader's epoch began, or the leader's counts
+    SharedCounts sent;    // (follower) the part not acknowledged when it was taken
+  };
+  // A follower counts what it has not yet reported; the leader does not.
+  // Turning it off (leader now) drops the follower's bookkeeping: its counts
+  // are the leader's from then on.
+  void SetReporting(bool reporting);
+  bool reporting() const { return reporting_.load(); }
+  // Follower: the leader's epoch changed, nothing was reported to it yet.
+  void StartEpoch();
+  // Follower: every key with counts the leader has not acknowledged.
+  std::vector<Report> PrepareReport() const;
+  // Follower: the leader took |sent|.
+  void Acknowledge(const std::vector<Report>& sent);
+  // Follower: the leader's counts of a key; this replica's unacknowledged
+  // counts stay on top of them.
+  void ApplyLeaderCounts(const ApiKeyRef& ref, const SharedCounts& leader);
+  // Leader: adds a follower's new counts.
+  void Absorb(const ApiKeyRef& ref, const SharedCounts& delta);
+  // Leader: the keys whose counts changed after version |since|, and the
+  // version now.
+  std::vector<Report> ChangedSince(std::uint64_t since, std::uint64_t* version) const;
+
  private:
   struct Entry {
     std::mutex mu;
     QuotaCounter counter;
     TimePoint last_used{};
     bool changed = false;
+    std::uint64_t version = 0;  // the book's version at its last change
+    SharedCounts unacked;       // follower: counted here, not acknowledged by the leader
+    SharedCounts reported;      // follower: acknowledged by the leader this epoch
   };
+  std::vector<std::pair<std::string, std::shared_ptr<Entry>>> All() const;
   std::shared_ptr<Entry> Find(const std::string& id) const;
   std::shared_ptr<Entry> FindOrAdd(const ApiKeyRef& ref);
 
   const UsageSource restore_;
   mutable RwMutex mu_;  // writers first: readers never starve an update
   std::unordered_map<std::string, std::shared_ptr<Entry>> entries_;  // "namespace/name"
+  std::atomic<std::uint64_t> version_{0};
+  std::atomic<bool> reporting_{false};
 };
 
 }  // namespace keyward

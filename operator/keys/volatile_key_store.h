@@ -5,6 +5,8 @@
 #include <optional>
 #include <string>
 #include <unordered_map>
+#include <vector>
+#include <cstdint>
 
 #include "keys/key_hash.h"
 #include "keys/key_index.h"
@@ -18,6 +20,7 @@ struct VolatileKey {
   std::string hint;
   TimePoint minted_at{};
   bool revealed = false;  // shown once through the reveal endpoint
+  bool minted_here = true;  // false: a digest learned from the leader (no value here)
   // The key replaced by the last rotation and until when it stays valid.
   std::optional<std::pair<KeyDigest, TimePoint>> previous;
 };
@@ -43,19 +46,38 @@ class VolatileKeyStore {
   // The same, saying why there is no value: never held here, or shown once
   // already. The caller wipes |key| (OPENSSL_cleanse) once it is sent.
   struct Revealed {
-    enum class Status { kRevealed, kAlreadyRevealed, kNotHeld } status = Status::kNotHeld;
+    // kMintedElsewhere: only the digest is here; the value is on the replica
+    // that minted it.
+    enum class Status { kRevealed, kAlreadyRevealed, kNotHeld, kMintedElsewhere } status =
+        Status::kNotHeld;
     std::string key;
   };
   Revealed RevealOnce(const ApiKeyRef& ref);
   void Erase(const ApiKeyRef& ref);
 
+  // Replication (docs/replicas.md): digests only, never a value.
+  struct Held {
+    ApiKeyRef ref;
+    VolatileKey key;
+  };
+  // Every key held, without values; |version| (optional) gets the version.
+  std::vector<Held> Snapshot(std::uint64_t* version = nullptr) const;
+  // Bumped by every change; a follower asks for a snapshot when it differs.
+  std::uint64_t version() const;
+  // Makes this store hold exactly |leader|'s keys: a key with the same uid
+  // and digest keeps its value (minted here before a failover); any other is
+  // replaced by the digest alone. Returns the ApiKeys whose key changed.
+  std::vector<ApiKeyRef> AdoptAll(const std::vector<Held>& leader);
+
  private:
+  void BumpLocked() { ++version_; }
   struct Entry {
     VolatileKey meta;
     std::string value;  // cleared after reveal
   };
   mutable std::mutex mu_;
   std::unordered_map<std::string, Entry> entries_;
+  std::uint64_t version_ = 1;
 };
 
 }  // namespace keyward

@@ -45,6 +45,9 @@ bool LeaderElector::CreateLease(SteadyClock::time_point now, const std::string& 
   lease["metadata"]["name"] = value::string(config_.name);
   lease["metadata"]["namespace"] = value::string(config_.namespace_name);
   lease["spec"]["holderIdentity"] = value::string(config_.identity);
+  if (!config_.peer_address.empty()) {
+    lease["metadata"]["annotations"][kPeerAddressAnnotation] = value::string(config_.peer_address);
+  }
   lease["spec"]["leaseDurationSeconds"] = value::number(duration_s);
   lease["spec"]["acquireTime"] = value::string(now_text);
   lease["spec"]["renewTime"] = value::string(now_text);
@@ -61,7 +64,18 @@ bool LeaderElector::CreateLease(SteadyClock::time_point now, const std::string& 
   return true;
 }
 
+void LeaderElector::Observe(const std::string& identity, const std::string& address) {
+  std::lock_guard lock(holder_mu_);
+  holder_ = LeaseHolder{identity, address};
+}
+
+LeaseHolder LeaderElector::Holder() const {
+  std::lock_guard lock(holder_mu_);
+  return holder_;
+}
+
 void LeaderElector::Renewed(SteadyClock::time_point sent, const std::string& now_text) {
+  Observe(config_.identity, config_.peer_address);
   observed_holder_ = config_.identity;
   observed_renew_time_ = now_text;
   observed_at_ = sent;
@@ -86,6 +100,7 @@ bool LeaderElector::TryAcquireOrRenew(SteadyClock::time_point now) {
   value& spec = lease["spec"];
   std::string holder = JsonStringOr(spec, {"holderIdentity"});
   std::string renew = JsonStringOr(spec, {"renewTime"});
+  Observe(holder, JsonStringOr(lease, {"metadata", "annotations", kPeerAddressAnnotation}));
   if (holder != observed_holder_ || renew != observed_renew_time_) {
     observed_holder_ = holder;
     observed_renew_time_ = renew;
@@ -110,6 +125,10 @@ bool LeaderElector::TryAcquireOrRenew(SteadyClock::time_point now) {
   spec["holderIdentity"] = value::string(config_.identity);
   spec["leaseDurationSeconds"] = value::number(duration_s);
   spec["renewTime"] = value::string(now_text);
+  if (!config_.peer_address.empty() &&
+      JsonStringOr(lease, {"metadata", "annotations", kPeerAddressAnnotation}) != config_.peer_address) {
+    lease["metadata"]["annotations"][kPeerAddressAnnotation] = value::string(config_.peer_address);
+  }
   // A renew whose leadership ran out while it was under way (the process
   // stalled after the GET) is not sent: a leader that lost never writes,
   // not even a renew the resourceVersion would refuse. The next attempt

@@ -25,6 +25,17 @@ struct LeaseConfig {
   std::chrono::milliseconds lease_duration{15000};
   std::chrono::milliseconds renew_deadline{10000};
   std::chrono::milliseconds retry_period{2000};
+  // Where other replicas reach this one (host:port), written by the holder
+  // into the Lease's annotation keyward.io/peer-address; empty: none.
+  std::string peer_address;
+};
+
+inline constexpr char kPeerAddressAnnotation[] = "keyward.io/peer-address";
+
+// The Lease's holder as this replica last read it.
+struct LeaseHolder {
+  std::string identity;
+  std::string peer_address;  // its keyward.io/peer-address annotation
 };
 
 class LeaderElector {
@@ -53,6 +64,9 @@ class LeaderElector {
   // now + renew_deadline. Seeing another holder ends leadership at once.
   bool TryAcquireOrRenew(SteadyClock::time_point now);
 
+  // The holder last read (every retry period on a follower).
+  LeaseHolder Holder() const;
+
  private:
   void Run();
   void Release();
@@ -71,6 +85,9 @@ class LeaderElector {
   std::string observed_holder_;
   std::string observed_renew_time_;
   SteadyClock::time_point observed_at_{};
+  void Observe(const std::string& identity, const std::string& address);
+  mutable std::mutex holder_mu_;
+  LeaseHolder holder_;
 
   // Steady-clock ticks until which this replica may act as leader.
   static constexpr SteadyClock::rep kNotLeader = std::numeric_limits<SteadyClock::rep>::min();

@@ -67,6 +67,8 @@ class Manager {
   // The cached object for "namespace/name", or null.
   ObjectPtr Get(const std::string& key) const;
   bool IsLeader() const { return !elector_ || elector_->IsLeader(); }
+  // The Lease's holder as last read; empty without leader election.
+  LeaseHolder Holder() const { return elector_ ? elector_->Holder() : LeaseHolder{}; }
   WorkQueue& queue() { return queue_; }
   // Queues every cached object (low priority), e.g. on gaining leadership.
   void EnqueueAll();

@@ -103,14 +103,14 @@ Result<CaKeeper::Authority> CaKeeper::ReadOrCreateCa(TimePoint now) {
       return a;
     }
     if (!got.status.NotFound()) return Status::Error("reading CA Secret: " + got.status.String());
-    auto ca = MakeCa("keyward-webhook-ca", config_.ca_validity, now);
+    auto ca = MakeCa("keyward-" + config_.purpose + "-ca", config_.ca_validity, now);
     if (!ca.ok()) return ca.status();
     value secret = CaSecret(config_, *ca, ca->cert);
     KubeResult created = kube_.Create(ResourcePath{"v1", "secrets", config_.namespace_name, "", ""}, secret);
     WipeJsonString(secret, {"data", "tls.key"});
     WipeJsonString(created.body, {"data", "tls.key"});
     if (created.status.ok()) {
-      spdlog::info("created the webhook CA in Secret {}/{}", config_.namespace_name, config_.ca_secret);
+      spdlog::info("created the {} CA in Secret {}/{}", config_.purpose, config_.namespace_name, config_.ca_secret);
       return Authority{*ca, ca->cert};
     }
     if (!created.status.AlreadyExists()) return Status::Error("creating CA Secret: " + created.status.String());
@@ -119,7 +119,7 @@ Result<CaKeeper::Authority> CaKeeper::ReadOrCreateCa(TimePoint now) {
 }
 
 Result<CaKeeper::Authority> CaKeeper::RenewCa(const value& secret, const Authority& current, TimePoint now) {
-  auto ca = MakeCa("keyward-webhook-ca", config_.ca_validity, now);
+  auto ca = MakeCa("keyward-" + config_.purpose + "-ca", config_.ca_validity, now);
   if (!ca.ok()) return ca.status();
   // Clients that still trust only the old CA keep working until it expires.
   Authority next{*ca, ca->cert + StillValid(current.bundle, now)};
@@ -130,7 +130,7 @@ Result<CaKeeper::Authority> CaKeeper::RenewCa(const value& secret, const Authori
   WipeJsonString(updated, {"data", "tls.key"});
   WipeJsonString(put.body, {"data", "tls.key"});
   if (!put.status.ok()) return Status::Error("renewing the CA: " + put.status.String());
-  spdlog::info("renewed the webhook CA in Secret {}/{}", config_.namespace_name, config_.ca_secret);
+  spdlog::info("renewed the {} CA in Secret {}/{}", config_.purpose, config_.namespace_name, config_.ca_secret);
   return next;
 }
 
@@ -142,7 +142,8 @@ Status CaKeeper::EnsureServing(const Authority& authority, TimePoint now) {
       return Status();
     }
   }
-  auto issued = IssueServing(authority.ca, config_.dns_names, config_.serving_validity, now);
+  auto issued = IssueServing(authority.ca, config_.dns_names, config_.serving_validity, now,
+                             config_.client_auth);
   if (!issued.ok()) return issued.status();
   // Key first: a reload between the writes sees a pair that does not match
   // and keeps the old context until the next poll.
@@ -151,7 +152,7 @@ Status CaKeeper::EnsureServing(const Authority& authority, TimePoint now) {
   std::lock_guard lock(mu_);
   serving_ = *issued;
   ++issued_;
-  spdlog::info("issued a serving certificate for {} from the webhook CA", config_.dns_names.front());
+  spdlog::info("issued a serving certificate for {} from the {} CA", config_.dns_names.front(), config_.purpose);
   return Status();
 }
 
@@ -182,6 +183,10 @@ Status CaKeeper::Sync(TimePoint now) {
   if (!authority.ok()) return authority.status();
   {
     std::lock_guard lock(mu_);
+    // The bundle file first: a peer verifying the new certificate trusts it.
+    if (!config_.ca_file.empty() && bundle_ != authority->bundle) {
+      if (Status s = WriteFileAtomically(config_.ca_file, authority->bundle, 0644); !s.ok()) return s;
+    }
     bundle_ = authority->bundle;
   }
   // The leader puts a renewed CA into caBundle before anything serves from
@@ -201,7 +206,7 @@ Status CaKeeper::Sync(TimePoint now) {
 
 void CaKeeper::Start(std::chrono::milliseconds interval) {
   task_.Start(interval, [this] {
-    if (Status s = Sync(Clock::now()); !s.ok()) spdlog::warn("webhook TLS: {}", s.message());
+    if (Status s = Sync(Clock::now()); !s.ok()) spdlog::warn("{} TLS: {}", config_.purpose, s.message());
   });
 }
 

@@ -22,6 +22,9 @@ struct CaKeeperConfig {
   std::string ca_secret;       // the CA's Secret there (created when absent)
   std::vector<std::string> dns_names;  // the Service's names; the first is the CN
   std::string cert_file, key_file;     // this replica's serving pair
+  std::string ca_file;                 // where the CA bundle is written too (optional)
+  std::string purpose = "webhook";     // names the CA ("keyward-<purpose>-ca") and log lines
+  bool client_auth = false;            // the pair serves as a client certificate too
   Clock::duration serving_validity = std::chrono::hours(24 * 7);
   Clock::duration ca_validity = std::chrono::hours(24 * 365);
   // Webhook configurations whose every webhook's caBundle the leader keeps.

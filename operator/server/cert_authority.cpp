@@ -114,7 +114,7 @@ Result<PemPair> MakeCa(const std::string& common_name, Clock::duration validity,
 }
 
 Result<PemPair> IssueServing(const PemPair& ca, const std::vector<std::string>& dns_names,
-                             Clock::duration validity, TimePoint now) {
+                             Clock::duration validity, TimePoint now, bool client_auth) {
   if (dns_names.empty()) return Status::Error("a serving certificate needs at least one DNS name");
   Cert ca_cert = ReadCert(ca.cert);
   Key ca_key = ReadKey(ca.key);
@@ -135,7 +135,8 @@ Result<PemPair> IssueServing(const PemPair& ca, const std::vector<std::string>& 
   }
   if (!AddExtension(cert.get(), ca_cert.get(), NID_basic_constraints, "critical,CA:FALSE") ||
       !AddExtension(cert.get(), ca_cert.get(), NID_key_usage, "critical,digitalSignature") ||
-      !AddExtension(cert.get(), ca_cert.get(), NID_ext_key_usage, "serverAuth") ||
+      !AddExtension(cert.get(), ca_cert.get(), NID_ext_key_usage,
+                    client_auth ? "serverAuth,clientAuth" : "serverAuth") ||
       !AddExtension(cert.get(), ca_cert.get(), NID_authority_key_identifier, "keyid:always") ||
       !AddExtension(cert.get(), ca_cert.get(), NID_subject_alt_name, san.c_str()) ||
       X509_sign(cert.get(), ca_key.get(), EVP_sha256()) == 0) {

@@ -28,8 +28,9 @@ Result<PemPair> MakeCa(const std::string& common_name, Clock::duration validity,
 // A serving certificate for |dns_names| (the first is the subject's CN; an
 // IPv4 or IPv6 address becomes an IP subject alternative name),
 // signed by |ca|, valid from |now| - 1 h for |validity| (never past the CA).
+// |client_auth|: usable as a TLS client certificate too (replicas' mutual TLS).
 Result<PemPair> IssueServing(const PemPair& ca, const std::vector<std::string>& dns_names,
-                             Clock::duration validity, TimePoint now);
+                             Clock::duration validity, TimePoint now, bool client_auth = false);
 
 struct CertValidity {
   TimePoint not_before;

@@ -59,6 +59,12 @@ std::string DecisionBody(const CheckDecision& d) {
     }
     WriteRemaining(w, d);
   }
+  if (d.reason == CheckReason::kUnavailable) {
+    // What to wait for (an owner lookup, a replica behind its leader);
+    // never holds a key.
+    w.Key("message");
+    w.String(d.message.c_str());
+  }
   w.EndObject();
   return std::string(buf.GetString(), buf.GetSize());
 }

@@ -89,7 +89,14 @@ HttpResponse HandleReveal(RevealAuthorizer& authorizer, VolatileKeyStore& keys,
   using Status = VolatileKeyStore::Revealed::Status;
   if (revealed.status == Status::kNotHeld) {
     return JsonError(404, "no volatile key " + ref->String() + " on this replica (permanent keys "
-                          "are in their Secret; volatile keys live on the leader)");
+                          "are in their Secret; a volatile key's value lives on the replica that "
+                          "minted it)");
+  }
+  if (revealed.status == Status::kMintedElsewhere) {
+    // docs/replicas.md: only digests travel between replicas.
+    return JsonError(409, "this replica holds only the digest of " + ref->String() +
+                              "'s volatile key; its value is on the replica that minted it (the "
+                              "leader then): retry, the Service sends the request to another replica");
   }
   if (revealed.status == Status::kAlreadyRevealed) {
     return JsonError(410, "the key of " + ref->String() + " was revealed once already; annotate "

@@ -23,7 +23,8 @@ Result<std::string> ReadPem(const std::string& path, const char* what) {
 
 }  // namespace
 
-Result<SslContextPtr> LoadServerContext(const std::string& cert_file, const std::string& key_file) {
+Result<SslContextPtr> LoadServerContext(const std::string& cert_file, const std::string& key_file,
+                                        const std::string& client_ca_file) {
   Result<std::string> cert = ReadPem(cert_file, "--tls-cert-file");
   if (!cert.ok()) return cert.status();
   Result<std::string> key = ReadPem(key_file, "--tls-private-key-file");
@@ -43,17 +44,24 @@ Result<SslContextPtr> LoadServerContext(const std::string& cert_file, const std:
     return Status::Error("--tls-private-key-file " + key_file + " does not match --tls-cert-file " +
                          cert_file);
   }
+  if (!client_ca_file.empty()) {
+    ctx->load_verify_file(client_ca_file, ec);
+    if (ec) return Status::Error("client CA " + client_ca_file + ": not a PEM certificate bundle");
+    ctx->set_verify_mode(ssl::verify_peer | ssl::verify_fail_if_no_peer_cert);
+  }
   return ctx;
 }
 
-TlsFiles::TlsFiles(std::string cert_file, std::string key_file)
-    : cert_file_(std::move(cert_file)), key_file_(std::move(key_file)) {}
+TlsFiles::TlsFiles(std::string cert_file, std::string key_file, std::string client_ca_file)
+    : cert_file_(std::move(cert_file)), key_file_(std::move(key_file)),
+      client_ca_file_(std::move(client_ca_file)) {}
 
 TlsFiles::~TlsFiles() { Stop(); }
 
 std::string TlsFiles::Fingerprint() const {
   std::string out;
-  for (const std::string& path : {cert_file_, key_file_}) {
+  for (const std::string& path : {cert_file_, key_file_, client_ca_file_}) {
+    if (path.empty()) continue;
     struct stat st {};
     if (stat(path.c_str(), &st) != 0) return "";
     out += std::to_string(st.st_ino) + ":" + std::to_string(st.st_size) + ":" +
@@ -64,7 +72,7 @@ std::string TlsFiles::Fingerprint() const {
 
 Status TlsFiles::Load() {
   std::string fingerprint = Fingerprint();
-  Result<SslContextPtr> ctx = LoadServerContext(cert_file_, key_file_);
+  Result<SslContextPtr> ctx = LoadServerContext(cert_file_, key_file_, client_ca_file_);
   if (!ctx.ok()) return ctx.status();
   std::lock_guard lock(mu_);
   current_ = *ctx;
@@ -89,7 +97,7 @@ void TlsFiles::ReloadIfChanged() {
   }
   std::string now = Fingerprint();
   if (now.empty() || now == seen) return;
-  Result<SslContextPtr> ctx = LoadServerContext(cert_file_, key_file_);
+  Result<SslContextPtr> ctx = LoadServerContext(cert_file_, key_file_, client_ca_file_);
   std::lock_guard lock(mu_);
   fingerprint_ = now;  // a bad pair is reported once, not every second
   if (ctx.ok()) {

@@ -17,11 +17,14 @@ using SslContextPtr = std::shared_ptr<boost::asio::ssl::context>;
 
 // A server context: TLS 1.2 minimum, forward-secret AEAD ciphers, the
 // certificate chain and key from the files. The error names the file.
-Result<SslContextPtr> LoadServerContext(const std::string& cert_file, const std::string& key_file);
+// With |client_ca_file|, every client must present a certificate that
+// chains to a CA in that file (mutual TLS between replicas).
+Result<SslContextPtr> LoadServerContext(const std::string& cert_file, const std::string& key_file,
+                                        const std::string& client_ca_file = "");
 
 class TlsFiles {
  public:
-  TlsFiles(std::string cert_file, std::string key_file);
+  TlsFiles(std::string cert_file, std::string key_file, std::string client_ca_file = "");
   ~TlsFiles();
   TlsFiles(const TlsFiles&) = delete;
   TlsFiles& operator=(const TlsFiles&) = delete;
@@ -42,7 +45,7 @@ class TlsFiles {
   std::string Fingerprint() const;  // inode, size and mtime of both files
   void ReloadIfChanged();
 
-  const std::string cert_file_, key_file_;
+  const std::string cert_file_, key_file_, client_ca_file_;
   mutable std::mutex mu_;
   SslContextPtr current_;
   std::string fingerprint_;

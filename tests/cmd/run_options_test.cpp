@@ -13,7 +13,7 @@ RunOptionsParse Parse(std::vector<std::string> args) {
   args.insert(args.begin(), "run");
   std::vector<char*> argv;
   for (std::string& a : args) argv.push_back(a.data());
-  RunEnvironment env{"", "", "host-a", 42, 1};
+  RunEnvironment env{"", "", "host-a", 42, 1, ""};
   return ParseRunOptions(static_cast<int>(argv.size()), argv.data(), env);
 }
 
@@ -36,7 +36,7 @@ TEST(RunOptions, DefaultsAreUsable) {
 TEST(RunOptions, EnvironmentGivesDefaults) {
   std::string run = "run";
   char* argv[] = {run.data()};
-  RunEnvironment env{"/home/me/.kube/config", "keyward", "pod-1", 7, 2};
+  RunEnvironment env{"/home/me/.kube/config", "keyward", "pod-1", 7, 2, ""};
   RunOptionsParse p = ParseRunOptions(1, argv, env);
   ASSERT_TRUE(p.options) << p.error;
   EXPECT_EQ(p.options->kubeconfig, "/home/me/.kube/config");
@@ -79,6 +79,28 @@ TEST(RunOptions, MetricsBindAddressForms) {
 }
 
 // Each bad value is refused with a message that names the flag.
+TEST(RunOptions, PeerFlags) {
+  RunOptionsParse off = Parse({});
+  ASSERT_TRUE(off.options) << off.error;
+  EXPECT_EQ(off.options->peer_port, 0);
+  EXPECT_EQ(off.options->peer_sync_interval, std::chrono::milliseconds(250));
+  RunOptionsParse no_address = Parse({"--leader-elect", "--peer-port=8444"});
+  EXPECT_NE(no_address.error.find("--peer-port needs --peer-address"), std::string::npos) << no_address.error;
+  RunOptionsParse given = Parse({"--leader-elect", "--peer-port=8444", "--peer-address=10.0.0.7:8444"});
+  ASSERT_TRUE(given.options) << given.error;
+  EXPECT_EQ(given.options->peer_address, "10.0.0.7:8444");
+  // In a pod: $POD_IP and the port.
+  std::vector<std::string> args = {"run", "--leader-elect", "--peer-port=9000"};
+  std::vector<char*> argv;
+  for (std::string& a : args) argv.push_back(a.data());
+  RunEnvironment env{"", "", "pod", 1, 1, "10.1.2.3"};
+  RunOptionsParse pod = ParseRunOptions(static_cast<int>(argv.size()), argv.data(), env);
+  ASSERT_TRUE(pod.options) << pod.error;
+  EXPECT_EQ(pod.options->peer_address, "10.1.2.3:9000");
+  EXPECT_NE(Parse({"--leader-elect", "--peer-port=9443", "--peer-address=a:1"}).error.find("must differ"),
+            std::string::npos);
+}
+
 TEST(RunOptions, BadValuesNameTheFlag) {
   const std::pair<std::string, std::string> cases[] = {
       {"--kube-api-qps=abc", "--kube-api-qps"},
@@ -98,6 +120,8 @@ TEST(RunOptions, BadValuesNameTheFlag) {
       {"--metrics-bind-address=:9443", "different ports"},
       {"--tls-cert-file=/a.crt", "go together"},
       {"--server-threads=0", "--server-threads"},
+      {"--peer-port=8444", "--peer-port needs --leader-elect"},
+      {"--peer-sync-interval=0s", "--peer-sync-interval"},
       {"--log-format=xml", "--log-format"},
       {"--bogus", "--bogus"},
   };

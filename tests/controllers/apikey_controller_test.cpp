@@ -1,3 +1,4 @@
+#include <algorithm>
 #include "controllers/apikey_controller.h"
 
 #include <gtest/gtest.h>
@@ -199,6 +200,34 @@ TEST(ApiKeyController, VolatileKeyLostOnRestartIsReminted) {
   ASSERT_TRUE(second);
   EXPECT_NE(*first, *second);
   EXPECT_EQ(h.index.Lookup(*first, h.now).status, LookupStatus::kUnknown);
+}
+
+TEST(ApiKeyController, FollowerIndexesTheLeadersVolatileDigestAndKeepsItAsLeader) {
+  Harness h;
+  h.Apply("ci", "  description: ci\n  type: volatile\n"
+                "  access: [{scope: namespace, namespaces: [prod]}]\n");
+  h.Reconcile("ci");
+  Harness follower;
+  follower.leader = false;
+  follower.kube.Put(ApiKeyPath("ci"), h.kube.Object(ApiKeyPath("ci")));
+  follower.Reconcile("ci");  // nothing learned yet: not indexed, nothing minted
+  EXPECT_TRUE(follower.volatile_keys.Snapshot().empty());
+  // What the sync hands over: digests only.
+  EXPECT_EQ(follower.volatile_keys.AdoptAll(h.volatile_keys.Snapshot()).size(), 1u);
+  follower.Reconcile("ci");
+  auto key = h.volatile_keys.Reveal({"team-a", "ci"});
+  ASSERT_TRUE(key);
+  EXPECT_EQ(follower.index.Lookup(*key, follower.now).status, LookupStatus::kFound);
+  EXPECT_EQ(follower.kube.CountCalls("patch"), 0);
+  EXPECT_EQ(follower.volatile_keys.RevealOnce({"team-a", "ci"}).status,
+            VolatileKeyStore::Revealed::Status::kMintedElsewhere);
+  // The leader dies; the follower takes over and keeps the key.
+  follower.leader = true;
+  follower.Reconcile("ci");
+  EXPECT_EQ(follower.index.Lookup(*key, follower.now).status, LookupStatus::kFound);
+  EXPECT_TRUE(std::find(follower.events.reasons.begin(), follower.events.reasons.end(),
+                        "VolatileKeyLost") == follower.events.reasons.end());
+  EXPECT_EQ(follower.Status("ci").at("phase").as_string(), "Active");
 }
 
 TEST(ApiKeyController, InvalidManifestGetsInvalidPhaseWithFieldPath) {

@@ -53,7 +53,7 @@ TEST(Manager, StopReleasesTheLeaseOnlyAfterInFlightReconcilesFinish) {
   obj["metadata"]["namespace"] = value::string("team-a");
   kube.Put({"keyward.io/v1alpha1", "apikeys", "team-a", "k", ""}, obj);
   ManagerConfig config{"keyward.io/v1alpha1", "apikeys", {}, 1, std::nullopt};
-  config.lease = LeaseConfig{"keyward-system", "keyward-leader", "me", 15s, 10s, 10ms};
+  config.lease = LeaseConfig{"keyward-system", "keyward-leader", "me", 15s, 10s, 10ms, ""};
   config.lease_client = &lease_kube;
   Manager manager(kube, config);
   Gate gate;
