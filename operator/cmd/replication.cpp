@@ -102,6 +102,22 @@ Status Replication::Start() {
   return Status();
 }
 
+void Replication::Collect(Metrics& metrics) const {
+  if (!sync_) return;
+  Metrics::Replication r;
+  const ReplicaSync::Health h = sync_->health();
+  r.leader = manager_.IsLeader();
+  r.followers = r.leader ? static_cast<double>(hub_->FollowersWithin(std::chrono::seconds(3))) : 0;
+  if (r.leader) {
+    r.sync_age = 0;
+  } else if (h.last_ok != std::chrono::steady_clock::time_point{}) {
+    r.sync_age = std::chrono::duration<double>(std::chrono::steady_clock::now() - h.last_ok).count();
+  }
+  r.syncs = static_cast<double>(h.syncs);
+  r.failures = static_cast<double>(h.failures);
+  metrics.SetReplication(r);
+}
+
 void Replication::Stop() {
   if (listener_) listener_->Stop();
   if (sync_) {

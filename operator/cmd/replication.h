@@ -34,7 +34,8 @@ class Replication {
 
   std::optional<std::string> VolatileGap() const { return sync_ ? sync_->VolatileGap() : std::nullopt; }
   ReplicaSync::Health health() const { return sync_ ? sync_->health() : ReplicaSync::Health{}; }
-  std::size_t followers() const { return hub_ ? hub_->Followers().size() : 0; }
+  // The replication gauges at a scrape.
+  void Collect(Metrics& metrics) const;
 
  private:
   Status StartCertificates();

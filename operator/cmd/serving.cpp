@@ -92,6 +92,7 @@ void Serving::CollectGauges(Metrics& m) {
     }
   }
   m.SetWatchRelists(manager_.Relists());
+  if (replication_) replication_->Collect(m);
 }
 
 HttpHandler Serving::HttpsRoutes() {

@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 
 #include <cstdio>
+#include <set>
 
 #include "replicas/peer_messages.h"
 
@@ -39,11 +40,14 @@ std::string PeerHub::epoch() const {
   return epoch_;
 }
 
-std::map<std::string, std::chrono::steady_clock::time_point> PeerHub::Followers() const {
+std::size_t PeerHub::FollowersWithin(std::chrono::steady_clock::duration within) const {
+  const auto now = std::chrono::steady_clock::now();
   std::lock_guard lock(mu_);
-  std::map<std::string, std::chrono::steady_clock::time_point> out;
-  for (const auto& [_, f] : followers_) out[f.identity] = std::max(out[f.identity], f.seen);
-  return out;
+  std::set<std::string> recent;
+  for (const auto& [_, f] : followers_) {
+    if (now - f.seen <= within) recent.insert(f.identity);
+  }
+  return recent.size();
 }
 
 HttpResponse PeerHub::Handle(const HttpRequest& request) {

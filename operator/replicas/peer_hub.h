@@ -32,9 +32,8 @@ class PeerHub {
   // epoch, so counts reported to an earlier leader are never absorbed twice.
   void ObserveLeadership(bool leader);
 
-  // Followers that synced within |within|, by identity (for metrics, the
-  // bench, and live replicas in logs).
-  std::map<std::string, std::chrono::steady_clock::time_point> Followers() const;
+  // Followers that synced within |within|, by identity (for metrics).
+  std::size_t FollowersWithin(std::chrono::steady_clock::duration within) const;
   std::string epoch() const;
 
  private:

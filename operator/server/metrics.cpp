@@ -118,6 +118,37 @@ void Metrics::SetApiKeys(const std::string& type, const std::string& phase, doub
 
 void Metrics::SetWatchRelists(double relists) { relists_->Set(relists); }
 
+struct Metrics::ReplicationSeries {
+  prometheus::Gauge *leader, *followers, *sync_age;
+  prometheus::Counter *ok, *failed;
+};
+
+void Metrics::SetReplication(const Replication& r) {
+  if (!replication_) {
+    auto& syncs = prometheus::BuildCounter()
+                      .Name("keyward_replica_syncs_total")
+                      .Help("This follower's syncs with the leader by result (ok, failed)")
+                      .Register(*registry_);
+    auto gauge = [this](const char* name, const char* help) {
+      return &prometheus::BuildGauge().Name(name).Help(help).Register(*registry_).Add({});
+    };
+    replication_ = std::make_unique<ReplicationSeries>(ReplicationSeries{
+        gauge("keyward_replica_leader", "1 on the replica that holds the Lease, else 0"),
+        gauge("keyward_replica_followers", "On the leader: followers that synced in the last 3 s"),
+        gauge("keyward_replica_sync_age_seconds",
+              "On a follower: seconds since its last sync with the leader (-1: never; 0 on the leader)"),
+        &syncs.Add({{"result", "ok"}}), &syncs.Add({{"result", "failed"}})});
+  }
+  replication_->leader->Set(r.leader ? 1 : 0);
+  replication_->followers->Set(r.followers);
+  replication_->sync_age->Set(r.sync_age);
+  // Counters only go up: add what was counted since the last scrape.
+  if (r.syncs > replication_->ok->Value()) replication_->ok->Increment(r.syncs - replication_->ok->Value());
+  if (r.failures > replication_->failed->Value()) {
+    replication_->failed->Increment(r.failures - replication_->failed->Value());
+  }
+}
+
 std::string Metrics::Scrape() {
   if (collect_) collect_(*this);
   return prometheus::TextSerializer().Serialize(registry_->Collect());

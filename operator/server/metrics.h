@@ -53,6 +53,14 @@ class Metrics {
   void OnScrape(std::function<void(Metrics&)> collect) { collect_ = std::move(collect); }
   void SetApiKeys(const std::string& type, const std::string& phase, double count);
   void SetWatchRelists(double relists);
+  // --peer-port (docs/replicas.md); the series exist once this is called.
+  struct Replication {
+    bool leader = false;
+    double followers = 0;       // leader: followers that synced in the last 3 s
+    double sync_age = -1;       // follower: seconds since its last sync (-1: never)
+    double syncs = 0, failures = 0;  // the follower's syncs so far, by result
+  };
+  void SetReplication(const Replication& r);
 
   // The text exposition format for GET /metrics.
   std::string Scrape();
@@ -72,6 +80,8 @@ class Metrics {
   prometheus::Counter* reconcile_ok_;
   prometheus::Counter* reconcile_error_;
   std::function<void(Metrics&)> collect_;
+  struct ReplicationSeries;
+  std::unique_ptr<ReplicationSeries> replication_;
 };
 
 const char* CheckEndpointName(CheckEndpoint endpoint);

@@ -39,6 +39,28 @@ TEST(LeaderElection, FirstCandidateCreatesTheLease) {
   EXPECT_EQ(lease.at("spec").at("leaseDurationSeconds").as_integer(), 15);
 }
 
+TEST(LeaderElection, TheHolderNamesItsPeerAddressInTheLease) {
+  FakeKubeClient kube;
+  FakeClock clock;
+  LeaseConfig ca = Config("a"), cb = Config("b");
+  ca.peer_address = "10.0.0.1:8444";
+  cb.peer_address = "10.0.0.2:8444";
+  LeaderElector a(kube, ca, nullptr, nullptr, clock.Fn());
+  LeaderElector b(kube, cb, nullptr, nullptr, clock.Fn());
+  const auto t0 = clock.now;
+  ASSERT_TRUE(a.TryAcquireOrRenew(clock.now));
+  EXPECT_EQ(kube.Object(kLease).at("metadata").at("annotations").at(kPeerAddressAnnotation).as_string(),
+            "10.0.0.1:8444");
+  EXPECT_FALSE(b.TryAcquireOrRenew(clock.now = t0 + 1s));
+  EXPECT_EQ(b.Holder().identity, "a");
+  EXPECT_EQ(b.Holder().peer_address, "10.0.0.1:8444");
+  // a is gone; b takes over and the Lease names b's address.
+  ASSERT_TRUE(b.TryAcquireOrRenew(clock.now = t0 + 17s));
+  EXPECT_EQ(kube.Object(kLease).at("metadata").at("annotations").at(kPeerAddressAnnotation).as_string(),
+            "10.0.0.2:8444");
+  EXPECT_EQ(b.Holder().peer_address, "10.0.0.2:8444");
+}
+
 TEST(LeaderElection, OtherCandidateWaitsForTheLeaseToLapse) {
   FakeKubeClient kube;
   FakeClock clock;
