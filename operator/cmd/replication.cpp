@@ -94,6 +94,8 @@ Status Replication::Start() {
   env.holder = [this] { return manager_.Holder(); };
   env.volatile_changed = [this](const ApiKeyRef& ref) { manager_.queue().Add(ref.String()); };
   sync_ = std::make_unique<ReplicaSync>(env);
+  // Nobody leads yet: what is counted before the first sync is reported.
+  quotas_.SetReporting(!manager_.IsLeader());
   sync_->Start();
   spdlog::info("replicas: serving {} on https://{}:{} (mutual TLS, CA in Secret {}/{}); "
                "advertised as {}; followers sync every {} ms",

@@ -182,6 +182,20 @@ TEST(CheckService, DeletedKeyIsUnknownAtOnce) {
   EXPECT_EQ(w.Check(key, "prod", "web-1").reason, CheckReason::kUnknownKey);
 }
 
+TEST(CheckService, AReplicaBehindItsLeaderAnswersUnknownKeysUnavailableWithWhy) {
+  World w;
+  std::string key = w.Add("known", Rule(Scope::kNamespace));
+  std::optional<std::string> gap = "this replica last synced with the leader 12 s ago (timed out)";
+  w.service.SetVolatileGap([&] { return gap; });
+  EXPECT_TRUE(w.Check(key, "prod", "web-1").allowed);  // permanent keys: as ever
+  CheckDecision unknown = w.Check(MintKey(), "prod", "web-1");
+  EXPECT_EQ(unknown.reason, CheckReason::kUnavailable);
+  EXPECT_NE(unknown.message.find("12 s ago (timed out)"), std::string::npos) << unknown.message;
+  EXPECT_EQ(w.Check("nope", "prod", "web-1").reason, CheckReason::kMalformedKey);  // still malformed
+  gap.reset();  // synced again: unknown is unknown
+  EXPECT_EQ(w.Check(MintKey(), "prod", "web-1").reason, CheckReason::kUnknownKey);
+}
+
 TEST(CheckService, QuotaIsConsumedOnlyByAllowedRequests) {
   World w;
   std::string key = w.Add("q", Rule(Scope::kNamespace), {5, 2, 100});
