@@ -282,6 +282,7 @@ void ApiKeyController::MintVolatile(const ApiKey& key, TimePoint now, ApiKeyStat
     out->lost = !key.status.key_hint.empty();
     held = env_.volatile_keys->Put(ref, key.metadata.uid, MintKey(), env_.index->hasher(), now);
     out->minted = true;
+    spdlog::debug("volatile key of {} minted (hint {})", ref.String(), held->hint);
     status->previous_valid_until.clear();
   } else if (auto due = RotationDue(key, held->minted_at); due && now >= *due) {
     TimePoint until = AddSaturating(now, RotationOverlap(key));

@@ -86,6 +86,7 @@ bool ReplicaSync::Follow() {
     usage_since_ = answer->usage_version;
     if (answer->volatile_included) {
       for (const ApiKeyRef& ref : env_.volatile_keys->AdoptAll(answer->volatile_keys)) {
+        spdlog::debug("replicas: volatile key of {} learned from {}", ref.String(), holder.identity);
         if (env_.volatile_changed) env_.volatile_changed(ref);
       }
       volatile_version_ = answer->volatile_version;
