@@ -48,6 +48,7 @@ bench: build
 	BUILD_DIR=$(CURDIR)/$(BUILD_DIR) bench/run-decision-bench
 	BUILD_DIR=$(CURDIR)/$(BUILD_DIR) bench/run-server-bench
 	BUILD_DIR=$(CURDIR)/$(BUILD_DIR) bench/run-operator-bench
+	BUILD_DIR=$(CURDIR)/$(BUILD_DIR) bench/run-replica-bench
 
 # The container image from the Dockerfile (keyward:dev; KEYWARD_IMAGE overrides).
 image: deps
