@@ -8,7 +8,9 @@ still answers permanent keys and says why it cannot answer volatile ones."""
 from __future__ import annotations
 
 import contextlib
+import http.client
 import json
+import ssl
 import re
 import time
 from datetime import datetime
@@ -224,6 +226,46 @@ def test_a_day_quota_holds_across_replicas_and_usage_is_everyones(trio, cluster,
     window = time.monotonic() - start
     print(f"{writes} status writes for the key in {window:.1f} s (flush every {FLUSH} s, 3 replicas)")
     assert writes <= window / FLUSH + 2, writes
+
+
+def test_the_per_second_limit_is_per_replica(trio, cluster, namespace):
+    """docs/replicas.md: each replica enforces perSecond on its own, so the
+    cluster allows up to perSecond x replicas in one second. Measured: a
+    burst of 8 checks per replica inside one wall-clock second."""
+    cluster.apply({"apiVersion": "keyward.io/v1alpha1", "kind": "ApiKey", "metadata": {"name": "ps"},
+                   "spec": {"description": "e2e per second", "limits": {"perSecond": 5},
+                            "access": [{"scope": "namespace", "namespaces": [namespace]}]}}, namespace)
+    wait_phase(cluster, namespace, "ps", "Active")
+    key = secret_key(cluster, namespace, "ps-apikey")
+    replicas = [r for r in trio.replicas.values() if r.proc.alive()]
+    ctx = ssl.create_default_context(cafile=replicas[0].ca)
+    conns = {r.name: http.client.HTTPSConnection("127.0.0.1", r.port, context=ctx, timeout=10) for r in replicas}
+    body = json.dumps({"namespace": namespace})
+    headers = {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
+
+    def check(r: Replica) -> dict:
+        conns[r.name].request("POST", "/v1/check", body, headers)
+        return json.loads(conns[r.name].getresponse().read())
+
+    for r in replicas:  # indexed everywhere, connections open, before the second starts
+        wait_for(lambda: check(r)["reason"] in ("allowed", "quota_exceeded"), timeout=10, interval=0.05)
+    for attempt in range(5):
+        # Start just after a second turns, so the burst fits in one second.
+        time.sleep(1 - time.time() % 1 + 0.02)
+        second = int(time.time())
+        allowed = {r.name: 0 for r in replicas}
+        for _ in range(8):
+            for r in replicas:
+                allowed[r.name] += check(r)["allowed"]
+        if int(time.time()) == second:
+            break
+    else:
+        pytest.fail("no burst fitted in one second in 5 tries")
+    print(f"\nperSecond 5, 8 checks per replica in one second: allowed {allowed} "
+          f"= {sum(allowed.values())} in the cluster")
+    assert all(n == 5 for n in allowed.values()), allowed
+    for c in conns.values():
+        c.close()
 
 
 def test_a_follower_that_cannot_reach_the_leader_keeps_permanent_keys(trio, cluster, namespace, tmp_path):

@@ -51,13 +51,7 @@ Status Replication::StartCertificates() {
   c.ca_file = dir_ + "/peer-ca.crt";
   c.serving_validity = options_.tls_validity;
   ca_keeper_ = std::make_unique<CaKeeper>(kube_, c, [this] { return manager_.IsLeader(); });
-  Status synced;
-  for (int attempt = 0; attempt < 30; ++attempt) {
-    if ((synced = ca_keeper_->Sync(Clock::now())).ok()) break;
-    spdlog::warn("peer TLS: {}", synced.message());
-    std::this_thread::sleep_for(std::chrono::seconds(1));
-  }
-  if (!synced.ok()) return synced.Prefixed("--peer-ca-secret");
+  if (Status synced = ca_keeper_->FirstSync(); !synced.ok()) return synced.Prefixed("--peer-ca-secret");
   ca_keeper_->Start(std::chrono::seconds(10));
   tls_ = std::make_unique<TlsFiles>(c.cert_file, c.key_file, c.ca_file);
   if (Status loaded = tls_->Load(); !loaded.ok()) return loaded.Prefixed("--peer-cert-dir");

@@ -146,13 +146,7 @@ Status Serving::StartCaKeeper() {
     c.mutating_webhooks.push_back(options_.mutating_webhook_configuration);
   }
   ca_keeper_ = std::make_unique<CaKeeper>(kube_, c, [this] { return manager_.IsLeader(); });
-  Status synced;
-  for (int attempt = 0; attempt < 30; ++attempt) {
-    if ((synced = ca_keeper_->Sync(Clock::now())).ok()) break;
-    spdlog::warn("webhook TLS: {}", synced.message());
-    std::this_thread::sleep_for(std::chrono::seconds(1));
-  }
-  if (!synced.ok()) return synced.Prefixed("--webhook-ca-secret");
+  if (Status synced = ca_keeper_->FirstSync(); !synced.ok()) return synced.Prefixed("--webhook-ca-secret");
   // A renewal, a renewed CA or a new leader's caBundle: within 10 s.
   ca_keeper_->Start(std::chrono::seconds(10));
   return Status();

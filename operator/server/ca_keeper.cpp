@@ -1,5 +1,7 @@
 #include "server/ca_keeper.h"
 
+#include <thread>
+
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <openssl/crypto.h>
@@ -202,6 +204,16 @@ Status CaKeeper::Sync(TimePoint now) {
     }
   }
   return EnsureServing(*authority, now);
+}
+
+Status CaKeeper::FirstSync(int attempts) {
+  Status synced;
+  for (int attempt = 0; attempt < attempts; ++attempt) {
+    if ((synced = Sync(Clock::now())).ok()) return synced;
+    spdlog::warn("{} TLS: {}", config_.purpose, synced.message());
+    if (attempt + 1 < attempts) std::this_thread::sleep_for(std::chrono::seconds(1));
+  }
+  return synced;
 }
 
 void CaKeeper::Start(std::chrono::milliseconds interval) {

@@ -45,6 +45,11 @@ class CaKeeper {
   // caBundle up to date. Errors never contain a private key.
   Status Sync(TimePoint now);
 
+  // The first pass, before anything is served (the files it writes are what
+  // TlsFiles loads): Sync once a second until it succeeds, |attempts| times
+  // at most; the last error when none did.
+  Status FirstSync(int attempts = 30);
+
   // Sync every |interval| on a thread of its own until Stop().
   void Start(std::chrono::milliseconds interval = std::chrono::seconds(30));
   void Stop();
