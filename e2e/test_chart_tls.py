@@ -84,13 +84,18 @@ def test_secret_mode_mounts_your_secret_and_uses_your_ca(cluster: Cluster):
     assert not hooks(off)
 
 
-def test_network_policy_opens_only_the_two_ports(cluster: Cluster):
+def test_network_policy_opens_only_its_ports(cluster: Cluster):
     assert not by_kind(rendered(cluster), "NetworkPolicy")
     docs = rendered(cluster, "--set", "networkPolicy.enabled=true",
                     "--set", "networkPolicy.metricsFrom[0].namespaceSelector.matchLabels.team=monitoring")
     policy = by_kind(docs, "NetworkPolicy")[0]["spec"]
     assert policy["policyTypes"] == ["Ingress"]
-    https, metrics = policy["ingress"]
+    https, metrics, peer = policy["ingress"]
     assert https["ports"] == [{"port": "https"}] and "from" not in https
     assert metrics["ports"] == [{"port": "metrics"}]
     assert metrics["from"] == [{"namespaceSelector": {"matchLabels": {"team": "monitoring"}}}]
+    # The replicas' peer port: only keyward's own pods.
+    assert peer["ports"] == [{"port": "peer"}]
+    assert peer["from"] == [{"podSelector": {"matchLabels": policy["podSelector"]["matchLabels"]}}]
+    off = rendered(cluster, "--set", "networkPolicy.enabled=true", "--set", "replication.enabled=false")
+    assert len(by_kind(off, "NetworkPolicy")[0]["spec"]["ingress"]) == 2
