@@ -7,7 +7,6 @@ still answers permanent keys and says why it cannot answer volatile ones."""
 
 from __future__ import annotations
 
-import contextlib
 import http.client
 import json
 import ssl

@@ -61,12 +61,10 @@ Serving::Serving(const RunOptions& options, KubeClient& kube, KubeClient& usage_
   usage_flusher_.OnlyWhen([this] { return manager_.IsLeader(); });
 }
 
+// Without --peer-port a follower never learns volatile keys: an unknown key
+// stays unknown (401), as retrying this replica would never help.
 std::optional<std::string> Serving::VolatileGap() const {
-  if (replication_) return replication_->VolatileGap();
-  if (options_.leader_elect && !manager_.IsLeader()) {
-    return std::string("volatile keys live only on the leader (--peer-port is 0)");
-  }
-  return std::nullopt;
+  return replication_ ? replication_->VolatileGap() : std::nullopt;
 }
 
 Serving::~Serving() { Stop(); }
