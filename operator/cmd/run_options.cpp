@@ -71,7 +71,8 @@ void AddReplicaFlags(po::options_description& desc, RunOptions& o, FlagText& t,
      "HTTPS port (mutual TLS, certificates from --peer-ca-secret) on which followers learn "
      "volatile keys' digests from the leader and report their usage to it, so every replica "
      "accepts volatile keys and day/month quotas hold across replicas; needs --leader-elect. "
-     "0: off (volatile keys on the leader only; usage and quotas per replica)")
+     "0: off (volatile keys on the leader only; quotas per replica; a follower's usage reaches "
+     "status only if it becomes leader)")
     ("peer-address", po::value(&o.peer_address)->default_value(
          env.pod_ip.empty() ? "" : env.pod_ip + ":<peer-port>"),
      "host:port other replicas reach this one on; the leader writes it into its Lease "
