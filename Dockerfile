@@ -9,7 +9,7 @@ RUN apt-get update -qq \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
       cmake ninja-build g++ pkg-config \
       libcpprest-dev libyaml-cpp-dev libssl-dev libspdlog-dev libfmt-dev \
-      libboost-dev libboost-program-options-dev prometheus-cpp-dev rapidjson-dev >/dev/null \
+      libboost-dev libboost-program-options-dev prometheus-cpp-dev rapidjson-dev libzstd-dev >/dev/null \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY CMakeLists.txt ./

@@ -205,7 +205,8 @@ def main() -> int:
           "KiB/key over its first row | new key median / worst s")
     for r in rows:
         base = next(b for b in rows if b["binary"] == r["binary"])
-        per_key = (r["rss"] - base["rss"]) / r["count"] if r["count"] > base["count"] else 0
+        per_key = ((r["rss"] - base["rss"]) / (r["count"] - base["count"])
+                   if r["count"] > base["count"] else 0)
         ratio = r["start"] / r["list"] if r["list"] > 0 else 0
         print(f"{r['binary']} | {r['count']} | {r['list']:.3f} | {r['start']:.3f} | {ratio:.2f} | "
               f"{r['rss'] / 1024:.1f} | {r['rss_after'] / 1024:.1f} | {per_key:.2f} | "

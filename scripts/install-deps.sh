@@ -7,7 +7,7 @@ packages=(
   cmake ninja-build g++ pkg-config clang-16 libclang-rt-16-dev
   libcpprest-dev libyaml-cpp-dev libssl-dev libspdlog-dev libfmt-dev
   libboost-dev libboost-program-options-dev prometheus-cpp-dev
-  libgtest-dev libgmock-dev libbenchmark-dev rapidjson-dev
+  libgtest-dev libgmock-dev libbenchmark-dev rapidjson-dev libzstd-dev
   python3-pytest python3-yaml
   openssl curl nginx-light ca-certificates
   debootstrap

@@ -121,4 +121,10 @@ inline constexpr const char* kRotateRequestedAnnotation = "keyward.io/rotate-req
 // The Secret name a permanent key is delivered in.
 std::string EffectiveSecretName(const ApiKey& key);
 
+// Typical ApiKeys as the API server sends them (permanent keys with limits,
+// rotation and a previous key; a volatile one), as cpprestsdk writes them:
+// the dictionary the ApiKey cache packs each object's text against
+// (StoreOptions::dictionary). Carries no key and no digest of a real key.
+std::string TypicalApiKeysText();
+
 }  // namespace keyward

@@ -69,10 +69,15 @@ std::optional<std::string> Serving::VolatileGap() const {
 
 Serving::~Serving() { Stop(); }
 
-std::string ApiKeyGaugeLabel(const web::json::value& apikey) {
-  std::string type = JsonStringOr(apikey, {"spec", "type"}, "permanent");
+const std::vector<FieldPath>& ApiKeyGaugeFields() {
+  static const std::vector<FieldPath> fields{{"spec", "type"}, {"status", "phase"}};
+  return fields;
+}
+
+std::string ApiKeyGaugeLabel(const std::vector<std::string>& fields) {
+  std::string type = fields.at(0).empty() ? "permanent" : fields[0];
   if (type != "permanent" && type != "volatile") type = "other";
-  std::string phase = JsonStringOr(apikey, {"status", "phase"}, "Pending");
+  std::string phase = fields.at(1).empty() ? "Pending" : fields[1];
   if (phase != "Pending" && phase != "Active" && phase != "Disabled" && phase != "Expired" &&
       phase != "Invalid") {
     phase = "other";  // labels come from a fixed set, never from user text

@@ -24,8 +24,10 @@
 namespace keyward {
 
 // The ApiKey cache's label for the keyward_apikeys gauge: "<type>/<phase>",
-// each from a fixed set (never user text).
-std::string ApiKeyGaugeLabel(const web::json::value& apikey);
+// each from a fixed set (never user text), from the strings at
+// ApiKeyGaugeFields() (spec.type, status.phase).
+const std::vector<FieldPath>& ApiKeyGaugeFields();
+std::string ApiKeyGaugeLabel(const std::vector<std::string>& fields);
 
 class Serving {
  public:

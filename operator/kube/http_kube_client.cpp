@@ -162,11 +162,11 @@ http::http_request HttpKubeClient::NewRequest(const http::method& method, const 
   return req;
 }
 
-KubeResult HttpKubeClient::Send(const http::method& method, const std::string& url,
-                                const value* body, const std::string& content_type,
-                                const std::string& accept) {
+KubeTextResult HttpKubeClient::SendText(const http::method& method, const std::string& url,
+                                        const value* body, const std::string& content_type,
+                                        const std::string& accept) {
   limiter_.Wait();
-  KubeResult result;
+  KubeTextResult result;
   if (may_write_ && method != http::methods::GET && !may_write_()) {
     result.status = {0, "NotLeader", method + " " + url + ": not sent, this replica is not the leader"};
     return result;
@@ -175,25 +175,42 @@ KubeResult HttpKubeClient::Send(const http::method& method, const std::string& u
     http::http_request req = NewRequest(method, url, accept.c_str());
     if (body) req.set_body(body->serialize(), content_type.empty() ? "application/json" : content_type);
     http::http_response resp = client_.request(req).get();
-    std::string text = resp.extract_utf8string(true).get();
-    value json;
-    if (!text.empty()) {
-      try {
-        json = value::parse(text);
-      } catch (const web::json::json_exception&) {
-        // Not JSON (a proxy's HTML page, say): the HTTP code still counts.
-      }
-    }
-    int code = resp.status_code();
-    if (code >= 200 && code < 300) {
-      result.status = {code, "", ""};
-      result.body = std::move(json);
-    } else {
-      result.status = StatusFromResponse(code, json);
-    }
+    result.body = resp.extract_utf8string(true).get();
+    result.status = {resp.status_code(), "", ""};
   } catch (const std::exception& e) {
     // Names the method and URL, never the body (it may hold key material).
     result.status = {0, "Transport", method + " " + url + ": " + e.what()};
+  }
+  return result;
+}
+
+// The body of a failed answer, decoded for its Status (if it is JSON).
+static KubeStatus FailedStatus(const KubeTextResult& sent) {
+  value json;
+  try {
+    if (!sent.body.empty()) json = value::parse(sent.body);
+  } catch (const web::json::json_exception&) {
+    // Not JSON (a proxy's HTML page, say): the HTTP code still counts.
+  }
+  return StatusFromResponse(sent.status.code, json);
+}
+
+KubeResult HttpKubeClient::Send(const http::method& method, const std::string& url,
+                                const value* body, const std::string& content_type,
+                                const std::string& accept) {
+  KubeTextResult sent = SendText(method, url, body, content_type, accept);
+  KubeResult result;
+  if (sent.status.code == 0) {
+    result.status = std::move(sent.status);
+  } else if (!sent.status.ok()) {
+    result.status = FailedStatus(sent);
+  } else {
+    result.status = sent.status;
+    try {
+      if (!sent.body.empty()) result.body = value::parse(sent.body);
+    } catch (const web::json::json_exception&) {
+      // A 2xx that is not JSON: the code counts, the body stays null.
+    }
   }
   return result;
 }
@@ -205,6 +222,16 @@ KubeResult HttpKubeClient::Get(const ResourcePath& path) {
 KubeResult HttpKubeClient::List(const ResourcePath& path, const ListOptions& options) {
   return Send(http::methods::GET, ListUrl(path, options), nullptr, "",
               options.metadata_only ? kAcceptMetadataList : kAcceptJson);
+}
+
+KubeTextResult HttpKubeClient::ListText(const ResourcePath& path, const ListOptions& options) {
+  KubeTextResult sent = SendText(http::methods::GET, ListUrl(path, options), nullptr, "",
+                                 options.metadata_only ? kAcceptMetadataList : kAcceptJson);
+  if (sent.status.code != 0 && !sent.status.ok()) {
+    sent.status = FailedStatus(sent);
+    sent.body.clear();
+  }
+  return sent;
 }
 
 KubeResult HttpKubeClient::Create(const ResourcePath& path, const value& object) {

@@ -71,6 +71,7 @@ class HttpKubeClient : public KubeClient {
 
   KubeResult Get(const ResourcePath& path) override;
   KubeResult List(const ResourcePath& path, const ListOptions& options) override;
+  KubeTextResult ListText(const ResourcePath& path, const ListOptions& options) override;
   KubeResult Create(const ResourcePath& path, const web::json::value& object) override;
   KubeResult Update(const ResourcePath& path, const web::json::value& object) override;
   KubeResult MergePatch(const ResourcePath& path, const web::json::value& patch) override;
@@ -87,6 +88,11 @@ class HttpKubeClient : public KubeClient {
   KubeResult Send(const web::http::method& method, const std::string& url,
                   const web::json::value* body, const std::string& content_type = "",
                   const std::string& accept = kAcceptJson);
+  // Send() without decoding the body: the HTTP code (0: no answer, the
+  // status says why) and the text.
+  KubeTextResult SendText(const web::http::method& method, const std::string& url,
+                          const web::json::value* body, const std::string& content_type,
+                          const std::string& accept);
 
   const KubeConfig config_;
   RateLimiter limiter_;

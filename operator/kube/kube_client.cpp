@@ -9,6 +9,12 @@ std::string KubeStatus::String() const {
   return out;
 }
 
+KubeTextResult KubeClient::ListText(const ResourcePath& path, const ListOptions& options) {
+  KubeResult page = List(path, options);
+  if (!page.status.ok()) return {page.status, ""};
+  return {page.status, page.body.serialize()};
+}
+
 std::string ResourcePath::Url() const {
   std::string url = group_version.find('/') == std::string::npos ? "/api/" + group_version
                                                                   : "/apis/" + group_version;

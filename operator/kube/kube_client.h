@@ -30,6 +30,12 @@ struct KubeResult {
   web::json::value body;  // the object (or list) on success
 };
 
+// The same, with the body as the server sent it (undecoded).
+struct KubeTextResult {
+  KubeStatus status;
+  std::string body;  // on success
+};
+
 // Where a resource lives. group_version is "v1" for the core group,
 // otherwise "<group>/<version>". Empty namespace = cluster scope or all
 // namespaces (for list/watch); empty name = the collection.
@@ -77,6 +83,9 @@ class KubeClient {
   virtual KubeResult Get(const ResourcePath& path) = 0;
   // One page; the caller follows body.metadata.continue.
   virtual KubeResult List(const ResourcePath& path, const ListOptions& options) = 0;
+  // One page as text, for a caller with its own parser. By default List()
+  // written back out; a client that can skip decoding does.
+  virtual KubeTextResult ListText(const ResourcePath& path, const ListOptions& options);
   // Creates |object| in the collection of |path| (path.name is ignored).
   virtual KubeResult Create(const ResourcePath& path, const web::json::value& object) = 0;
   // PUT with the object's resourceVersion (optimistic concurrency); with

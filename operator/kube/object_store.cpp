@@ -2,6 +2,8 @@
 
 #include "kube/json_fields.h"
 
+#include <algorithm>
+
 namespace keyward {
 
 std::string ObjectKey(const web::json::value& object) {
@@ -10,12 +12,32 @@ std::string ObjectKey(const web::json::value& object) {
   return ns.empty() ? name : ns + "/" + name;
 }
 
+ObjectStore::ObjectStore(StoreOptions options) : options_(std::move(options)) {}
+
+const TextPacker& ObjectStore::Packer(std::string_view first_text) const {
+  std::call_once(packer_made_, [&] {
+    packer_ = std::make_unique<TextPacker>(options_.dictionary + std::string(first_text));
+  });
+  return *packer_;
+}
+
 StoredObject ObjectStore::Pack(const ObjectPtr& object) const {
   StoredObject kept;
   kept.key = ObjectKey(*object);
-  if (options_.label) kept.label = options_.label(*object);
+  if (options_.label) {
+    std::vector<std::string> fields;
+    for (const FieldPath& path : options_.label_fields) {
+      const web::json::value* v = object.get();
+      for (const std::string& name : path) {
+        v = v && v->is_object() && v->has_field(name) ? &v->at(name) : nullptr;
+      }
+      fields.push_back(v && v->is_string() ? v->as_string() : "");
+    }
+    kept.label = options_.label(fields);
+  }
   if (options_.compact) {
-    kept.text = object->serialize();
+    std::string text = object->serialize();
+    kept.text = Packer(text).Pack(text);
   } else {
     kept.tree = object;
   }
@@ -26,21 +48,46 @@ StoredObject ObjectStore::Keep(web::json::value object) const {
   return Pack(std::make_shared<const web::json::value>(std::move(object)));
 }
 
-ObjectPtr ObjectStore::Read(const Slot& slot) const {
-  if (slot.tree) return slot.tree;
+StoredObject ObjectStore::KeepText(PageItem item) const {
+  StoredObject kept;
+  kept.key = std::move(item.key);
+  if (options_.label) kept.label = options_.label(item.fields);
+  if (options_.compact) {
+    kept.text = Packer(item.text).Pack(item.text);
+  } else {
+    kept.tree = std::make_shared<const web::json::value>(web::json::value::parse(item.text));
+  }
+  return kept;
+}
+
+ObjectPtr ObjectStore::Unpack(const std::string& packed) const {
   // Our own serialisation: it parses.
-  return std::make_shared<const web::json::value>(web::json::value::parse(slot.text));
+  return std::make_shared<const web::json::value>(web::json::value::parse(packer_->Unpack(packed)));
+}
+
+ObjectPtr ObjectStore::Read(const Slot& slot) const {
+  return slot.tree ? slot.tree : Unpack(slot.text);
+}
+
+ObjectStore::Slot ObjectStore::SlotLocked(StoredObject kept) {
+  Slot slot{std::move(kept.tree), std::move(kept.text), 0};
+  // A handful of distinct labels: a slot keeps an index, not a string.
+  auto it = std::find(labels_.begin(), labels_.end(), kept.label);
+  if (it == labels_.end() && labels_.size() < 0xFFFF) it = labels_.insert(labels_.end(), kept.label);
+  slot.label = static_cast<std::uint16_t>(it == labels_.end() ? 0 : it - labels_.begin());
+  return slot;
 }
 
 std::vector<std::string> ObjectStore::Replace(std::vector<StoredObject> objects) {
   std::unordered_map<std::string, Slot> fresh;
   fresh.reserve(objects.size());
-  for (auto& o : objects) {
-    fresh[o.key] = Slot{std::move(o.tree), std::move(o.text), std::move(o.label)};
-  }
   std::vector<std::string> gone;
   {
     std::unique_lock lock(mu_);
+    for (auto& o : objects) {
+      std::string key = std::move(o.key);
+      fresh[std::move(key)] = SlotLocked(std::move(o));
+    }
     for (const auto& [key, _] : objects_) {
       if (!fresh.count(key)) gone.push_back(key);
     }
@@ -53,7 +100,8 @@ std::vector<std::string> ObjectStore::Replace(std::vector<StoredObject> objects)
 void ObjectStore::Apply(const ObjectPtr& object) {
   StoredObject kept = Pack(object);
   std::unique_lock lock(mu_);
-  objects_[kept.key] = Slot{std::move(kept.tree), std::move(kept.text), std::move(kept.label)};
+  std::string key = kept.key;
+  objects_[std::move(key)] = SlotLocked(std::move(kept));
 }
 
 void ObjectStore::Delete(const std::string& key) {
@@ -62,15 +110,15 @@ void ObjectStore::Delete(const std::string& key) {
 }
 
 ObjectPtr ObjectStore::Get(const std::string& key) const {
-  Slot slot;
+  std::string packed;
   {
     std::shared_lock lock(mu_);
     auto it = objects_.find(key);
     if (it == objects_.end()) return nullptr;
     if (it->second.tree) return it->second.tree;
-    slot.text = it->second.text;  // parsed outside the lock
+    packed = it->second.text;  // unpacked and parsed outside the lock
   }
-  return Read(slot);
+  return Unpack(packed);
 }
 
 std::vector<ObjectPtr> ObjectStore::List() const {
@@ -87,7 +135,7 @@ void ObjectStore::ForEach(const std::function<void(const web::json::value&)>& fn
     if (slot.tree) {
       fn(*slot.tree);
     } else {
-      fn(web::json::value::parse(slot.text));
+      fn(*Unpack(slot.text));
     }
   }
 }
@@ -117,7 +165,7 @@ std::map<std::string, std::size_t> ObjectStore::CountByLabel() const {
   std::map<std::string, std::size_t> counts;
   if (!options_.label) return counts;
   std::shared_lock lock(mu_);
-  for (const auto& [_, slot] : objects_) ++counts[slot.label];
+  for (const auto& [_, slot] : objects_) ++counts[labels_[slot.label]];
   return counts;
 }
 

@@ -5,6 +5,7 @@
 #include <cpprest/json.h>
 
 #include <atomic>
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
@@ -15,6 +16,8 @@
 #include <vector>
 
 #include "base/rw_mutex.h"
+#include "kube/list_page.h"
+#include "kube/text_packer.h"
 
 namespace keyward {
 
@@ -24,33 +27,43 @@ using ObjectPtr = std::shared_ptr<const web::json::value>;
 std::string ObjectKey(const web::json::value& object);
 
 struct StoreOptions {
-  // Keep each object as its serialised JSON (about a fifth of the memory of
-  // cpprestsdk's tree) and parse it again on every Get and List: for large
-  // collections read once per change (ApiKeys), never for a hot path.
+  // Keep each object as its serialised JSON, zstd-packed against
+  // |dictionary| and the first object the store keeps (objects of one
+  // cluster resemble each other: an ApiKey's ~1 KB of text keeps in ~150
+  // bytes; cpprestsdk's tree of it takes ~5.5 KB), and unpack and parse it
+  // again on every Get and List: for large collections read once per change
+  // (ApiKeys), never for a hot path.
   bool compact = false;
+  std::string dictionary;  // typical objects' text
   // Files each object under a short label (e.g. "permanent/Active") that
   // CountByLabel() counts without decoding anything, like a client-go
-  // indexer. Optional.
-  std::function<std::string(const web::json::value&)> label;
+  // indexer: |label| is given the string at each of |label_fields| ("" when
+  // absent). Optional.
+  std::vector<FieldPath> label_fields;
+  std::function<std::string(const std::vector<std::string>& fields)> label;
 };
 
 // One object in the form its store keeps it (see ObjectStore::Keep).
 struct StoredObject {
   std::string key;
   ObjectPtr tree;    // a store that is not compact
-  std::string text;  // a compact store
+  std::string text;  // a compact store: packed
   std::string label;
 };
 
 class ObjectStore {
  public:
-  explicit ObjectStore(StoreOptions options = {}) : options_(std::move(options)) {}
+  explicit ObjectStore(StoreOptions options = {});
   ObjectStore(const ObjectStore&) = delete;
   ObjectStore& operator=(const ObjectStore&) = delete;
 
   // |object| (stripped for the cache already) in the form this store keeps;
   // a list builds these page by page, so its trees never pile up.
   StoredObject Keep(web::json::value object) const;
+  // The same for an item read from a list page's text (compact stores).
+  StoredObject KeepText(PageItem item) const;
+  bool compact() const { return options_.compact; }
+  const std::vector<FieldPath>& label_fields() const { return options_.label_fields; }
   // Replaces the whole content (after a list) and marks the store ready.
   // Returns the keys that were present before but are not in |objects|.
   std::vector<std::string> Replace(std::vector<StoredObject> objects);
@@ -76,14 +89,25 @@ class ObjectStore {
  private:
   struct Slot {
     ObjectPtr tree;
-    std::string text;
-    std::string label;
+    std::string text;       // packed
+    std::uint16_t label{};  // into labels_
   };
   ObjectPtr Read(const Slot& slot) const;
+  ObjectPtr Unpack(const std::string& packed) const;
   // |object| as this store keeps it (text or tree, its label).
   StoredObject Pack(const ObjectPtr& object) const;
+  // |kept| as a slot; mu_ held for writing (labels_ may grow).
+  Slot SlotLocked(StoredObject kept);
+
+  // The packer of a compact store, made at the first object kept (which
+  // joins the dictionary): before any text is packed, so every packed text
+  // has the one dictionary.
+  const TextPacker& Packer(std::string_view first_text) const;
 
   const StoreOptions options_;
+  mutable std::once_flag packer_made_;
+  mutable std::unique_ptr<const TextPacker> packer_;
+  std::vector<std::string> labels_;  // every label seen; a slot holds its index
   mutable RwMutex mu_;  // writers first: readers never starve an update
   std::unordered_map<std::string, Slot> objects_;
   std::atomic<bool> ready_{false};

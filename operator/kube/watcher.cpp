@@ -1,5 +1,6 @@
 #include "kube/watcher.h"
 #include "kube/json_fields.h"
+#include "kube/list_page.h"
 
 #include <spdlog/spdlog.h>
 
@@ -45,40 +46,78 @@ void Watcher::Sleep(std::chrono::milliseconds d) {
   stop_cv_.wait_for(lock, d, [this] { return stopping_.load(); });
 }
 
-bool Watcher::ListOnce() {
-  std::vector<StoredObject> items;
-  ListOptions options;
-  options.limit = config_.page_size;
-  options.label_selector = config_.label_selector;
-  options.metadata_only = config_.metadata_only;
-  std::string rv;
+bool Watcher::ListPages(std::vector<StoredObject>* items, std::string* rv) {
+  ListOptions options = FirstPage();
   KubeResult page = client_.List(collection_, options);
   for (;;) {
     if (!page.status.ok()) {
-      spdlog::warn("list {} failed: {}", collection_.Url(), page.status.String());
       // An expired continue token means the list must start over.
+      spdlog::warn("list {} failed: {}", collection_.Url(), page.status.String());
       return false;
     }
     options.continue_token = JsonStringOr(page.body, {"metadata", "continue"});
-    if (auto list_rv = JsonString(page.body, {"metadata", "resourceVersion"})) rv = *list_rv;
+    if (auto list_rv = JsonString(page.body, {"metadata", "resourceVersion"})) *rv = *list_rv;
     // The next page is on its way while this one is converted.
     std::future<KubeResult> next;
     if (!options.continue_token.empty() && !stopping_) {
       next = std::async(std::launch::async, [this, options] { return client_.List(collection_, options); });
     }
-    // The page is ours: its items move into the form the store keeps
-    // (a compact store's text), page by page, so a long list never holds
-    // every object's tree at once.
+    // The page is ours: its items move into the form the store keeps, page
+    // by page, so a long list never holds every object's tree at once.
     if (page.body.is_object() && page.body.has_array_field("items")) {
       for (auto& item : page.body.at("items").as_array()) {
         StripForCache(item);
-        items.push_back(store_.Keep(std::move(item)));
+        items->push_back(store_.Keep(std::move(item)));
       }
     }
-    if (!next.valid()) break;
+    if (!next.valid()) return !stopping_;
     page = next.get();
   }
-  if (stopping_) return false;
+}
+
+// A compact store keeps text: each page is read as text in one pass (no
+// JSON tree), its items stripped and packed, while the next page is fetched.
+bool Watcher::ListTextPages(std::vector<StoredObject>* items, std::string* rv) {
+  ListOptions options = FirstPage();
+  KubeTextResult page = client_.ListText(collection_, options);
+  for (;;) {
+    std::string error;
+    std::optional<ListPage> read;
+    if (page.status.ok()) {
+      read = ParseListPage(std::move(page.body), store_.label_fields(), &error);
+    } else {
+      error = page.status.String();
+    }
+    if (!read) {
+      spdlog::warn("list {} failed: {}", collection_.Url(), error);
+      return false;
+    }
+    options.continue_token = read->continue_token;
+    if (!read->resource_version.empty()) *rv = read->resource_version;
+    std::future<KubeTextResult> next;
+    if (!options.continue_token.empty() && !stopping_) {
+      next = std::async(std::launch::async,
+                        [this, options] { return client_.ListText(collection_, options); });
+    }
+    for (PageItem& item : read->items) items->push_back(store_.KeepText(std::move(item)));
+    if (!next.valid()) return !stopping_;
+    page = next.get();
+  }
+}
+
+ListOptions Watcher::FirstPage() const {
+  ListOptions options;
+  options.limit = config_.page_size;
+  options.label_selector = config_.label_selector;
+  options.metadata_only = config_.metadata_only;
+  return options;
+}
+
+bool Watcher::ListOnce() {
+  std::vector<StoredObject> items;
+  std::string rv;
+  bool listed_all = store_.compact() ? ListTextPages(&items, &rv) : ListPages(&items, &rv);
+  if (!listed_all) return false;
 
   std::vector<std::string> listed;
   listed.reserve(items.size());

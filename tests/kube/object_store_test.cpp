@@ -25,7 +25,8 @@ value Key(const std::string& ns, const std::string& name, const std::string& pha
 StoreOptions Compact() {
   StoreOptions o;
   o.compact = true;
-  o.label = [](const value& v) { return JsonStringOr(v, {"status", "phase"}); };
+  o.label_fields = {{"status", "phase"}};
+  o.label = [](const std::vector<std::string>& fields) { return fields.at(0); };
   return o;
 }
 
