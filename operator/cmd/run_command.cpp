@@ -203,19 +203,16 @@ void IndexCache(const Manager& manager, const TemplateWatches& templates, KeyInd
     spdlog::warn("ApiKeyTemplates not listed within 30 s (are the template CRDs installed and "
                  "readable?): keys with spec.templateRef wait for their reconcile");
   }
-  std::atomic<std::size_t> n{0};
+  std::size_t n = 0;
   const TimePoint now = Clock::now();
   const TemplateLookup lookup = templates.Lookup();
-  // Unpacking and parsing each ApiKey is most of it: one thread per core.
-  manager.ForEachParallel(
-      [&](const web::json::value& apikey) { n += IndexSynced(apikey, index, now, lookup); },
-      std::max(1u, std::thread::hardware_concurrency()));
+  manager.ForEach([&](const web::json::value& apikey) { n += IndexSynced(apikey, index, now, lookup); });
   // The list's pages and trees are gone: give their memory back, and say
   // what is live and what malloc still keeps (glibc).
   malloc_trim(0);
   struct mallinfo2 heap = mallinfo2();
   spdlog::info("indexed {} permanent keys from their status before serving (heap: {} MiB in use, "
-               "{} MiB free)", n.load(), heap.uordblks >> 20, heap.fordblks >> 20);
+               "{} MiB free)", n, heap.uordblks >> 20, heap.fordblks >> 20);
 }
 
 // glibc gives each thread that allocates its own arena (up to 8 per core)

@@ -42,11 +42,6 @@ void Manager::ForEach(const std::function<void(const web::json::value&)>& fn) co
   for (const auto& store : stores_) store->ForEach(fn);
 }
 
-void Manager::ForEachParallel(const std::function<void(const web::json::value&)>& fn,
-                              unsigned threads) const {
-  for (const auto& store : stores_) store->ForEachParallel(fn, threads);
-}
-
 std::size_t Manager::CountInNamespace(const std::string& ns) const {
   std::size_t n = 0;
   for (const auto& store : stores_) n += store->CountInNamespace(ns);

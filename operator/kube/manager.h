@@ -76,8 +76,6 @@ class Manager {
   std::vector<ObjectPtr> List() const;
   // Each cached object in turn (ObjectStore::ForEach).
   void ForEach(const std::function<void(const web::json::value&)>& fn) const;
-  // ObjectStore::ForEachParallel over every cache.
-  void ForEachParallel(const std::function<void(const web::json::value&)>& fn, unsigned threads) const;
   // Cached objects in namespace |ns|.
   std::size_t CountInNamespace(const std::string& ns) const;
   // Cached objects per StoreOptions::label.

@@ -3,7 +3,6 @@
 #include "kube/json_fields.h"
 
 #include <algorithm>
-#include <thread>
 
 namespace keyward {
 
@@ -139,25 +138,6 @@ void ObjectStore::ForEach(const std::function<void(const web::json::value&)>& fn
       fn(*Unpack(slot.text));
     }
   }
-}
-
-void ObjectStore::ForEachParallel(const std::function<void(const web::json::value&)>& fn,
-                                  unsigned threads) const {
-  std::shared_lock lock(mu_);
-  std::vector<const Slot*> slots;
-  slots.reserve(objects_.size());
-  for (const auto& [_, slot] : objects_) slots.push_back(&slot);
-  std::atomic<std::size_t> next{0};
-  auto work = [&] {
-    // Claimed in runs of 64: few atomic increments, even shares.
-    for (std::size_t begin = next.fetch_add(64); begin < slots.size(); begin = next.fetch_add(64)) {
-      for (std::size_t i = begin; i < std::min(begin + 64, slots.size()); ++i) fn(*Read(*slots[i]));
-    }
-  };
-  std::vector<std::thread> helpers;
-  for (unsigned t = 1; t < std::max(1u, threads); ++t) helpers.emplace_back(work);
-  work();
-  for (std::thread& h : helpers) h.join();
 }
 
 std::vector<std::string> ObjectStore::Keys() const {

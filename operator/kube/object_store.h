@@ -76,11 +76,6 @@ class ObjectStore {
   // time, so a pass over every object never holds all their trees. Writers
   // wait until it is done.
   void ForEach(const std::function<void(const web::json::value&)>& fn) const;
-  // The same on |threads| threads at once (|fn| must be thread-safe): a
-  // compact store's unpacking and parsing shared out, e.g. to index every
-  // object before serving.
-  void ForEachParallel(const std::function<void(const web::json::value&)>& fn,
-                       unsigned threads) const;
   std::vector<std::string> Keys() const;
   std::size_t size() const;
   // Objects in namespace |ns|, counted by key (nothing is decoded).

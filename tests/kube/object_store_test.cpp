@@ -5,8 +5,6 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
-#include <map>
-#include <mutex>
 
 #include "kube/fake_kube_client.h"
 #include "kube/json_fields.h"
@@ -61,21 +59,6 @@ TEST(ObjectStore, CompactGivesBackWhatItKeptAndCountsLabelsWithoutDecoding) {
   std::vector<StoredObject> relisted;
   relisted.push_back(store.Keep(Key("a", "k2", "Active")));
   EXPECT_EQ(store.Replace(std::move(relisted)), std::vector<std::string>{"a/k1"});
-}
-
-TEST(ObjectStore, ForEachParallelVisitsEveryObjectOnce) {
-  ObjectStore store(Compact());
-  std::vector<StoredObject> listed;
-  for (int i = 0; i < 1000; ++i) listed.push_back(store.Keep(Key("a", "k" + std::to_string(i), "Active")));
-  store.Replace(std::move(listed));
-  std::mutex mu;
-  std::map<std::string, int> seen;
-  store.ForEachParallel([&](const value& v) {
-    std::lock_guard lock(mu);
-    ++seen[ObjectKey(v)];
-  }, 3);
-  EXPECT_EQ(seen.size(), 1000u);
-  EXPECT_TRUE(std::all_of(seen.begin(), seen.end(), [](const auto& kv) { return kv.second == 1; }));
 }
 
 TEST(ObjectStore, TreeStoreSharesTheObjectAndHasNoLabelsUnlessAsked) {
