@@ -40,7 +40,7 @@ import urllib.error
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 
-from new_key_latency import GROUP, Api, count_active, time_to_active
+from new_key_latency import GROUP, Api, time_to_active
 
 CONTINUE = re.compile(rb'"continue":"([^"]*)"')
 NS = "bench-scale"  # --namespace
@@ -122,7 +122,21 @@ class Run:
         self.proc.wait(120)
 
 
-def grow_to(api: Api, f: argparse.Namespace, have: int, count: int) -> None:
+def count_bench_keys(api: Api, active: bool = False) -> int:
+    """ApiKeys named k-NNNNNN in the namespace (the new-key samples are not),
+    or only the Active ones."""
+    n, cont = 0, ""
+    while True:
+        page = api.call("GET", f"{GROUP}/namespaces/{NS}/apikeys?limit=2000&continue={cont}")
+        n += sum(1 for i in page["items"] if i["metadata"]["name"].startswith("k-") and
+                 (not active or i.get("status", {}).get("phase") == "Active"))
+        cont = page["metadata"].get("continue", "")
+        if not cont:
+            return n
+
+
+def grow_to(api: Api, f: argparse.Namespace, count: int) -> None:
+    have = count_bench_keys(api)  # k-000000 .. k-<have - 1>
     if count <= have:
         return
     minting = Run(f.keyward, f.kubeconfig, f.port, "--kube-api-qps", "1000",
@@ -131,7 +145,7 @@ def grow_to(api: Api, f: argparse.Namespace, have: int, count: int) -> None:
     with ThreadPoolExecutor(16) as pool:
         list(pool.map(lambda i: server_side_apply(api, f"k-{i:06d}"), range(have, count)))
     applied = time.monotonic() - began
-    while count_active(api, NS) < count:
+    while count_bench_keys(api, active=True) < count:
         time.sleep(2)
     minting.stop()
     print(f"{count - have} ApiKeys applied in {applied:.0f}s and all {count} Active after "
@@ -191,13 +205,11 @@ def main() -> int:
     for name in (NS, "keyward-system"):
         api.call("POST", "/api/v1/namespaces", {"apiVersion": "v1", "kind": "Namespace",
                                                  "metadata": {"name": name}})
-    rows, have = [], count_active(api, NS)
+    rows = []
     try:
         for count in counts:
-            grow_to(api, f, have, count)
-            have = max(have, count)
+            grow_to(api, f, count)
             rows.extend(measure(api, f, count, binaries))
-            have += f.samples * len(binaries)  # the new keys stay
     finally:
         if not f.keep:
             api.call("DELETE", f"/api/v1/namespaces/{NS}")
