@@ -229,7 +229,8 @@ void LimitMallocArenas() {
 // with 10,000 ApiKeys: most of keyward's CPU was the hypervisor's
 // context-switch path under those wake-ups. Two per core (at least four:
 // watches never hold one while idle) does the same work with fewer
-// switches. Must run before the first request.
+// switches. Must run before the first request, and after the signal thread
+// has blocked SIGTERM for every thread started later.
 void SizeHttpThreadPool() {
   const char* forced = std::getenv("KEYWARD_HTTP_THREADS");
   std::size_t threads = forced ? std::strtoul(forced, nullptr, 10)
@@ -262,9 +263,11 @@ ManagerHooks ApiKeyHooks(ApiKeyController& controller, Serving& serving, Shutdow
 
 int RunOperator(const RunOptions& o) {
   LimitMallocArenas();
-  SizeHttpThreadPool();
   Shutdown shutdown;
   StartSignalThread(&shutdown);
+  // After the signal mask: the pool's threads start here and inherit it
+  // (a pool thread with SIGTERM unblocked would take it and kill us).
+  SizeHttpThreadPool();
   spdlog::info("keyward {} starting: identity={} namespace={} workers={} leader-elect={}",
                kVersion, o.identity, o.operator_namespace, o.workers, o.leader_elect);
   Result<KubeConfig> config = LoadConfig(o.kubeconfig);
