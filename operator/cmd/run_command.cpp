@@ -112,7 +112,7 @@ std::optional<Peppers> WaitForPepper(KubeClient& kube, const RunOptions& o, Shut
 ManagerConfig ManagerConfigOf(const RunOptions& o, KubeClient* lease_client) {
   ManagerConfig config{kApiVersion, "apikeys", o.watch_namespaces, o.workers, std::nullopt};
   // ApiKeys are read once per change: kept as text packed against typical
-  // ApiKeys (~200 bytes each; a JSON tree takes ~5.5 KB), counted for the
+  // ApiKeys (~150 bytes each; a JSON tree takes ~5.5 KB), counted for the
   // gauges by label.
   config.store.compact = true;
   config.store.dictionary = TypicalApiKeysText();
@@ -233,7 +233,7 @@ void LimitMallocArenas() {
 // has blocked SIGTERM for every thread started later.
 void SizeHttpThreadPool() {
   const char* forced = std::getenv("KEYWARD_HTTP_THREADS");
-  std::size_t threads = forced ? std::strtoul(forced, nullptr, 10)
+  std::size_t threads = forced ? std::max(1ul, std::strtoul(forced, nullptr, 10))
                                : std::max(4u, 2 * std::thread::hardware_concurrency());
   crossplat::threadpool::initialize_with_threads(threads);
 }

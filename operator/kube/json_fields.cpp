@@ -6,7 +6,10 @@ namespace keyward {
 
 using web::json::value;
 
-const value* JsonAt(const value& obj, JsonPath path) {
+namespace {
+
+template <typename Path>
+const value* Walk(const value& obj, const Path& path) {
   const value* v = &obj;
   for (std::string_view key : path) {
     if (!v->is_object()) return nullptr;
@@ -17,6 +20,12 @@ const value* JsonAt(const value& obj, JsonPath path) {
   }
   return v;
 }
+
+}  // namespace
+
+const value* JsonAt(const value& obj, JsonPath path) { return Walk(obj, path); }
+
+const value* JsonAt(const value& obj, const std::vector<std::string>& path) { return Walk(obj, path); }
 
 std::optional<std::string> JsonString(const value& obj, JsonPath path) {
   const value* v = JsonAt(obj, path);

@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace keyward {
 
@@ -15,6 +16,7 @@ using JsonPath = std::initializer_list<std::string_view>;
 
 // The value at |path| (object keys, outermost first), or nullptr.
 const web::json::value* JsonAt(const web::json::value& obj, JsonPath path);
+const web::json::value* JsonAt(const web::json::value& obj, const std::vector<std::string>& path);
 
 // The string / integer / boolean at |path|, or nullopt when absent or of
 // another type.

@@ -27,10 +27,7 @@ StoredObject ObjectStore::Pack(const ObjectPtr& object) const {
   if (options_.label) {
     std::vector<std::string> fields;
     for (const FieldPath& path : options_.label_fields) {
-      const web::json::value* v = object.get();
-      for (const std::string& name : path) {
-        v = v && v->is_object() && v->has_field(name) ? &v->at(name) : nullptr;
-      }
+      const web::json::value* v = JsonAt(*object, path);
       fields.push_back(v && v->is_string() ? v->as_string() : "");
     }
     kept.label = options_.label(fields);

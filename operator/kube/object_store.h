@@ -60,7 +60,7 @@ class ObjectStore {
   // |object| (stripped for the cache already) in the form this store keeps;
   // a list builds these page by page, so its trees never pile up.
   StoredObject Keep(web::json::value object) const;
-  // The same for an item read from a list page's text (compact stores).
+  // The same for an item read from a list page's text.
   StoredObject KeepText(PageItem item) const;
   bool compact() const { return options_.compact; }
   const std::vector<FieldPath>& label_fields() const { return options_.label_fields; }

@@ -46,38 +46,11 @@ void Watcher::Sleep(std::chrono::milliseconds d) {
   stop_cv_.wait_for(lock, d, [this] { return stopping_.load(); });
 }
 
+// Each page is read as text in one pass (RapidJSON, no cpprestsdk tree of
+// the whole page), its items stripped and moved into the form the store
+// keeps (a compact store's packed text) page by page, so a long list never
+// holds every object's tree at once; the next page is fetched meanwhile.
 bool Watcher::ListPages(std::vector<StoredObject>* items, std::string* rv) {
-  ListOptions options = FirstPage();
-  KubeResult page = client_.List(collection_, options);
-  for (;;) {
-    if (!page.status.ok()) {
-      // An expired continue token means the list must start over.
-      spdlog::warn("list {} failed: {}", collection_.Url(), page.status.String());
-      return false;
-    }
-    options.continue_token = JsonStringOr(page.body, {"metadata", "continue"});
-    if (auto list_rv = JsonString(page.body, {"metadata", "resourceVersion"})) *rv = *list_rv;
-    // The next page is on its way while this one is converted.
-    std::future<KubeResult> next;
-    if (!options.continue_token.empty() && !stopping_) {
-      next = std::async(std::launch::async, [this, options] { return client_.List(collection_, options); });
-    }
-    // The page is ours: its items move into the form the store keeps, page
-    // by page, so a long list never holds every object's tree at once.
-    if (page.body.is_object() && page.body.has_array_field("items")) {
-      for (auto& item : page.body.at("items").as_array()) {
-        StripForCache(item);
-        items->push_back(store_.Keep(std::move(item)));
-      }
-    }
-    if (!next.valid()) return !stopping_;
-    page = next.get();
-  }
-}
-
-// A compact store keeps text: each page is read as text in one pass (no
-// JSON tree), its items stripped and packed, while the next page is fetched.
-bool Watcher::ListTextPages(std::vector<StoredObject>* items, std::string* rv) {
   ListOptions options = FirstPage();
   KubeTextResult page = client_.ListText(collection_, options);
   for (;;) {
@@ -89,6 +62,7 @@ bool Watcher::ListTextPages(std::vector<StoredObject>* items, std::string* rv) {
       error = page.status.String();
     }
     if (!read) {
+      // An expired continue token means the list must start over.
       spdlog::warn("list {} failed: {}", collection_.Url(), error);
       return false;
     }
@@ -116,8 +90,7 @@ ListOptions Watcher::FirstPage() const {
 bool Watcher::ListOnce() {
   std::vector<StoredObject> items;
   std::string rv;
-  bool listed_all = store_.compact() ? ListTextPages(&items, &rv) : ListPages(&items, &rv);
-  if (!listed_all) return false;
+  if (!ListPages(&items, &rv)) return false;
 
   std::vector<std::string> listed;
   listed.reserve(items.size());

@@ -60,7 +60,6 @@ class Watcher {
   void Run();
   // Every page of one list into |items|; the list's resourceVersion in |rv|.
   bool ListPages(std::vector<StoredObject>* items, std::string* rv);
-  bool ListTextPages(std::vector<StoredObject>* items, std::string* rv);
   ListOptions FirstPage() const;
   void Sleep(std::chrono::milliseconds d);
   std::chrono::milliseconds NextBackoff();
