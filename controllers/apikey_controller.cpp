@@ -16,41 +16,7 @@ namespace keyward {
 void ApiKeyController::Forget(const ApiKeyRef& ref) {
   env_.index->RemoveApiKey(ref);
   env_.volatile_keys->Erase(ref);
-  std::lock_guard lock(verified_mu_);
-  verified_.erase(ref.String());
-  check_slots_.erase(ref.String());
-}
-
-std::optional<SecretKeyState> ApiKeyController::SecretRecentlyVerified(const ApiKeyRef& ref,
-                                                                       TimePoint now) {
-  std::lock_guard lock(verified_mu_);
-  auto it = verified_.find(ref.String());
-  if (it == verified_.end() || now - it->second.first >= env_.secret_check_interval) return std::nullopt;
-  return it->second.second;
-}
-
-std::chrono::milliseconds ApiKeyController::CheckSlot(const ApiKeyRef& ref) {
-  const auto now = RateLimiter::SteadyClock::now();
-  std::lock_guard lock(verified_mu_);
-  auto slot = check_slots_.find(ref.String());
-  if (slot == check_slots_.end()) {
-    // A place in line, not a retry: keys over the budget come back one
-    // after another at its rate instead of all at once for the next token.
-    auto wait = env_.secret_checks->Reserve(now);
-    if (wait.count() <= 0) return std::chrono::milliseconds(0);
-    slot = check_slots_.emplace(ref.String(), now + wait).first;
-  }
-  if (now >= slot->second) {
-    check_slots_.erase(slot);  // its token was paid when it took the place
-    return std::chrono::milliseconds(0);
-  }
-  return std::chrono::ceil<std::chrono::milliseconds>(slot->second - now);
-}
-
-void ApiKeyController::MarkSecretVerified(const ApiKeyRef& ref, const SecretKeyState& secret,
-                                          TimePoint now) {
-  std::lock_guard lock(verified_mu_);
-  verified_[ref.String()] = {now, secret};
+  secret_checks_.Forget(ref.String());
 }
 
 void ApiKeyController::Event(const ApiKey& key, const EventToRecord& event) {
@@ -132,11 +98,14 @@ std::optional<SecretKeyState> ApiKeyController::SecretOf(const ApiKey& key, Time
                                                         Status* error) {
   const ApiKeyRef ref = RefOf(key);
   const bool known = DigestFromStatus(key.status.key_hash).has_value();
-  if (auto recalled = SecretRecentlyVerified(ref, now)) return recalled;
+  if (auto recalled = secret_checks_.Recall(ref.String(), now, env_.secret_check_interval)) {
+    return recalled;
+  }
   // A digest of a pepper we do not hold serves nobody until re-derived:
   // that check does not wait for the budget.
   if (env_.index->LiveDigest(key.status.key_hash) && env_.secret_checks) {
-    if (auto wait = CheckSlot(ref); wait.count() > 0) {
+    auto wait = secret_checks_.Slot(ref.String(), env_.secret_checks, RateLimiter::SteadyClock::now());
+    if (wait.count() > 0) {
       out->check_deferred = wait;
       return std::nullopt;
     }
@@ -161,7 +130,7 @@ std::optional<SecretKeyState> ApiKeyController::SecretOf(const ApiKey& key, Time
       if (!secret.message.empty()) Event(key, {"Warning", "KeyHashMismatch", secret.message});
       break;
   }
-  MarkSecretVerified(ref, secret, now);
+  secret_checks_.Remember(ref.String(), secret, now);
   return secret;
 }
 
@@ -248,7 +217,7 @@ Status ApiKeyController::RotatePermanent(const ApiKey& key, TimePoint now, Secre
     SecretKeyState next = RotateKeySecret(*env_.kube, key, env_.index->hasher(), now, replaced);
     if (next.outcome != SecretKeyState::Outcome::kMinted) return Status::Error(next.message);
     *secret = next;
-    MarkSecretVerified(RefOf(key), next, now);
+    secret_checks_.Remember(RefOf(key).String(), next, now);
     out->rotated = true;
     RemoveCondition(status, kPepperChangedCondition);  // nothing of the old pepper is left
   }

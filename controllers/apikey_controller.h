@@ -5,8 +5,6 @@
 #pragma once
 #include <chrono>
 #include <functional>
-#include <mutex>
-#include <unordered_map>
 #include <optional>
 #include <string>
 
@@ -15,6 +13,7 @@
 #include "base/status.h"
 #include "controllers/key_secret.h"
 #include "controllers/reconcile_steps.h"
+#include "controllers/secret_checks.h"
 #include "kube/controller_runner.h"
 #include "kube/event_recorder.h"
 #include "keys/key_index.h"
@@ -93,21 +92,11 @@ class ApiKeyController {
   Action WriteStatus(const ApiKey& key, const ApiKeyStatus& status);
   void Event(const ApiKey& key, const EventToRecord& event);
 
-  // What the leader last read or wrote of each permanent key's Secret
-  // ("ns/name" -> when, what), so reconciles triggered by our own status
-  // writes skip the read until the next periodic check.
-  std::optional<SecretKeyState> SecretRecentlyVerified(const ApiKeyRef& ref, TimePoint now);
-  void MarkSecretVerified(const ApiKeyRef& ref, const SecretKeyState& secret, TimePoint now);
-
-  // 0 when |ref|'s Secret may be checked now (within the budget); else
-  // how long until its reserved place in the budget comes.
-  std::chrono::milliseconds CheckSlot(const ApiKeyRef& ref);
-
   ControllerEnv env_;
-  std::mutex verified_mu_;
-  // Keys waiting for a Secret check: when their reserved token is due.
-  std::unordered_map<std::string, RateLimiter::SteadyClock::time_point> check_slots_;
-  std::unordered_map<std::string, std::pair<TimePoint, SecretKeyState>> verified_;
+  // What the leader last read or wrote of each permanent key's Secret, so
+  // reconciles triggered by our own status writes skip the read until the
+  // next periodic check; and the place of each check put off by the budget.
+  SecretChecks secret_checks_;
 };
 
 }  // namespace keyward
