@@ -1,6 +1,6 @@
-// An open-addressing hash table from key digest to the policy of its ApiKey,
-// laid out so a lookup touches one cache line. Not thread-safe: KeyIndex
-// serialises writers and shares readers.
+// A hash table from key digest to the policy of its ApiKey: an open-addressed
+// probe array of 8-byte slots over a dense array of one-cache-line entries.
+// Not thread-safe: KeyIndex serialises writers and shares readers.
 #pragma once
 #include <chrono>
 #include <cstdint>
@@ -16,15 +16,13 @@ struct IndexedPolicy;
 
 class DigestTable {
  public:
-  // Exactly one cache line. |until| doubles as the slot state: kEmpty and
-  // kDeleted mark free slots, kNoEnd a key valid until removed.
+  // Exactly one cache line: a lookup reads its probe slots and then this.
   struct alignas(64) Slot {
     KeyDigest digest{};
-    std::int64_t until = kEmpty;  // nanoseconds since the epoch, or a mark
+    std::int64_t until = kNoEnd;  // nanoseconds since the epoch, or kNoEnd
     std::shared_ptr<const IndexedPolicy> policy;
     const void* prefetch = nullptr;  // the policy's compiled rules, fetched with it
 
-    bool full() const { return until != kEmpty && until != kDeleted; }
     TimePoint valid_until() const {
       return until == kNoEnd ? TimePoint::max() : TimePoint(std::chrono::nanoseconds(until));
     }
@@ -34,9 +32,9 @@ class DigestTable {
                   : std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()).count();
     }
   };
-  static constexpr std::int64_t kEmpty = INT64_MIN, kDeleted = INT64_MIN + 1, kNoEnd = INT64_MAX;
+  static constexpr std::int64_t kNoEnd = INT64_MAX;
 
-  DigestTable() : slots_(16) {}
+  DigestTable() : probes_(16) {}
 
   // Returns the slot for |digest|, or nullptr. The pointer is valid until
   // the next Insert or Erase.
@@ -47,15 +45,25 @@ class DigestTable {
   Slot* Insert(const KeyDigest& digest);
   bool Erase(const KeyDigest& digest);
 
-  std::size_t size() const { return size_; }
+  std::size_t size() const { return slots_.size(); }
 
  private:
-  std::size_t Home(const KeyDigest& digest) const;
-  void Rehash(std::size_t capacity);
+  // Where a digest's slot is: its index in slots_ and 32 more bits of the
+  // digest, so a probe that is not it rarely reads the slot.
+  struct Probe {
+    std::uint32_t slot = kFree;
+    std::uint32_t tag = 0;
+  };
+  static constexpr std::uint32_t kFree = UINT32_MAX, kErased = UINT32_MAX - 1;
 
-  std::vector<Slot> slots_;  // size is a power of two
-  std::size_t size_ = 0;
-  std::size_t deleted_ = 0;
+  // The probe position holding |digest|, or probes_.size().
+  std::size_t FindProbe(const KeyDigest& digest) const;
+  void Rehash(std::size_t capacity);
+  void Place(const KeyDigest& digest, std::uint32_t slot);
+
+  std::vector<Probe> probes_;  // size is a power of two; at most half used
+  std::size_t erased_ = 0;     // kErased probes
+  std::vector<Slot> slots_;    // dense: an erased slot takes the last one's place
 };
 
 }  // namespace keyward
