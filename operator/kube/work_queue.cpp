@@ -5,13 +5,18 @@
 namespace keyward {
 
 void WorkQueue::AddLocked(const std::string& key) {
-  if (!shutting_down_ && in_low_.erase(key)) {
-    queue_.push_back(key);  // its entry in low_ is skipped when reached
-    cv_.notify_one();
+  if (shutting_down_) return;
+  auto it = dirty_.find(key);
+  if (it != dirty_.end()) {
+    if (it->second == Lane::kLow) {
+      it->second = Lane::kFront;  // its entry in low_ is skipped when reached
+      --low_waiting_;
+      queue_.push_back(key);
+      cv_.notify_one();
+    }
     return;
   }
-  if (shutting_down_ || dirty_.count(key)) return;
-  dirty_.insert(key);
+  dirty_.emplace(key, Lane::kFront);
   if (processing_.count(key)) return;  // re-queued by Done()
   queue_.push_back(key);
   cv_.notify_one();
@@ -25,10 +30,13 @@ void WorkQueue::Add(const std::string& key) {
 void WorkQueue::AddLowPriority(const std::string& key) {
   std::lock_guard lock(mu_);
   if (shutting_down_ || dirty_.count(key)) return;
-  dirty_.insert(key);
-  if (processing_.count(key)) return;  // re-queued by Done()
+  if (processing_.count(key)) {
+    dirty_.emplace(key, Lane::kFront);  // re-queued by Done()
+    return;
+  }
+  dirty_.emplace(key, Lane::kLow);
+  ++low_waiting_;
   low_.push_back(key);
-  in_low_.insert(key);
   cv_.notify_one();
 }
 
@@ -40,20 +48,23 @@ void WorkQueue::AddAfter(const std::string& key, std::chrono::milliseconds delay
   std::lock_guard lock(mu_);
   if (shutting_down_) return;
   auto when = SteadyClock::now() + delay;
-  auto it = delayed_at_.find(key);
-  if (it != delayed_at_.end()) {
+  auto [it, added] = delayed_at_.try_emplace(key, when);
+  if (!added) {
     if (it->second <= when) return;  // earliest deadline wins
     auto range = delayed_.equal_range(it->second);
     for (auto d = range.first; d != range.second; ++d) {
-      if (d->second == key) {
+      if (d->second == &it->first) {
         delayed_.erase(d);
         break;
       }
     }
+    it->second = when;
   }
-  delayed_at_[key] = when;
-  delayed_.emplace(when, key);
-  cv_.notify_all();  // a sleeping Get() may need to wake earlier
+  // A sleeping Get() wakes at the earliest deadline; only a new earliest
+  // changes that (a reconcile's every requeue woke every worker).
+  const bool earliest = delayed_.empty() || when < delayed_.begin()->first;
+  delayed_.emplace(when, &it->first);
+  if (earliest) cv_.notify_all();
 }
 
 void WorkQueue::AddRateLimited(const std::string& key) {
@@ -78,7 +89,7 @@ int WorkQueue::Failures(const std::string& key) const {
 
 void WorkQueue::PromoteDueLocked(SteadyClock::time_point now) {
   while (!delayed_.empty() && delayed_.begin()->first <= now) {
-    std::string key = delayed_.begin()->second;
+    std::string key = *delayed_.begin()->second;
     delayed_.erase(delayed_.begin());
     delayed_at_.erase(key);
     AddLocked(key);
@@ -91,11 +102,16 @@ std::optional<std::string> WorkQueue::Get() {
     PromoteDueLocked(SteadyClock::now());
     if (queue_.empty()) {
       // The first key still waiting in the low lane, if any.
-      while (!low_.empty() && !in_low_.count(low_.front())) low_.pop_front();
-      if (!low_.empty()) {
-        in_low_.erase(low_.front());
-        queue_.push_back(std::move(low_.front()));
-        low_.pop_front();
+      while (!low_.empty()) {
+        auto it = dirty_.find(low_.front());
+        if (it != dirty_.end() && it->second == Lane::kLow) {
+          it->second = Lane::kFront;
+          --low_waiting_;
+          queue_.push_back(std::move(low_.front()));
+          low_.pop_front();
+          break;
+        }
+        low_.pop_front();  // stale: moved to the front lane meanwhile
       }
     }
     if (!queue_.empty()) break;
@@ -132,7 +148,7 @@ void WorkQueue::ShutDown() {
 
 std::size_t WorkQueue::Len() const {
   std::lock_guard lock(mu_);
-  return queue_.size() + in_low_.size();
+  return queue_.size() + low_waiting_;
 }
 
 }  // namespace keyward

@@ -10,6 +10,7 @@
 // (controller-runtime's priority queue does the same).
 #pragma once
 #include <chrono>
+#include <cstdint>
 #include <condition_variable>
 #include <map>
 #include <mutex>
@@ -64,12 +65,17 @@ class WorkQueue {
   mutable std::mutex mu_;
   std::condition_variable cv_;
   std::deque<std::string> queue_;
-  std::deque<std::string> low_;              // may hold stale entries
-  std::unordered_set<std::string> in_low_;   // keys waiting in low_
-  std::unordered_set<std::string> dirty_;       // queued or to re-queue
+  std::deque<std::string> low_;  // may hold stale entries
+  // Keys queued or to re-queue, and whether one waits in low_ (one table,
+  // not two: after a list of 100,000 objects every key is in both).
+  enum class Lane : std::uint8_t { kFront, kLow };
+  std::unordered_map<std::string, Lane> dirty_;
+  std::size_t low_waiting_ = 0;  // keys whose lane is kLow
   std::unordered_set<std::string> processing_;
-  std::multimap<SteadyClock::time_point, std::string> delayed_;
+  // Every key in delayed_at_ has one entry in delayed_, which points at the
+  // key in delayed_at_'s node (nodes never move): one copy of each name.
   std::unordered_map<std::string, SteadyClock::time_point> delayed_at_;
+  std::multimap<SteadyClock::time_point, const std::string*> delayed_;
   std::unordered_map<std::string, int> failures_;
   bool shutting_down_ = false;
 };

@@ -77,6 +77,35 @@ TEST(WorkQueue, DelayedAddEarliestDeadlineWins) {
   EXPECT_LT(waited, 5s);
 }
 
+TEST(WorkQueue, ManyDelayedKeysComeOutOnceEachInDeadlineOrder) {
+  WorkQueue q;
+  // Names longer than a short string's inline room: the queue keeps one copy.
+  auto name = [](int i) { return "a-long-namespace/key-" + std::to_string(i); };
+  for (int i = 0; i < 200; ++i) q.AddAfter(name(i), 10s + std::chrono::milliseconds(i));
+  for (int i = 0; i < 200; i += 2) q.AddAfter(name(i), std::chrono::milliseconds(30 + i / 2));
+  for (int i = 0; i < 200; i += 4) q.AddAfter(name(i), 1h);  // later: ignored
+  for (int i = 0; i < 200; i += 2) {
+    auto k = q.Get();
+    ASSERT_TRUE(k);
+    EXPECT_EQ(*k, name(i));  // earliest first, each once
+    q.Done(*k);
+  }
+  EXPECT_EQ(q.Len(), 0u);  // the odd keys still wait their 10 s
+}
+
+TEST(WorkQueue, AnEarlierDeadlineWakesASleepingWorker) {
+  WorkQueue q;
+  q.AddAfter("late", 1h);
+  auto start = std::chrono::steady_clock::now();
+  std::future<std::optional<std::string>> got =
+      std::async(std::launch::async, [&] { return q.Get(); });
+  std::this_thread::sleep_for(20ms);  // the worker sleeps until "late"
+  q.AddAfter("later", 2h);            // no new earliest: it sleeps on
+  q.AddAfter("soon", 10ms);
+  EXPECT_EQ(got.get(), "soon");
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 5s);
+}
+
 TEST(WorkQueue, DelayOfCenturiesWaitsInsteadOfOverflowing) {
   WorkQueue q;
   q.AddAfter("far", std::chrono::hours(24 * 365 * 236));  // steady_clock + this overflowed
