@@ -89,6 +89,21 @@ void KeyIndex::RemoveApiKey(const ApiKeyRef& ref) {
   by_ref_.erase(rec);
 }
 
+std::size_t KeyIndex::RetainApiKeys(const std::function<bool(const std::string& key)>& keep) {
+  std::unique_lock lock(mu_);
+  std::size_t removed = 0;
+  for (auto it = by_ref_.begin(); it != by_ref_.end();) {
+    if (keep(it->first)) {
+      ++it;
+      continue;
+    }
+    for (const KeyDigest& d : it->second.digests) by_digest_.Erase(d);
+    it = by_ref_.erase(it);
+    ++removed;
+  }
+  return removed;
+}
+
 void KeyIndex::RetainKeys(const ApiKeyRef& ref, const std::vector<KeyDigest>& keep) {
   std::unique_lock lock(mu_);
   auto rec = by_ref_.find(ref.String());

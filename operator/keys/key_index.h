@@ -1,6 +1,7 @@
 // The key index: HMAC digest -> the ApiKey that owns it and its policy.
 // O(1) lookup; safe for many concurrent readers with writers (RwMutex).
 #pragma once
+#include <functional>
 #include <memory>
 #include <optional>
 #include <shared_mutex>
@@ -86,6 +87,10 @@ class KeyIndex {
   // Removes one key / every key and the policy of |ref|.
   void RemoveKey(const ApiKeyRef& ref, const KeyDigest& digest);
   void RemoveApiKey(const ApiKeyRef& ref);
+
+  // Removes every ApiKey whose "namespace/name" |keep| rejects; returns how
+  // many. |keep| is called with the index locked.
+  std::size_t RetainApiKeys(const std::function<bool(const std::string& key)>& keep);
 
   // Keeps only the digests in |keep| for |ref|.
   void RetainKeys(const ApiKeyRef& ref, const std::vector<KeyDigest>& keep);

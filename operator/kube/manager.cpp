@@ -42,6 +42,13 @@ void Manager::ForEach(const std::function<void(const web::json::value&)>& fn) co
   for (const auto& store : stores_) store->ForEach(fn);
 }
 
+bool Manager::Contains(const std::string& key) const {
+  for (const auto& store : stores_) {
+    if (store->Contains(key)) return true;
+  }
+  return false;
+}
+
 std::size_t Manager::CountInNamespace(const std::string& ns) const {
   std::size_t n = 0;
   for (const auto& store : stores_) n += store->CountInNamespace(ns);
@@ -76,6 +83,15 @@ void Manager::Start(ManagerHooks hooks) {
     // A list's objects go behind changes seen since (a restart with
     // thousands of ApiKeys does not delay a new one).
     handler.on_list_item = [this](const std::string& key) { queue_.AddLowPriority(key); };
+    if (hooks_.on_first_list_item) {
+      handler.on_first_list_item = [this](const std::string& text) {
+        try {
+          hooks_.on_first_list_item(web::json::value::parse(text));  // our own serialisation
+        } catch (const std::exception& e) {
+          spdlog::warn("a listed object's text did not parse ({}); its reconcile handles it", e.what());
+        }
+      };
+    }
     handler.on_delete = [this](const std::string& key) {
       if (hooks_.on_delete) hooks_.on_delete(key);
       queue_.Add(key);

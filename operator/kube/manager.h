@@ -42,6 +42,11 @@ struct ManagerHooks {
   std::function<void()> on_synced;
   // Leadership was gained (after every cached object was queued again).
   std::function<void()> on_started_leading;
+  // Each object of each cache's first list, as its page is read (from the
+  // watch threads, several at once with several namespaces): work done here
+  // overlaps the list instead of following it. Objects of a list that
+  // failed part-way may come again, or be deleted before the list is done.
+  std::function<void(const web::json::value& object)> on_first_list_item;
 };
 
 class Manager {
@@ -76,6 +81,8 @@ class Manager {
   std::vector<ObjectPtr> List() const;
   // Each cached object in turn (ObjectStore::ForEach).
   void ForEach(const std::function<void(const web::json::value&)>& fn) const;
+  // Whether a cache holds "namespace/name" (nothing is unpacked).
+  bool Contains(const std::string& key) const;
   // Cached objects in namespace |ns|.
   std::size_t CountInNamespace(const std::string& ns) const;
   // Cached objects per StoreOptions::label.

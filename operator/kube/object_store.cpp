@@ -150,6 +150,11 @@ std::size_t ObjectStore::size() const {
   return objects_.size();
 }
 
+bool ObjectStore::Contains(const std::string& key) const {
+  std::shared_lock lock(mu_);
+  return objects_.count(key) > 0;
+}
+
 std::size_t ObjectStore::CountInNamespace(const std::string& ns) const {
   const std::string prefix = ns + "/";
   std::shared_lock lock(mu_);

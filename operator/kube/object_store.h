@@ -77,6 +77,7 @@ class ObjectStore {
   // wait until it is done.
   void ForEach(const std::function<void(const web::json::value&)>& fn) const;
   std::vector<std::string> Keys() const;
+  bool Contains(const std::string& key) const;
   std::size_t size() const;
   // Objects in namespace |ns|, counted by key (nothing is decoded).
   std::size_t CountInNamespace(const std::string& ns) const;

@@ -73,7 +73,11 @@ bool Watcher::ListPages(std::vector<StoredObject>* items, std::string* rv) {
       next = std::async(std::launch::async,
                         [this, options] { return client_.ListText(collection_, options); });
     }
-    for (PageItem& item : read->items) items->push_back(store_.KeepText(std::move(item)));
+    const bool first = lists_ == 0 && handler_.on_first_list_item;
+    for (PageItem& item : read->items) {
+      if (first) handler_.on_first_list_item(item.text);
+      items->push_back(store_.KeepText(std::move(item)));
+    }
     if (!next.valid()) return !stopping_;
     page = next.get();
   }

@@ -22,6 +22,11 @@ struct WatcherHandler {
   std::function<void(const std::string& key)> on_list_item;
   std::function<void(const std::string& key)> on_delete;  // deleted (or gone at relist)
   std::function<void()> on_listed;                      // after each (re)list
+  // Each object of the first list as its page is read (stripped JSON
+  // text), before the store holds the list and while the next page is
+  // fetched: to index at the pace of the list. A list that fails and starts
+  // over calls it again for every object.
+  std::function<void(const std::string& text)> on_first_list_item;
 };
 
 struct WatcherConfig {

@@ -100,6 +100,26 @@ TEST(KeyIndex, FindsOnlyItsKeys) {
   EXPECT_EQ(bad.format_error, KeyFormatError::kBadChecksum);
 }
 
+TEST(KeyIndex, RetainApiKeysDropsEveryKeyOfTheOthers) {
+  KeyIndex index(NewPepper());
+  std::vector<std::string> keys;
+  for (const char* name : {"a", "b", "c"}) {
+    ApiKeyRef ref{"team", name};
+    index.SetPolicy(ClusterPolicy(ref));
+    for (int i = 0; i < 2; ++i) {  // a rotation overlap: two keys
+      keys.push_back(MintKey());
+      index.AddKey(ref, index.hasher().Hash(keys.back()));
+    }
+  }
+  EXPECT_EQ(index.RetainApiKeys([](const std::string& key) { return key != "team/b"; }), 1u);
+  EXPECT_EQ(index.size(), 4u);
+  for (std::size_t i = 0; i < keys.size(); ++i) {
+    EXPECT_EQ(index.Lookup(keys[i], kNow).status,
+              i / 2 == 1 ? LookupStatus::kUnknown : LookupStatus::kFound) << i;
+  }
+  EXPECT_EQ(index.LookupRef({"team", "b"}, kNow).status, LookupStatus::kUnknown);
+}
+
 TEST(KeyIndex, ADigestStaysWithItsFirstApiKey) {
   KeyIndex index(NewPepper());
   ApiKeyRef first{"team-a", "logs"}, second{"team-b", "copy"};

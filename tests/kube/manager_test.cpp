@@ -64,7 +64,7 @@ TEST(Manager, StopReleasesTheLeaseOnlyAfterInFlightReconcilesFinish) {
                    holder_at_end = Holder(lease_kube);
                    return Action::AwaitChange();
                  },
-                 nullptr, nullptr, nullptr, nullptr});
+                 nullptr, nullptr, nullptr, nullptr, nullptr});
   ASSERT_TRUE(gate.WaitEntered(10s)) << "no reconcile as leader";
   EXPECT_EQ(kube.CountCalls("update") + kube.CountCalls("create"), 0);  // renews use their own client
   auto stopped = std::async(std::launch::async, [&] { manager.Stop(); });
@@ -92,6 +92,8 @@ TEST(Manager, OnSyncedSeesTheFirstListAndRunsBeforeReadyAndTheWorkers) {
   std::size_t listed = 0;
   bool ready_during = true;
   int reconciles_during = -1;
+  std::atomic<int> seen_in_list{0};
+  int seen_before_sync = -1;
   manager.Start({[&](const std::string&) {
                    ++reconciles;
                    return Action::AwaitChange();
@@ -99,13 +101,19 @@ TEST(Manager, OnSyncedSeesTheFirstListAndRunsBeforeReadyAndTheWorkers) {
                  nullptr, nullptr,
                  [&] {
                    listed = manager.List().size();
+                   seen_before_sync = seen_in_list.load();
                    ready_during = manager.Ready();
                    reconciles_during = reconciles.load();
                    synced.set_value();
                  },
-                 nullptr});
+                 nullptr,
+                 [&](const value& object) {
+                   EXPECT_FALSE(ObjectKey(object).empty());
+                   ++seen_in_list;
+                 }});
   ASSERT_EQ(synced.get_future().wait_for(10s), std::future_status::ready);
   EXPECT_EQ(listed, 2u);
+  EXPECT_EQ(seen_before_sync, 2);  // each object of the list, before on_synced
   EXPECT_FALSE(ready_during);
   EXPECT_EQ(reconciles_during, 0);
   auto deadline = std::chrono::steady_clock::now() + 10s;

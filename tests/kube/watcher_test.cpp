@@ -49,6 +49,28 @@ TEST(Watcher, ListsAllPagesThenSwapsInAtOnce) {
   EXPECT_EQ(w.resource_version(), kube.resource_version());
 }
 
+TEST(Watcher, SeesEachObjectOfTheFirstListAsItsPageIsReadAndNoRelist) {
+  FakeKubeClient kube;
+  for (int i = 0; i < 5; ++i) kube.Put(Item("ns", "k" + std::to_string(i)), Obj("ns", "k" + std::to_string(i), "1"));
+  ObjectStore store;
+  Recorder rec;
+  WatcherHandler handler = rec.Handler();
+  std::vector<std::string> seen;
+  std::vector<std::size_t> stored_then;
+  handler.on_first_list_item = [&](const std::string& text) {
+    seen.push_back(ObjectKey(value::parse(text)));
+    stored_then.push_back(store.size());
+  };
+  WatcherConfig cfg;
+  cfg.page_size = 2;
+  Watcher w(kube, kApiKeys, store, handler, cfg);
+  ASSERT_TRUE(w.ListOnce());
+  EXPECT_EQ(seen, (std::vector<std::string>{"ns/k0", "ns/k1", "ns/k2", "ns/k3", "ns/k4"}));
+  for (std::size_t n : stored_then) EXPECT_EQ(n, 0u);  // before the store held the list
+  ASSERT_TRUE(w.ListOnce());  // a relist: the watch and the reconciles see it
+  EXPECT_EQ(seen.size(), 5u);
+}
+
 TEST(Watcher, AppliesEventsAndTracksBookmarks) {
   FakeKubeClient kube;
   ObjectStore store;
