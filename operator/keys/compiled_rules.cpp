@@ -1,11 +1,63 @@
 #include "keys/compiled_rules.h"
 
+#include <algorithm>
 #include <cstddef>
 #include <cstring>
+#include <functional>
+#include <mutex>
+#include <string_view>
+#include <unordered_map>
 
 #include "base/glob.h"
 
 namespace keyward {
+namespace {
+
+// Keys with the same access rules share one block: a fleet made from a few
+// templates keeps a few blocks, not one per key (~150 bytes each). A block
+// is found again by its words; entries of blocks no key holds any more are
+// swept when the pool has doubled.
+class BlockPool {
+ public:
+  using Block = std::shared_ptr<const std::uint32_t[]>;
+
+  Block Intern(Block block, std::size_t words) {
+    const std::string_view bytes(reinterpret_cast<const char*>(block.get()), words * 4);
+    const std::size_t hash = std::hash<std::string_view>{}(bytes);
+    std::lock_guard lock(mu_);
+    auto range = blocks_.equal_range(hash);
+    for (auto it = range.first; it != range.second; ++it) {
+      if (it->second.words != words) continue;
+      if (Block same = it->second.block.lock();
+          same && std::memcmp(same.get(), block.get(), words * 4) == 0) {
+        return same;
+      }
+    }
+    if (blocks_.size() >= sweep_at_) {
+      std::erase_if(blocks_, [](const auto& entry) { return entry.second.block.expired(); });
+      sweep_at_ = std::max<std::size_t>(1024, 2 * blocks_.size());
+    }
+    blocks_.emplace(hash, Entry{block, words});
+    return block;
+  }
+
+ private:
+  struct Entry {
+    std::weak_ptr<const std::uint32_t[]> block;
+    std::size_t words;
+  };
+  std::mutex mu_;
+  std::unordered_multimap<std::size_t, Entry> blocks_;  // by the hash of the words
+  std::size_t sweep_at_ = 1024;
+};
+
+BlockPool& Pool() {
+  static BlockPool* pool = new BlockPool();  // never destroyed: blocks outlive statics
+  return *pool;
+}
+
+}  // namespace
+
 CompiledRules::CompiledRules(const std::vector<AccessRule>& rules) {
   if (rules.empty()) return;
   std::vector<Rule> out;
@@ -23,6 +75,7 @@ CompiledRules::CompiledRules(const std::vector<AccessRule>& rules) {
   };
   for (const AccessRule& in : rules) {
     Rule r;
+    std::memset(static_cast<void*>(&r), 0, sizeof(r));  // padding too: equal rules, equal blocks
     r.scope = in.scope;
     r.has_set_type = in.set_type.has_value();
     r.set_type = in.set_type.value_or(SetType::kReplica);
@@ -39,12 +92,15 @@ CompiledRules::CompiledRules(const std::vector<AccessRule>& rules) {
   const std::size_t rules_bytes = out.size() * sizeof(Rule);
   const std::size_t texts_bytes = texts.size() * sizeof(Text);
   const std::size_t total = rules_bytes + texts_bytes + chars.size();
-  auto block = std::make_shared<std::uint32_t[]>((total + 3) / 4);
+  const std::size_t words = (total + 3) / 4;
+  // Its own allocation (not make_shared): the pool's weak reference then
+  // holds only the control block of a block no key uses.
+  std::shared_ptr<std::uint32_t[]> block(new std::uint32_t[words]());
   auto* at = reinterpret_cast<std::byte*>(block.get());
   std::memcpy(at, out.data(), rules_bytes);
   std::memcpy(at + rules_bytes, texts.data(), texts_bytes);
   std::memcpy(at + rules_bytes + texts_bytes, chars.data(), chars.size());
-  block_ = std::move(block);
+  block_ = Pool().Intern(std::move(block), words);
   count_ = static_cast<std::uint32_t>(out.size());
   texts_ = static_cast<std::uint32_t>(texts.size());
 }

@@ -1,6 +1,7 @@
 // Access rules flattened into one allocation for the check path: with many
 // keys none is in cache, and one block costs one miss instead of one per list.
-// Immutable once built; copies share the block. Thread-safe.
+// Immutable once built; copies share the block, and so do rules compiled
+// apart that are equal (a pool finds the block by its bytes). Thread-safe.
 #pragma once
 #include <cstddef>
 #include <cstdint>

@@ -47,6 +47,30 @@ TEST(CompiledRules, OutlivesItsSourceAndKeepsLongStrings) {
   EXPECT_EQ(why, "namespace " + long_name + "y not in scope");
 }
 
+TEST(CompiledRules, EqualRulesCompiledApartShareOneBlock) {
+  AccessRule a;
+  a.scope = Scope::kNamespace;
+  a.namespaces = {"production", "staging"};
+  AccessRule b = a;
+  b.namespaces = {"production"};
+  CompiledRules first({a}), second({a}), other({b});
+  EXPECT_EQ(first.data(), second.data());  // one block for both keys
+  EXPECT_NE(first.data(), other.data());
+  std::string why;
+  EXPECT_TRUE(other.Allows(0, Target("production", "p", "c"), &why)) << why;
+  EXPECT_FALSE(other.Allows(0, Target("staging", "p", "c"), &why));
+  EXPECT_TRUE(second.Allows(0, Target("staging", "p", "c"), &why));
+  // Thousands of distinct rules come and go; equal ones still meet.
+  for (int i = 0; i < 5000; ++i) {
+    AccessRule r = a;
+    r.namespaces = {"ns-" + std::to_string(i)};
+    CompiledRules gone({r});
+    EXPECT_TRUE(gone.Allows(0, Target("ns-" + std::to_string(i), "p", "c"), &why)) << i;
+  }
+  CompiledRules third({a});
+  EXPECT_EQ(third.data(), first.data());
+}
+
 TEST(CompiledRules, EveryListOfEveryRuleIsItsOwn) {
   // 64 rules of 64 patterns each: rule i grants namespace ns-i-j, pod pod-i,
   // container c-i. A mix-up of offsets between rules or lists shows here.
