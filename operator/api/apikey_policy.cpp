@@ -13,7 +13,7 @@ std::shared_ptr<const IndexedPolicy> PolicyOf(const ApiKey& key, TimePoint now,
   TimePoint created = ParseRfc3339(key.metadata.creation_timestamp).value_or(now);
   policy->policy.expires_at = EffectiveExpiry(key.spec, created);
   policy->limits = from_template ? from_template->limits : key.spec.limits;
-  if (key.spec.template_ref) policy->template_name = key.spec.template_ref->name;
+  if (key.spec.template_ref) policy->template_name = Interned(key.spec.template_ref->name);
   return policy;
 }
 

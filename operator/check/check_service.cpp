@@ -142,7 +142,7 @@ CheckDecision CheckService::DecideFor(const LookupResult& found, AccessTarget ta
   Decision rules = Decide(policy.policy, target);
   CheckDecision d;
   d.api_key = policy.ref;
-  d.template_name = policy.template_name;
+  d.template_name = *policy.template_name;
   if (!rules.allowed) {
     d.reason = CheckReason::kNotInScope;
     d.message = std::move(rules.reason);

@@ -6,6 +6,7 @@
 #include <optional>
 #include <shared_mutex>
 
+#include "base/interned.h"
 #include "base/rw_mutex.h"
 #include <string>
 #include <string_view>
@@ -41,7 +42,9 @@ struct IndexedPolicy {
   ApiKeyRef ref;
   KeyPolicy policy;
   Limits limits;
-  std::string template_name;  // spec.templateRef's, for per-key metrics; "" if none
+  // spec.templateRef's name, for per-key metrics; "" if none. Interned:
+  // 8 bytes instead of 32 in every key's policy.
+  const std::string* template_name = Interned("");
 };
 
 enum class LookupStatus { kFound, kMalformed, kUnknown, kDisabled, kExpired };

@@ -96,7 +96,8 @@ TEST(ApiKeyTemplate, KeyUsesTemplateRulesInsteadOfItsOwn) {
   ApiKeyTemplate t = ParseApiKeyTemplate(Template(kGood), &errors);
   auto policy = PolicyOf(key, Clock::now(), &t.spec);
   EXPECT_EQ(*policy->limits.per_day, 100);
-  EXPECT_EQ(policy->template_name, "logs-reader");
+  EXPECT_EQ(*policy->template_name, "logs-reader");
+  EXPECT_EQ(policy->template_name, Interned("logs-reader"));  // one copy for every key
   AccessTarget target;
   target.namespace_name = "team-a";
   EXPECT_TRUE(Decide(policy->policy, target).allowed);
