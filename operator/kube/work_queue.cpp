@@ -4,19 +4,35 @@
 
 namespace keyward {
 
+void WorkQueue::LinkLowLocked(DirtyNode* node) {
+  node->second.lane = Lane::kLow;
+  node->second.prev = low_tail_;
+  node->second.next = nullptr;
+  (low_tail_ ? low_tail_->second.next : low_head_) = node;
+  low_tail_ = node;
+  ++low_waiting_;
+}
+
+void WorkQueue::UnlinkLowLocked(DirtyNode* node) {
+  Dirty& d = node->second;
+  (d.prev ? d.prev->second.next : low_head_) = d.next;
+  (d.next ? d.next->second.prev : low_tail_) = d.prev;
+  d = Dirty{};
+  --low_waiting_;
+}
+
 void WorkQueue::AddLocked(const std::string& key) {
   if (shutting_down_) return;
   auto it = dirty_.find(key);
   if (it != dirty_.end()) {
-    if (it->second == Lane::kLow) {
-      it->second = Lane::kFront;  // its entry in low_ is skipped when reached
-      --low_waiting_;
+    if (it->second.lane == Lane::kLow) {
+      UnlinkLowLocked(&*it);
       queue_.push_back(key);
       cv_.notify_one();
     }
     return;
   }
-  dirty_.emplace(key, Lane::kFront);
+  dirty_.try_emplace(key);
   if (processing_.count(key)) return;  // re-queued by Done()
   queue_.push_back(key);
   cv_.notify_one();
@@ -30,13 +46,9 @@ void WorkQueue::Add(const std::string& key) {
 void WorkQueue::AddLowPriority(const std::string& key) {
   std::lock_guard lock(mu_);
   if (shutting_down_ || dirty_.count(key)) return;
-  if (processing_.count(key)) {
-    dirty_.emplace(key, Lane::kFront);  // re-queued by Done()
-    return;
-  }
-  dirty_.emplace(key, Lane::kLow);
-  ++low_waiting_;
-  low_.push_back(key);
+  auto it = dirty_.try_emplace(key).first;
+  if (processing_.count(key)) return;  // re-queued by Done()
+  LinkLowLocked(&*it);
   cv_.notify_one();
 }
 
@@ -100,19 +112,10 @@ std::optional<std::string> WorkQueue::Get() {
   std::unique_lock lock(mu_);
   while (true) {
     PromoteDueLocked(SteadyClock::now());
-    if (queue_.empty()) {
-      // The first key still waiting in the low lane, if any.
-      while (!low_.empty()) {
-        auto it = dirty_.find(low_.front());
-        if (it != dirty_.end() && it->second == Lane::kLow) {
-          it->second = Lane::kFront;
-          --low_waiting_;
-          queue_.push_back(std::move(low_.front()));
-          low_.pop_front();
-          break;
-        }
-        low_.pop_front();  // stale: moved to the front lane meanwhile
-      }
+    if (queue_.empty() && low_head_) {
+      DirtyNode* oldest = low_head_;
+      UnlinkLowLocked(oldest);
+      queue_.push_back(oldest->first);
     }
     if (!queue_.empty()) break;
     if (shutting_down_) return std::nullopt;

@@ -15,7 +15,6 @@
 #include <map>
 #include <mutex>
 #include <optional>
-#include <set>
 #include <string>
 #include <unordered_map>
 #include <unordered_set>
@@ -58,18 +57,31 @@ class WorkQueue {
   std::size_t Len() const;  // keys ready now
 
  private:
+  // Keys queued or to re-queue, and whether one waits in the low lane.
+  // The low lane is a list threaded through this table's nodes (which
+  // never move), so a listed key's name is held once, not twice: after a
+  // list of 100,000 objects every key waits there.
+  enum class Lane : std::uint8_t { kFront, kLow };
+  struct Dirty;
+  using DirtyNode = std::pair<const std::string, Dirty>;
+  struct Dirty {
+    Lane lane = Lane::kFront;
+    DirtyNode* prev = nullptr;  // low lane only
+    DirtyNode* next = nullptr;
+  };
+
   void AddLocked(const std::string& key);
   void PromoteDueLocked(SteadyClock::time_point now);
+  void LinkLowLocked(DirtyNode* node);
+  void UnlinkLowLocked(DirtyNode* node);
 
   const BackoffPolicy backoff_;
   mutable std::mutex mu_;
   std::condition_variable cv_;
   std::deque<std::string> queue_;
-  std::deque<std::string> low_;  // may hold stale entries
-  // Keys queued or to re-queue, and whether one waits in low_ (one table,
-  // not two: after a list of 100,000 objects every key is in both).
-  enum class Lane : std::uint8_t { kFront, kLow };
-  std::unordered_map<std::string, Lane> dirty_;
+  std::unordered_map<std::string, Dirty> dirty_;
+  DirtyNode* low_head_ = nullptr;  // oldest key in the low lane
+  DirtyNode* low_tail_ = nullptr;
   std::size_t low_waiting_ = 0;  // keys whose lane is kLow
   std::unordered_set<std::string> processing_;
   // Every key in delayed_at_ has one entry in delayed_, which points at the

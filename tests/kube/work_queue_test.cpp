@@ -3,7 +3,12 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <deque>
 #include <future>
+#include <list>
+#include <map>
+#include <random>
+#include <set>
 #include <thread>
 
 #include "kube/controller_runner.h"
@@ -52,6 +57,74 @@ TEST(WorkQueue, ListedKeysWaitBehindChangesAndAChangeMovesOneForward) {
   q.Done("old-2");
   EXPECT_EQ(q.Len(), 1u);
   EXPECT_EQ(q.Get(), "old-2");
+}
+
+// The queue against a plain model of its lanes, over random adds, takes
+// and Dones of a few keys (so every key moves between lanes many times).
+TEST(WorkQueue, LanesMatchAPlainModelOverRandomOperations) {
+  struct Model {
+    std::map<std::string, bool> dirty;  // key -> waits in the low lane
+    std::deque<std::string> front;
+    std::list<std::string> low;
+    std::set<std::string> processing;
+    void Add(const std::string& k) {
+      auto it = dirty.find(k);
+      if (it != dirty.end()) {
+        if (it->second) {
+          it->second = false;
+          low.remove(k);
+          front.push_back(k);
+        }
+        return;
+      }
+      dirty[k] = false;
+      if (!processing.count(k)) front.push_back(k);
+    }
+    void AddLow(const std::string& k) {
+      if (dirty.count(k)) return;
+      dirty[k] = !processing.count(k);
+      if (dirty[k]) low.push_back(k);
+    }
+    std::string Get() {
+      if (front.empty()) {
+        dirty[low.front()] = false;
+        front.push_back(low.front());
+        low.pop_front();
+      }
+      std::string k = front.front();
+      front.pop_front();
+      processing.insert(k);
+      dirty.erase(k);
+      return k;
+    }
+    void Done(const std::string& k) {
+      processing.erase(k);
+      if (dirty.count(k)) front.push_back(k);
+    }
+  };
+  WorkQueue q;
+  Model m;
+  std::mt19937 rng(15);
+  for (int step = 0; step < 20000; ++step) {
+    const std::string key = "ns/key-" + std::to_string(rng() % 12);
+    switch (rng() % 4) {
+      case 0: q.Add(key); m.Add(key); break;
+      case 1: q.AddLowPriority(key); m.AddLow(key); break;
+      case 2:
+        if (q.Len() > 0) ASSERT_EQ(q.Get(), m.Get()) << "step " << step;
+        break;
+      case 3:
+        if (!m.processing.empty()) {
+          auto it = m.processing.begin();
+          std::advance(it, rng() % m.processing.size());
+          const std::string done = *it;
+          q.Done(done);
+          m.Done(done);
+        }
+        break;
+    }
+    ASSERT_EQ(q.Len(), m.front.size() + m.low.size()) << "step " << step;
+  }
 }
 
 TEST(WorkQueue, KeyAddedWhileProcessingIsRequeuedAfterDone) {
