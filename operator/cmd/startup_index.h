@@ -28,8 +28,6 @@ class StartupIndex {
   // hold (deleted while a failed list was started over).
   void Finish(const Manager& manager, const TemplateWatches& templates);
 
-  std::size_t indexed() const { return indexed_.load(); }
-
  private:
   KeyIndex* const index_;
   std::atomic<std::size_t> indexed_{0};

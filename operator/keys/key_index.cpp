@@ -90,15 +90,23 @@ void KeyIndex::RemoveApiKey(const ApiKeyRef& ref) {
 }
 
 std::size_t KeyIndex::RetainApiKeys(const std::function<bool(const std::string& key)>& keep) {
+  // Asked under the shared lock, so checks go on meanwhile; asked again
+  // for the few to drop under the write lock (one may have come back).
+  std::vector<std::string> gone;
+  {
+    std::shared_lock lock(mu_);
+    for (const auto& [key, rec] : by_ref_) {
+      if (!keep(key)) gone.push_back(key);
+    }
+  }
+  if (gone.empty()) return 0;
   std::unique_lock lock(mu_);
   std::size_t removed = 0;
-  for (auto it = by_ref_.begin(); it != by_ref_.end();) {
-    if (keep(it->first)) {
-      ++it;
-      continue;
-    }
+  for (const std::string& key : gone) {
+    auto it = by_ref_.find(key);
+    if (it == by_ref_.end() || keep(key)) continue;
     for (const KeyDigest& d : it->second.digests) by_digest_.Erase(d);
-    it = by_ref_.erase(it);
+    by_ref_.erase(it);
     ++removed;
   }
   return removed;

@@ -92,7 +92,9 @@ class KeyIndex {
   void RemoveApiKey(const ApiKeyRef& ref);
 
   // Removes every ApiKey whose "namespace/name" |keep| rejects; returns how
-  // many. |keep| is called with the index locked.
+  // many. |keep| is asked of every ApiKey under the shared lock (checks go
+  // on), then again of each it rejected under the write lock; it must not
+  // call into the index.
   std::size_t RetainApiKeys(const std::function<bool(const std::string& key)>& keep);
 
   // Keeps only the digests in |keep| for |ref|.

@@ -120,6 +120,20 @@ TEST(KeyIndex, RetainApiKeysDropsEveryKeyOfTheOthers) {
   EXPECT_EQ(index.LookupRef({"team", "b"}, kNow).status, LookupStatus::kUnknown);
 }
 
+// An ApiKey rejected on the first pass but present when asked again under
+// the write lock (created again meanwhile) keeps its keys.
+TEST(KeyIndex, RetainApiKeysAsksAgainBeforeDropping) {
+  KeyIndex index(NewPepper());
+  ApiKeyRef ref{"team", "back"};
+  index.SetPolicy(ClusterPolicy(ref));
+  const std::string key = MintKey();
+  index.AddKey(ref, index.hasher().Hash(key));
+  int asked = 0;
+  EXPECT_EQ(index.RetainApiKeys([&asked](const std::string&) { return ++asked > 1; }), 0u);
+  EXPECT_EQ(asked, 2);
+  EXPECT_EQ(index.Lookup(key, kNow).status, LookupStatus::kFound);
+}
+
 TEST(KeyIndex, ADigestStaysWithItsFirstApiKey) {
   KeyIndex index(NewPepper());
   ApiKeyRef first{"team-a", "logs"}, second{"team-b", "copy"};
