@@ -82,7 +82,7 @@ void Manager::Start(ManagerHooks hooks) {
     handler.on_apply = [this](const ObjectPtr& obj) { queue_.Add(ObjectKey(*obj)); };
     // A list's objects go behind changes seen since (a restart with
     // thousands of ApiKeys does not delay a new one).
-    handler.on_list_item = [this](const std::string& key) { queue_.AddLowPriority(key); };
+    handler.on_list_item = [this](std::string key) { queue_.AddLowPriority(std::move(key)); };
     if (hooks_.on_first_list_item) {
       handler.on_first_list_item = [this](const std::string& text) {
         try {

@@ -109,9 +109,9 @@ bool Watcher::ListOnce() {
   for (const auto& key : gone) {
     if (handler_.on_delete) handler_.on_delete(key);
   }
-  for (const auto& key : listed) {
+  for (auto& key : listed) {
     if (handler_.on_list_item) {
-      handler_.on_list_item(key);
+      handler_.on_list_item(std::move(key));  // the queue keeps it: no copy
     } else if (handler_.on_apply) {
       if (ObjectPtr o = store_.Get(key)) handler_.on_apply(o);
     }

@@ -19,7 +19,7 @@ struct WatcherHandler {
   std::function<void(const ObjectPtr&)> on_apply;       // added or modified
   // The key of every object of a (re)list, unchanged or not, once the store
   // holds the list; on_apply when unset.
-  std::function<void(const std::string& key)> on_list_item;
+  std::function<void(std::string key)> on_list_item;
   std::function<void(const std::string& key)> on_delete;  // deleted (or gone at relist)
   std::function<void()> on_listed;                      // after each (re)list
   // Each object of the first list as its page is read (stripped JSON

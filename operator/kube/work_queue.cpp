@@ -43,11 +43,12 @@ void WorkQueue::Add(const std::string& key) {
   AddLocked(key);
 }
 
-void WorkQueue::AddLowPriority(const std::string& key) {
+void WorkQueue::AddLowPriority(std::string key) {
   std::lock_guard lock(mu_);
   if (shutting_down_ || dirty_.count(key)) return;
-  auto it = dirty_.try_emplace(key).first;
-  if (processing_.count(key)) return;  // re-queued by Done()
+  const bool processing = processing_.count(key) > 0;
+  auto it = dirty_.try_emplace(std::move(key)).first;
+  if (processing) return;  // re-queued by Done()
   LinkLowLocked(&*it);
   cv_.notify_one();
 }

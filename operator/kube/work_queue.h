@@ -40,7 +40,7 @@ class WorkQueue {
   void Add(const std::string& key);
   // Behind every key added with Add; an Add of a key waiting here moves it
   // to the front lane.
-  void AddLowPriority(const std::string& key);
+  void AddLowPriority(std::string key);
   void AddAfter(const std::string& key, std::chrono::milliseconds delay);
   // Re-adds |key| after its backoff delay and counts a failure.
   void AddRateLimited(const std::string& key);

@@ -111,7 +111,9 @@ TEST(WorkQueue, LanesMatchAPlainModelOverRandomOperations) {
       case 0: q.Add(key); m.Add(key); break;
       case 1: q.AddLowPriority(key); m.AddLow(key); break;
       case 2:
-        if (q.Len() > 0) ASSERT_EQ(q.Get(), m.Get()) << "step " << step;
+        if (q.Len() > 0) {
+          ASSERT_EQ(q.Get(), m.Get()) << "step " << step;
+        }
         break;
       case 3:
         if (!m.processing.empty()) {
