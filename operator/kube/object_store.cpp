@@ -57,17 +57,36 @@ StoredObject ObjectStore::KeepText(PageItem item) const {
   return kept;
 }
 
-ObjectPtr ObjectStore::Unpack(const std::string& packed) const {
+ObjectPtr ObjectStore::Unpack(std::string_view packed) const {
   // Our own serialisation: it parses.
   return std::make_shared<const web::json::value>(web::json::value::parse(packer_->Unpack(packed)));
 }
 
 ObjectPtr ObjectStore::Read(const Slot& slot) const {
-  return slot.tree ? slot.tree : Unpack(slot.text);
+  return slot.tree ? slot.tree : Unpack(slot.text());
+}
+
+void ObjectStore::Put(Table* table, Slot slot) {
+  auto it = table->find(slot.key());
+  if (it == table->end()) {
+    const std::string_view key = slot.key();
+    table->emplace(key, std::move(slot));
+    return;
+  }
+  Table::node_type node = table->extract(it);
+  node.mapped() = std::move(slot);
+  node.key() = node.mapped().key();
+  table->insert(std::move(node));
 }
 
 ObjectStore::Slot ObjectStore::SlotLocked(StoredObject kept) {
-  Slot slot{std::move(kept.tree), std::move(kept.text), 0};
+  Slot slot;
+  slot.tree = std::move(kept.tree);
+  slot.key_size = static_cast<std::uint32_t>(kept.key.size());
+  slot.text_size = static_cast<std::uint32_t>(kept.text.size());
+  slot.bytes = std::make_unique_for_overwrite<char[]>(kept.key.size() + kept.text.size());
+  kept.key.copy(slot.bytes.get(), kept.key.size());
+  kept.text.copy(slot.bytes.get() + kept.key.size(), kept.text.size());
   // A handful of distinct labels: a slot keeps an index, not a string.
   auto it = std::find(labels_.begin(), labels_.end(), kept.label);
   if (it == labels_.end() && labels_.size() < 0xFFFF) it = labels_.insert(labels_.end(), kept.label);
@@ -76,17 +95,14 @@ ObjectStore::Slot ObjectStore::SlotLocked(StoredObject kept) {
 }
 
 std::vector<std::string> ObjectStore::Replace(std::vector<StoredObject> objects) {
-  std::unordered_map<std::string, Slot> fresh;
+  Table fresh;
   fresh.reserve(objects.size());
   std::vector<std::string> gone;
   {
     std::unique_lock lock(mu_);
-    for (auto& o : objects) {
-      std::string key = std::move(o.key);
-      fresh[std::move(key)] = SlotLocked(std::move(o));
-    }
+    for (auto& o : objects) Put(&fresh, SlotLocked(std::move(o)));
     for (const auto& [key, _] : objects_) {
-      if (!fresh.count(key)) gone.push_back(key);
+      if (!fresh.count(key)) gone.emplace_back(key);
     }
     objects_.swap(fresh);
   }
@@ -97,8 +113,7 @@ std::vector<std::string> ObjectStore::Replace(std::vector<StoredObject> objects)
 void ObjectStore::Apply(const ObjectPtr& object) {
   StoredObject kept = Pack(object);
   std::unique_lock lock(mu_);
-  std::string key = kept.key;
-  objects_[std::move(key)] = SlotLocked(std::move(kept));
+  Put(&objects_, SlotLocked(std::move(kept)));
 }
 
 void ObjectStore::Delete(const std::string& key) {
@@ -113,7 +128,7 @@ ObjectPtr ObjectStore::Get(const std::string& key) const {
     auto it = objects_.find(key);
     if (it == objects_.end()) return nullptr;
     if (it->second.tree) return it->second.tree;
-    packed = it->second.text;  // unpacked and parsed outside the lock
+    packed = it->second.text();  // unpacked and parsed outside the lock
   }
   return Unpack(packed);
 }
@@ -132,7 +147,7 @@ void ObjectStore::ForEach(const std::function<void(const web::json::value&)>& fn
     if (slot.tree) {
       fn(*slot.tree);
     } else {
-      fn(*Unpack(slot.text));
+      fn(*Unpack(slot.text()));
     }
   }
 }
@@ -141,7 +156,7 @@ std::vector<std::string> ObjectStore::Keys() const {
   std::shared_lock lock(mu_);
   std::vector<std::string> out;
   out.reserve(objects_.size());
-  for (const auto& [k, _] : objects_) out.push_back(k);
+  for (const auto& [k, _] : objects_) out.emplace_back(k);
   return out;
 }
 
@@ -159,7 +174,7 @@ std::size_t ObjectStore::CountInNamespace(const std::string& ns) const {
   const std::string prefix = ns + "/";
   std::shared_lock lock(mu_);
   std::size_t n = 0;
-  for (const auto& [k, _] : objects_) n += k.compare(0, prefix.size(), prefix) == 0;
+  for (const auto& [k, _] : objects_) n += k.starts_with(prefix);
   return n;
 }
 

@@ -12,6 +12,7 @@
 #include <mutex>
 #include <shared_mutex>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -88,13 +89,24 @@ class ObjectStore {
   bool ready() const { return ready_.load(); }
 
  private:
+  // One object: its key and packed text in one allocation (or its key and
+  // tree). The table's key is a view of |bytes|: one copy of each name, no
+  // second std::string per object.
   struct Slot {
-    ObjectPtr tree;
-    std::string text;       // packed
-    std::uint16_t label{};  // into labels_
+    ObjectPtr tree;                  // a store that is not compact
+    std::unique_ptr<char[]> bytes;   // key, then packed text
+    std::uint32_t key_size = 0;
+    std::uint32_t text_size = 0;
+    std::uint16_t label = 0;  // into labels_
+    std::string_view key() const { return {bytes.get(), key_size}; }
+    std::string_view text() const { return {bytes.get() + key_size, text_size}; }
   };
+  using Table = std::unordered_map<std::string_view, Slot>;
+  // Puts |slot| under its own key in |table| (re-keyed if the key is there:
+  // the old view dies with the old slot).
+  static void Put(Table* table, Slot slot);
   ObjectPtr Read(const Slot& slot) const;
-  ObjectPtr Unpack(const std::string& packed) const;
+  ObjectPtr Unpack(std::string_view packed) const;
   // |object| as this store keeps it (text or tree, its label).
   StoredObject Pack(const ObjectPtr& object) const;
   // |kept| as a slot; mu_ held for writing (labels_ may grow).
@@ -110,7 +122,7 @@ class ObjectStore {
   mutable std::unique_ptr<const TextPacker> packer_;
   std::vector<std::string> labels_;  // every label seen; a slot holds its index
   mutable RwMutex mu_;  // writers first: readers never starve an update
-  std::unordered_map<std::string, Slot> objects_;
+  Table objects_;
   std::atomic<bool> ready_{false};
 };
 

@@ -69,6 +69,32 @@ TEST(ObjectStore, TreeStoreSharesTheObjectAndHasNoLabelsUnlessAsked) {
   EXPECT_TRUE(store.CountByLabel().empty());
 }
 
+// The table's keys are views of each slot's bytes: an object applied again
+// is filed under its new slot's key (ASan sees a view of freed bytes).
+TEST(ObjectStore, ObjectsAppliedAgainAndAgainKeepTheirKeys) {
+  ObjectStore store(Compact());
+  std::vector<std::string> names;
+  for (int round = 0; round < 3; ++round) {
+    for (int i = 0; i < 200; ++i) {
+      const std::string name = "a-rather-long-name-" + std::to_string((i * 7 + round) % 200);
+      store.Apply(std::make_shared<const value>(Key("team", name, round == 2 ? "Active" : "Pending")));
+      if (round == 0) names.push_back("team/" + name);
+    }
+    if (round == 1) store.Delete("team/a-rather-long-name-5");
+  }
+  EXPECT_EQ(store.size(), 200u);
+  std::vector<std::string> keys = store.Keys();
+  std::sort(keys.begin(), keys.end());
+  std::sort(names.begin(), names.end());
+  EXPECT_EQ(keys, names);
+  for (const std::string& key : names) {
+    ObjectPtr o = store.Get(key);
+    ASSERT_TRUE(o) << key;
+    EXPECT_EQ(ObjectKey(*o), key);
+  }
+  EXPECT_EQ(store.CountByLabel(), (std::map<std::string, std::size_t>{{"Active", 200}}));
+}
+
 TEST(ObjectStore, AWatcherListsPagesIntoACompactStoreThenNamesEachKey) {
   FakeKubeClient kube;
   for (int i = 0; i < 7; ++i) {
