@@ -34,9 +34,7 @@ std::optional<ApiKeyRef> KeyIndex::AddKey(const ApiKeyRef& ref, const KeyDigest&
     if (holder && *holder != ref) return holder;  // the first owner keeps it
   }
   Record& rec = by_ref_[ref_key];
-  if (std::find(rec.digests.begin(), rec.digests.end(), digest) == rec.digests.end()) {
-    rec.digests.push_back(digest);
-  }
+  rec.digests.Add(digest);
   DigestTable::Slot* slot = by_digest_.Insert(digest);
   slot->set_valid_until(valid_until.value_or(TimePoint::max()));
   SetSlotPolicy(slot, rec.policy);
@@ -47,8 +45,7 @@ void KeyIndex::RetireKey(const ApiKeyRef& ref, const KeyDigest& digest, TimePoin
   std::unique_lock lock(mu_);
   auto rec = by_ref_.find(ref.String());
   if (rec == by_ref_.end()) return;
-  const auto& ds = rec->second.digests;
-  if (std::find(ds.begin(), ds.end(), digest) == ds.end()) return;
+  if (!rec->second.digests.Contains(digest)) return;
   if (DigestTable::Slot* slot = by_digest_.Find(digest)) slot->set_valid_until(valid_until);
 }
 
@@ -56,16 +53,14 @@ void KeyIndex::SetPolicy(std::shared_ptr<const IndexedPolicy> policy) {
   std::unique_lock lock(mu_);
   Record& rec = by_ref_[policy->ref.String()];
   rec.policy = std::move(policy);
-  for (const KeyDigest& d : rec.digests) {
+  rec.digests.ForEach([this, &rec](const KeyDigest& d) {
     if (DigestTable::Slot* slot = by_digest_.Find(d)) SetSlotPolicy(slot, rec.policy);
-  }
+  });
 }
 
 std::optional<ApiKeyRef> KeyIndex::HolderLocked(const KeyDigest& digest) const {
   for (const auto& [key, rec] : by_ref_) {
-    if (std::find(rec.digests.begin(), rec.digests.end(), digest) != rec.digests.end()) {
-      return ApiKeyRef::FromKey(key);
-    }
+    if (rec.digests.Contains(digest)) return ApiKeyRef::FromKey(key);
   }
   return std::nullopt;
 }
@@ -74,18 +69,14 @@ void KeyIndex::RemoveKey(const ApiKeyRef& ref, const KeyDigest& digest) {
   std::unique_lock lock(mu_);
   auto rec = by_ref_.find(ref.String());
   if (rec == by_ref_.end()) return;
-  auto& ds = rec->second.digests;
-  auto it = std::find(ds.begin(), ds.end(), digest);
-  if (it == ds.end()) return;
-  ds.erase(it);
-  by_digest_.Erase(digest);
+  if (rec->second.digests.Remove(digest)) by_digest_.Erase(digest);
 }
 
 void KeyIndex::RemoveApiKey(const ApiKeyRef& ref) {
   std::unique_lock lock(mu_);
   auto rec = by_ref_.find(ref.String());
   if (rec == by_ref_.end()) return;
-  for (const KeyDigest& d : rec->second.digests) by_digest_.Erase(d);
+  rec->second.digests.ForEach([this](const KeyDigest& d) { by_digest_.Erase(d); });
   by_ref_.erase(rec);
 }
 
@@ -105,7 +96,7 @@ std::size_t KeyIndex::RetainApiKeys(const std::function<bool(const std::string& 
   for (const std::string& key : gone) {
     auto it = by_ref_.find(key);
     if (it == by_ref_.end() || keep(key)) continue;
-    for (const KeyDigest& d : it->second.digests) by_digest_.Erase(d);
+    it->second.digests.ForEach([this](const KeyDigest& d) { by_digest_.Erase(d); });
     by_ref_.erase(it);
     ++removed;
   }
@@ -116,14 +107,9 @@ void KeyIndex::RetainKeys(const ApiKeyRef& ref, const std::vector<KeyDigest>& ke
   std::unique_lock lock(mu_);
   auto rec = by_ref_.find(ref.String());
   if (rec == by_ref_.end()) return;
-  auto& ds = rec->second.digests;
-  for (auto it = ds.begin(); it != ds.end();) {
-    if (std::find(keep.begin(), keep.end(), *it) == keep.end()) {
-      by_digest_.Erase(*it);
-      it = ds.erase(it);
-    } else {
-      ++it;
-    }
+  DigestSet& ds = rec->second.digests;
+  for (const KeyDigest& d : ds.ToVector()) {
+    if (std::find(keep.begin(), keep.end(), d) == keep.end() && ds.Remove(d)) by_digest_.Erase(d);
   }
 }
 
@@ -175,7 +161,7 @@ LookupResult KeyIndex::LookupRef(const ApiKeyRef& ref, TimePoint now) const {
 std::vector<KeyDigest> KeyIndex::KeysOf(const ApiKeyRef& ref) const {
   std::shared_lock lock(mu_);
   auto rec = by_ref_.find(ref.String());
-  return rec == by_ref_.end() ? std::vector<KeyDigest>{} : rec->second.digests;
+  return rec == by_ref_.end() ? std::vector<KeyDigest>{} : rec->second.digests.ToVector();
 }
 
 std::size_t KeyIndex::size() const {

@@ -16,6 +16,7 @@
 
 #include "base/rw_mutex.h"
 #include "keys/key_policy.h"
+#include "keys/digest_set.h"
 #include "keys/digest_table.h"
 #include "keys/key_format.h"
 #include "keys/key_hash.h"
@@ -115,7 +116,7 @@ class KeyIndex {
  private:
   struct Record {
     std::shared_ptr<const IndexedPolicy> policy;
-    std::vector<KeyDigest> digests;
+    DigestSet digests;
   };
 
   // The ApiKey whose record holds |digest|, if any.
