@@ -293,7 +293,7 @@ Action ApiKeyController::Reconcile(const std::string& store_key) {
   std::optional<ApiKeyTemplate> tpl = TemplateOf(key);
   if (key.spec.template_ref && !tpl) return ReconcileNoTemplate(key);
   auto policy = PolicyOf(key, now, tpl ? &tpl->spec : nullptr);
-  const std::optional<TimePoint> expiry = policy->policy.expires_at;
+  const std::optional<TimePoint> expiry = policy->policy.expires_at.as_optional();
   env_.index->SetPolicy(policy);
 
   // Mint: the key exists (Secret or memory), rotated when due, indexed.

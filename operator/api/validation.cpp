@@ -211,7 +211,7 @@ class Validator {
   }
 
   void CheckLimits(const Limits& limits, const std::string& path = "spec.limits") {
-    const std::pair<const std::optional<std::int64_t>&, const char*> all[] = {
+    const std::pair<const OptionalLimit&, const char*> all[] = {
         {limits.per_second, ".perSecond"}, {limits.per_day, ".perDay"}, {limits.per_month, ".perMonth"}};
     for (const auto& [limit, field] : all) {
       if (limit && *limit <= 0) {

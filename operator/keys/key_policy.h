@@ -10,11 +10,32 @@
 
 namespace keyward {
 
+// An expiry, or none; read like std::optional<TimePoint> but 8 bytes, not
+// 16 (every indexed key holds one). TimePoint::min() stands for none.
+class OptionalExpiry {
+ public:
+  OptionalExpiry() = default;
+  OptionalExpiry(std::nullopt_t) {}
+  OptionalExpiry(TimePoint t) : t_(t == TimePoint::min() ? t + TimePoint::duration(1) : t) {}
+  OptionalExpiry(const std::optional<TimePoint>& t) {
+    if (t) *this = OptionalExpiry(*t);
+  }
+  bool has_value() const { return t_ != TimePoint::min(); }
+  explicit operator bool() const { return has_value(); }
+  TimePoint operator*() const { return t_; }
+  std::optional<TimePoint> as_optional() const {
+    return has_value() ? std::optional<TimePoint>(t_) : std::nullopt;
+  }
+
+ private:
+  TimePoint t_ = TimePoint::min();
+};
+
 // What a key's decision depends on besides the target.
 struct KeyPolicy {
   CompiledRules rules;  // spec.access, in order
   bool disabled = false;
-  std::optional<TimePoint> expires_at;
+  OptionalExpiry expires_at;
 };
 
 struct Decision {

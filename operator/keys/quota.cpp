@@ -42,7 +42,7 @@ QuotaResult QuotaCounter::Peek(const Limits& limits, TimePoint now) const {
   QuotaResult r;
   const std::int64_t s = SecondNumber(now), d = DayNumber(now), m = MonthNumber(now);
   struct Check {
-    const std::optional<std::int64_t>& limit;
+    const OptionalLimit& limit;
     std::int64_t used;
     std::optional<std::int64_t>* remaining;
     const char* name;

@@ -10,10 +10,31 @@
 
 namespace keyward {
 
+// A limit, or none; read like std::optional<std::int64_t> but 8 bytes, not
+// 16 (every indexed key holds three). INT64_MIN stands for none.
+class OptionalLimit {
+ public:
+  constexpr OptionalLimit() = default;
+  constexpr OptionalLimit(std::nullopt_t) {}
+  constexpr OptionalLimit(std::int64_t v) : v_(v == kNone ? kNone + 1 : v) {}
+  constexpr OptionalLimit(const std::optional<std::int64_t>& v) : OptionalLimit() {
+    if (v) *this = OptionalLimit(*v);
+  }
+  constexpr bool has_value() const { return v_ != kNone; }
+  constexpr explicit operator bool() const { return has_value(); }
+  constexpr std::int64_t operator*() const { return v_; }
+  constexpr std::int64_t value_or(std::int64_t other) const { return has_value() ? v_ : other; }
+  constexpr bool operator==(const OptionalLimit&) const = default;
+
+ private:
+  static constexpr std::int64_t kNone = INT64_MIN;
+  std::int64_t v_ = kNone;
+};
+
 struct Limits {
-  std::optional<std::int64_t> per_second;
-  std::optional<std::int64_t> per_day;
-  std::optional<std::int64_t> per_month;
+  OptionalLimit per_second;
+  OptionalLimit per_day;
+  OptionalLimit per_month;
 };
 
 // Remaining requests in each window after the call; nullopt = unlimited.

@@ -20,6 +20,19 @@ KeyPolicy With(AccessRule rule) {
   return p;
 }
 
+TEST(OptionalExpiry, ReadsLikeAnOptionalInHalfTheBytes) {
+  EXPECT_EQ(sizeof(OptionalExpiry), sizeof(TimePoint));
+  OptionalExpiry none, from_nullopt(std::nullopt), empty(std::optional<TimePoint>{});
+  EXPECT_FALSE(none || from_nullopt || empty);
+  EXPECT_FALSE(none.as_optional());
+  const TimePoint t = TimePoint() + std::chrono::hours(1);
+  OptionalExpiry at(std::optional<TimePoint>{t});
+  ASSERT_TRUE(at.has_value());
+  EXPECT_EQ(*at, t);
+  EXPECT_EQ(at.as_optional(), t);
+  EXPECT_TRUE(OptionalExpiry(TimePoint::min()).has_value());  // the earliest expiry, not none
+}
+
 TEST(Decide, ClusterScopeAllowsEverythingForItsActions) {
   AccessRule r;
   r.scope = Scope::kCluster;

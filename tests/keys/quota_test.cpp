@@ -7,6 +7,23 @@ namespace {
 
 TimePoint At(const char* rfc3339) { return *ParseRfc3339(rfc3339); }
 
+TEST(OptionalLimit, ReadsLikeAnOptionalInHalfTheBytes) {
+  EXPECT_EQ(sizeof(Limits), 3 * sizeof(std::int64_t));
+  OptionalLimit none, from_nullopt(std::nullopt), empty(std::optional<std::int64_t>{});
+  EXPECT_FALSE(none || from_nullopt || empty);
+  EXPECT_EQ(none.value_or(7), 7);
+  for (std::int64_t v : {std::int64_t{5}, std::int64_t{0}, std::int64_t{-3}, INT64_MAX}) {
+    OptionalLimit l(std::optional<std::int64_t>{v});
+    ASSERT_TRUE(l.has_value()) << v;
+    EXPECT_EQ(*l, v);
+  }
+  // The one value that stands for none still reads as a (negative) limit,
+  // so validation rejects it rather than taking it for "no limit".
+  OptionalLimit lowest(INT64_MIN);
+  EXPECT_TRUE(lowest.has_value());
+  EXPECT_LT(*lowest, 0);
+}
+
 TEST(Quota, UnlimitedAlwaysAllows) {
   QuotaCounter q;
   Limits none;
