@@ -67,12 +67,9 @@ ObjectPtr ObjectStore::Read(const Slot& slot) const {
 }
 
 void ObjectStore::Put(Table* table, Slot slot) {
-  auto it = table->find(slot.key());
-  if (it == table->end()) {
-    const std::string_view key = slot.key();
-    table->emplace(key, std::move(slot));
-    return;
-  }
+  const std::string_view key = slot.key();
+  auto [it, added] = table->try_emplace(key, std::move(slot));  // moved only if added
+  if (added) return;
   Table::node_type node = table->extract(it);
   node.mapped() = std::move(slot);
   node.key() = node.mapped().key();
