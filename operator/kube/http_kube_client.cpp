@@ -8,6 +8,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "kube/json_fields.h"
+
 namespace keyward {
 
 using web::json::value;
@@ -188,7 +190,7 @@ KubeTextResult HttpKubeClient::SendText(const http::method& method, const std::s
 static KubeStatus FailedStatus(const KubeTextResult& sent) {
   value json;
   try {
-    if (!sent.body.empty()) json = value::parse(sent.body);
+    if (!sent.body.empty()) json = ParseKubeJson(sent.body);
   } catch (const web::json::json_exception&) {
     // Not JSON (a proxy's HTML page, say): the HTTP code still counts.
   }
@@ -207,7 +209,7 @@ KubeResult HttpKubeClient::Send(const http::method& method, const std::string& u
   } else {
     result.status = sent.status;
     try {
-      if (!sent.body.empty()) result.body = value::parse(sent.body);
+      if (!sent.body.empty()) result.body = ParseKubeJson(sent.body);
     } catch (const web::json::json_exception&) {
       // A 2xx that is not JSON: the code counts, the body stays null.
     }
@@ -279,7 +281,7 @@ KubeStatus HttpKubeClient::Watch(const ResourcePath& path, const WatchOptions& o
     if (resp.status_code() != http::status_codes::OK) {
       value json;
       try {
-        json = value::parse(resp.extract_utf8string(true).get());
+        json = ParseKubeJson(resp.extract_utf8string(true).get());
       } catch (const std::exception&) {
       }
       return StatusFromResponse(resp.status_code(), json);
@@ -295,7 +297,7 @@ KubeStatus HttpKubeClient::Watch(const ResourcePath& path, const WatchOptions& o
       if (line.collection().empty()) continue;
       value event;
       try {
-        event = value::parse(line.collection());
+        event = ParseKubeJson(line.collection());
       } catch (const web::json::json_exception& e) {
         return {0, "Transport", "watch " + path.Url() + ": undecodable event: " + e.what()};
       }

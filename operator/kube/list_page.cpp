@@ -5,6 +5,8 @@
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
+#include "base/json_depth.h"
+
 namespace keyward {
 
 namespace {
@@ -47,6 +49,10 @@ std::string KeyOf(const Value& item) {
 
 std::optional<ListPage> ParseListPage(std::string body, const std::vector<FieldPath>& fields,
                                       std::string* error) {
+  if (!JsonDepthWithin(body, kMaxKubeJsonDepth)) {
+    *error = "list page nests deeper than " + std::to_string(kMaxKubeJsonDepth) + " levels";
+    return std::nullopt;
+  }
   rapidjson::Document doc;
   // In place: item strings point into |body|, nothing is copied twice.
   doc.ParseInsitu(body.data());

@@ -3,6 +3,7 @@
 #pragma once
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -51,6 +52,16 @@ using HttpHandler = std::function<HttpResponse(const HttpRequest&)>;
 // A JSON error body {"error": message} with |status|; |message| must not
 // hold a key.
 HttpResponse JsonError(int status, std::string_view message);
+
+// 400 when |body| nests arrays or objects deeper than kMaxBodyJsonDepth
+// (base/json_depth.h), before any parser recurses into it; nullopt otherwise.
+std::optional<HttpResponse> RefuseDeepJson(std::string_view body);
+
+// True when |value| can be written as one header field's value: no CR, LF
+// or other control character but tab. The listener never writes a header
+// that fails this (a value from a tenant's object could otherwise add
+// headers of its own, such as "x\r\nRemote-User: admin").
+bool SafeHeaderValue(std::string_view value);
 
 // Case-insensitive ASCII comparison, for header names and auth schemes.
 bool EqualsIgnoreCase(std::string_view a, std::string_view b);

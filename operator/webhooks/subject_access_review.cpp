@@ -6,6 +6,7 @@
 
 #include <chrono>
 
+#include "api/validation.h"
 #include "webhooks/token_review.h"
 
 namespace keyward {
@@ -58,6 +59,7 @@ Verdict Review(const CheckEndpointsEnv& env, const rapidjson::Value& spec) {
   target.namespace_name = Member(a, "namespace");
   target.pod = Member(a, "name");
   target.action = "log";
+  if (TargetError(target)) return {false, true, "not a valid namespace or pod name"};
   auto start = std::chrono::steady_clock::now();
   CheckDecision d = env.service->Authorize(*ref, target, env.now());
   if (env.metrics) {
@@ -102,6 +104,10 @@ HttpResponse HandleSubjectAccessReview(const CheckEndpointsEnv& env, const HttpR
   if (request.method != "POST") {
     count(WebhookResult::kError);
     return JsonError(405, "use POST with a SubjectAccessReview");
+  }
+  if (auto deep = RefuseDeepJson(request.body)) {
+    count(WebhookResult::kError);
+    return *deep;
   }
   rapidjson::Document doc;
   doc.Parse<rapidjson::kParseValidateEncodingFlag>(request.body.data(), request.body.size());

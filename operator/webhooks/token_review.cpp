@@ -50,6 +50,7 @@ namespace {
 HttpResponse Review(const CheckEndpointsEnv& env, const HttpRequest& request, WebhookResult* result) {
   *result = WebhookResult::kError;
   if (request.method != "POST") return JsonError(405, "use POST with a TokenReview");
+  if (auto deep = RefuseDeepJson(request.body)) return *deep;
   rapidjson::Document doc;
   doc.Parse<rapidjson::kParseValidateEncodingFlag>(request.body.data(), request.body.size());
   if (doc.HasParseError() || !doc.IsObject()) return JsonError(400, "body must be a TokenReview");

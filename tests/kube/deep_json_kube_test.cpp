@@ -1,0 +1,51 @@
+// The parsers of what the API server and peer replicas send, fed JSON nested
+// far deeper than any object: each refuses it, on a thread with the default
+// stack, instead of overflowing it.
+#include <gtest/gtest.h>
+
+#include <thread>
+
+#include "kube/json_fields.h"
+#include "kube/list_page.h"
+#include "replicas/peer_messages.h"
+
+namespace keyward {
+namespace {
+
+template <typename F>
+void OnThread(F f) {
+  std::thread t(f);
+  t.join();
+}
+
+const std::string kDeep = std::string(1 << 20, '[');
+
+TEST(DeepJsonKube, ListPageIsRefusedWithAReason) {
+  OnThread([] {
+    std::string error;
+    auto page = ParseListPage(R"({"kind":"List","items":[{"metadata":{"name":"a","x":)" + kDeep, {}, &error);
+    EXPECT_FALSE(page.has_value());
+    EXPECT_NE(error.find("deeper than 512 levels"), std::string::npos) << error;
+  });
+}
+
+TEST(DeepJsonKube, ApiServerAnswersAndWatchEventsThrowTheParsersException) {
+  OnThread([] {
+    EXPECT_THROW(ParseKubeJson(kDeep), web::json::json_exception);
+    EXPECT_THROW(ParseKubeJson(R"({"type":"ADDED","object":)" + std::string(600, '{')), web::json::json_exception);
+    // Within the limit it is the ordinary parser (which, in cpprestsdk,
+    // refuses more than 128 levels by itself).
+    std::string ok = std::string(100, '[') + std::string(100, ']');
+    EXPECT_TRUE(ParseKubeJson(ok).is_array());
+  });
+}
+
+TEST(DeepJsonKube, ReplicaMessagesAreRefused) {
+  OnThread([] {
+    EXPECT_FALSE(DecodeSyncRequest(kDeep).ok());
+    EXPECT_FALSE(DecodeSyncResponse(R"({"usage":)" + kDeep, "p1").ok());
+  });
+}
+
+}  // namespace
+}  // namespace keyward
