@@ -77,17 +77,36 @@ bool OwnedByEarlierApiKey(const value& obj, const ApiKey& key) {
   return false;
 }
 
-// minted-at and the previous key from the annotations. The previous key
-// cannot outlast the spec's overlap after minted-at, whatever they say.
-void ReadHistory(const value& secret, const ApiKey& key, SecretKeyState* state) {
+// True when |digest| (of |pepper|) is one this ApiKey's status has shown:
+// its key or the previous key of its last rotation. keyward writes the
+// previous key's annotation only after the status named that key.
+bool StatusHadDigest(const ApiKey& key, const std::string& pepper, const KeyDigest& digest) {
+  for (const std::string* shown : {&key.status.key_hash, &key.status.previous_key_hash}) {
+    std::string shown_pepper;
+    auto d = DigestFromStatus(*shown, &shown_pepper);
+    if (d && shown_pepper == pepper && DigestsEqual(*d, digest)) return true;
+  }
+  return false;
+}
+
+// minted-at and the previous key from the annotations, which whoever may
+// edit the Secret can write. So the previous key counts only if this
+// ApiKey's status has shown it (a deleted key's digest planted there does
+// not), it cannot outlast the spec's overlap after minted-at, and a
+// minted-at in the future is ignored: the key's age then comes from status
+// (lastRotatedAt) or its creation, so the edit cannot postpone rotation.
+// (Counting it as "now" would not do: now moves on with every read.)
+void ReadHistory(const value& secret, const ApiKey& key, TimePoint now, SecretKeyState* state) {
   state->minted_at = ParseRfc3339(Annotation(secret, kMintedAtAnnotation));
+  if (state->minted_at && *state->minted_at > now) state->minted_at.reset();
   auto digest = DigestFromStatus(Annotation(secret, kPreviousKeyHashAnnotation), &state->previous_pepper);
   auto until = ParseRfc3339(Annotation(secret, kPreviousValidUntilAnnotation));
   if (!state->minted_at || !digest || !until) return;
+  if (!StatusHadDigest(key, state->previous_pepper, *digest)) return;
   state->previous = PreviousKey{*digest, std::min(*until, AddSaturating(*state->minted_at, RotationOverlap(key)))};
 }
 
-SecretKeyState FromExisting(const value& secret, const ApiKey& key, const KeyHasher& hasher) {
+SecretKeyState FromExisting(const value& secret, const ApiKey& key, const KeyHasher& hasher, TimePoint now) {
   SecretKeyState state;
   std::string name = key.metadata.namespace_name + "/" + EffectiveSecretName(key);
   if (!OwnedBy(secret, key.metadata.uid)) {
@@ -116,7 +135,7 @@ SecretKeyState FromExisting(const value& secret, const ApiKey& key, const KeyHas
   state.digest = hasher.Hash(*key_value);
   state.hint = KeyHint(*key_value);
   OPENSSL_cleanse(key_value->data(), key_value->size());
-  ReadHistory(secret, key, &state);
+  ReadHistory(secret, key, now, &state);
   // An annotation of another pepper is the pepper's change, reported by
   // the controller; of this one and different, a forged or stale copy.
   std::string noted_pepper;
@@ -129,8 +148,8 @@ SecretKeyState FromExisting(const value& secret, const ApiKey& key, const KeyHas
 }
 
 // FromExisting, then the key's base64 in the read Secret is zeroed.
-SecretKeyState FromExistingWiped(value& secret, const ApiKey& key, const KeyHasher& hasher) {
-  SecretKeyState state = FromExisting(secret, key, hasher);
+SecretKeyState FromExistingWiped(value& secret, const ApiKey& key, const KeyHasher& hasher, TimePoint now) {
+  SecretKeyState state = FromExisting(secret, key, hasher, now);
   WipeJsonString(secret, {"data", "key"});
   return state;
 }
@@ -142,7 +161,7 @@ SecretKeyState EnsureKeySecret(KubeClient& client, const ApiKey& key, const KeyH
   ResourcePath path{"v1", "secrets", key.metadata.namespace_name, EffectiveSecretName(key), ""};
   if (!try_create_first) {
     KubeResult got = client.Get(path);
-    if (got.status.ok()) return FromExistingWiped(got.body, key, hasher);
+    if (got.status.ok()) return FromExistingWiped(got.body, key, hasher, now);
     if (!got.status.NotFound()) {
       return RetryState("reading Secret: " + got.status.String());
     }
@@ -166,7 +185,7 @@ SecretKeyState EnsureKeySecret(KubeClient& client, const ApiKey& key, const KeyH
   if (created.status.AlreadyExists()) {
     // Someone (maybe our previous life, before a crash) created it: adopt it.
     KubeResult got = client.Get(path);
-    if (got.status.ok()) return FromExistingWiped(got.body, key, hasher);
+    if (got.status.ok()) return FromExistingWiped(got.body, key, hasher, now);
     return RetryState("reading Secret: " + got.status.String());
   }
   return RetryState("creating Secret: " + created.status.String());

@@ -132,6 +132,9 @@ FieldErrors CheckApiKeyTemplateObject(const value& object) {
   ApiKeyTemplate t = ParseApiKeyTemplate(object, &errors);
   if (t.spec.description.empty()) {
     errors.push_back({"spec.description", "required: say what keys of this kind are for"});
+  } else if (!IsPrintableLine(t.spec.description)) {
+    errors.push_back({"spec.description", "must be a single line of printable characters (no CR, LF, tab or "
+                                          "other control character)"});
   }
   for (FieldErrors more : {ValidateRules(t.spec.access, t.spec.unparsed_rules, "spec.access"),
                            ValidateLimits(t.spec.limits, "spec.limits")}) {

@@ -14,6 +14,9 @@ std::size_t Utf8Length(std::string_view s) {
       std::count_if(s.begin(), s.end(), [](char c) { return (c & 0xC0) != 0x80; }));
 }
 
+const char kNotOneLine[] =
+    "must be a single line of printable characters (no CR, LF, tab or other control character)";
+
 bool IsActionName(std::string_view a) {
   if (a == "*") return true;
   if (a.empty() || a.size() > 63 || !(a[0] >= 'a' && a[0] <= 'z')) return false;
@@ -56,6 +59,7 @@ class Validator {
     if (len > 256) {
       Add("spec.description", "must be at most 256 characters (got " + std::to_string(len) + ")");
     }
+    if (!IsPrintableLine(spec.description)) Add("spec.description", kNotOneLine);
     CheckExpiry(spec);
     CheckAccess(spec);
     CheckLimits(spec.limits);
@@ -165,6 +169,9 @@ class Validator {
       Add(p + ".filter", std::string("only allowed with scope filter (scope is ") + scope + ")");
     }
     if (rule.filter.size() > 1024) Add(p + ".filter", "must be at most 1024 characters");
+    if (!IsPrintableLine(rule.filter)) {
+      Add(p + ".filter", std::string(kNotOneLine) + ": it is sent in the X-Keyward-Filter header");
+    }
     if (rule.actions.empty()) {
       Add(p + ".actions", "must not be empty (omit it for the default [log])");
     }
@@ -245,6 +252,18 @@ class Validator {
     CheckTemplateSize("spec.secretTemplate.labels", tpl.labels.size());
     CheckTemplateSize("spec.secretTemplate.annotations", tpl.annotations.size());
     CheckTemplateSize("spec.secretTemplate.data", tpl.data.size());
+    // keyward.io/ keys on the Secret are keyward's own record (rotation
+    // history, the minting time): a template must never set them.
+    auto refuse_reserved = [this](const char* what, const std::map<std::string, std::string>& map) {
+      for (const auto& entry : map) {
+        if (IsReservedKey(entry.first)) {
+          Add(std::string("spec.secretTemplate.") + what + "." + entry.first,
+              "the keyward.io/ prefix is reserved for keyward's own record on the Secret; use another prefix");
+        }
+      }
+    };
+    refuse_reserved("labels", tpl.labels);
+    refuse_reserved("annotations", tpl.annotations);
     for (const auto& [k, v] : tpl.labels) {
       if (!IsQualifiedName(k)) {
         Add("spec.secretTemplate.labels." + k,

@@ -5,6 +5,7 @@
 
 #include "api/apikey.h"
 #include "api/field_error.h"
+#include "api/input_rules.h"
 #include "base/time_format.h"
 
 namespace keyward {

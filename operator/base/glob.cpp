@@ -1,5 +1,7 @@
 #include "base/glob.h"
 
+#include <cstdint>
+
 namespace keyward {
 namespace {
 
@@ -78,43 +80,127 @@ std::optional<std::string> ValidateGlob(std::string_view p) {
   return std::nullopt;
 }
 
-bool GlobMatch(std::string_view p, std::string_view s) {
-  std::size_t pi = 0, si = 0;
-  std::size_t star_p = std::string_view::npos, star_s = 0;
-  while (si < s.size()) {
-    if (pi < p.size()) {
-      char pc = p[pi];
-      if (pc == '*') {
-        star_p = pi++;
-        star_s = si;
-        continue;
-      }
-      if (pc == '?') {
-        ++pi;
-        ++si;
-        continue;
-      }
-      if (pc == '[') {
-        std::size_t end;
-        bool matched;
-        if (!MatchClass(p, pi, s[si], &end, &matched)) return false;
-        if (matched) {
-          pi = end;
-          ++si;
-          continue;
-        }
-      } else if (pc == s[si]) {
-        ++pi;
-        ++si;
-        continue;
-      }
-    }
-    if (star_p == std::string_view::npos) return false;
-    pi = star_p + 1;
-    si = ++star_s;
+namespace {
+
+// The characters a glob is matched over: the 38 of DNS-1123 names, one row
+// for any other character, one for '/', which nothing but itself matches.
+constexpr int kOtherRow = 38;
+constexpr int kSlashRow = 39;
+constexpr int kRows = 40;
+constexpr std::size_t kMaxElements = 255;  // ValidateGlob allows 253 characters
+constexpr std::size_t kWords = (kMaxElements + 1 + 63) / 64;
+
+int RowOf(char c) {
+  if (c >= 'a' && c <= 'z') return c - 'a';
+  if (c >= '0' && c <= '9') return 26 + (c - '0');
+  if (c == '-') return 36;
+  if (c == '.') return 37;
+  return c == '/' ? kSlashRow : kOtherRow;
+}
+
+char CharOfRow(int row) {
+  if (row < 26) return static_cast<char>('a' + row);
+  if (row < 36) return static_cast<char>('0' + (row - 26));
+  return row == 36 ? '-' : '.';
+}
+
+// A set of NFA states: bit j is "the first j elements of the pattern are
+// matched".
+struct States {
+  std::uint64_t w[kWords] = {};
+  void Set(std::size_t j) { w[j / 64] |= std::uint64_t{1} << (j % 64); }
+  bool Has(std::size_t j) const { return (w[j / 64] >> (j % 64)) & 1; }
+};
+
+// Bit j of |in| moved to bit j + 1, over |words| words.
+void ShiftOne(const std::uint64_t* in, std::uint64_t* out, std::size_t words) {
+  std::uint64_t carry = 0;
+  for (std::size_t i = 0; i < words; ++i) {
+    std::uint64_t next = in[i] >> 63;
+    out[i] = (in[i] << 1) | carry;
+    carry = next;
   }
-  while (pi < p.size() && p[pi] == '*') ++pi;
-  return pi == p.size();
+}
+
+// The pattern as an NFA: accept[row] holds the non-star elements that take a
+// character of that row, stars the star elements (consecutive stars are
+// one); *n the number of elements. False for a malformed or too long one.
+bool Compile(std::string_view p, States* accept, States* stars, std::size_t* n) {
+  *n = 0;
+  for (std::size_t i = 0; i < p.size();) {
+    if (*n >= kMaxElements) return false;
+    char pc = p[i];
+    if (pc == '*') {
+      if (*n == 0 || !stars->Has(*n - 1)) stars->Set((*n)++);
+      ++i;
+      continue;
+    }
+    if (pc == '?') {
+      for (int r = 0; r < kRows; ++r) {
+        if (r != kSlashRow) accept[r].Set(*n);
+      }
+      ++*n;
+      ++i;
+      continue;
+    }
+    if (pc == '[') {
+      std::size_t end = 0;
+      bool matched = false;
+      if (!MatchClass(p, i, 'a', &end, &matched)) return false;
+      for (int r = 0; r < kOtherRow; ++r) {
+        MatchClass(p, i, CharOfRow(r), &end, &matched);
+        if (matched) accept[r].Set(*n);
+      }
+      ++*n;
+      i = end;
+      continue;
+    }
+    int row = RowOf(pc);
+    if (row < kOtherRow) accept[row].Set(*n);  // any other literal matches nothing
+    ++*n;
+    ++i;
+  }
+  return true;
+}
+
+}  // namespace
+
+// A bit-parallel NFA (shift-and): each character of |s| costs a few word
+// operations whatever the pattern, so matching is linear in the target and
+// the pattern is read once. The greedy backtracking this replaced was
+// O(|pattern| x |target|) on patterns such as "*a*a*a*b".
+bool GlobMatch(std::string_view p, std::string_view s) {
+  if (p.find_first_of("*?[") == std::string_view::npos) return p == s;
+  States accept[kRows];
+  States stars;
+  std::size_t n = 0;
+  if (!Compile(p, accept, &stars, &n)) return false;  // malformed: matches nothing
+  const std::size_t words = (n + 1 + 63) / 64;
+  States d, moved;
+  d.Set(0);
+  auto close = [&](States& x) {  // a star may match nothing: j (star) -> j + 1
+    std::uint64_t at_star[kWords];
+    for (std::size_t i = 0; i < words; ++i) at_star[i] = x.w[i] & stars.w[i];
+    ShiftOne(at_star, moved.w, words);
+    for (std::size_t i = 0; i < words; ++i) x.w[i] |= moved.w[i];
+  };
+  close(d);
+  for (char c : s) {
+    const int row = RowOf(c);
+    const States& acc = accept[row];
+    std::uint64_t stepped[kWords];
+    for (std::size_t i = 0; i < words; ++i) stepped[i] = d.w[i] & acc.w[i];
+    ShiftOne(stepped, moved.w, words);
+    std::uint64_t any = 0;
+    for (std::size_t i = 0; i < words; ++i) {
+      std::uint64_t stay = row == kSlashRow ? 0 : (d.w[i] & stars.w[i]);  // '*' never spans '/'
+      d.w[i] = moved.w[i] | stay;
+      any |= d.w[i];
+    }
+    if (!any) return false;
+    close(d);
+  }
+  return d.Has(n);
 }
 
 }  // namespace keyward

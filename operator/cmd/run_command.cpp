@@ -5,6 +5,7 @@
 #include <utility>  // before pplx/threadpool.h: Boost 1.74 awaitable.hpp needs it
 #include <pplx/threadpool.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -252,8 +253,24 @@ ManagerHooks ApiKeyHooks(ApiKeyController& controller, Serving& serving, Shutdow
   return hooks;
 }
 
+// Every connection, watch and log stream is a descriptor: the soft limit
+// (often 1024) is raised to the hard one, so a burst of clients meets the
+// listener's own connection cap (--max-connections), not EMFILE.
+void RaiseOpenFileLimit() {
+  rlimit limit{};
+  if (getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur >= limit.rlim_max) return;
+  const rlim_t was = limit.rlim_cur;
+  limit.rlim_cur = limit.rlim_max;
+  if (setrlimit(RLIMIT_NOFILE, &limit) == 0) {
+    spdlog::info("open file limit raised from {} to {}", was, limit.rlim_cur);
+  } else {
+    spdlog::warn("open file limit stays at {}: setrlimit failed", was);
+  }
+}
+
 int RunOperator(const RunOptions& o) {
   LimitMallocArenas();
+  RaiseOpenFileLimit();
   Shutdown shutdown;
   StartSignalThread(&shutdown);
   // After the signal mask: the pool's threads start here and inherit it

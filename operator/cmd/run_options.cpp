@@ -9,6 +9,7 @@
 #include <sstream>
 #include <thread>
 
+#include "server/forward_auth_path.h"
 #include "base/time_format.h"
 #include "kube/kube_config.h"
 
@@ -123,8 +124,15 @@ void AddServingFlags(po::options_description& desc, RunOptions& o, FlagText& t,
     ("logs-endpoint", po::bool_switch(&o.logs_endpoint),
      "serve GET /v1/logs/<namespace>/<pod>/<container> on the HTTPS port: a key's container log, "
      "filtered and streamed from the API server with keyward's credentials (needs get pods/log)")
+    ("forward-auth-path", po::value(&o.forward_auth_path)->default_value(""),
+     "forward-auth (/v1/auth) takes its target from the original URI the proxy forwards "
+     "(X-Original-URI or X-Forwarded-Uri) matched against this template, e.g. "
+     "/logs/{namespace}/{pod}/{container}, and ignores X-Keyward-* headers a client could send; "
+     "empty: the X-Keyward-* headers, which the proxy must set and clear")
     ("max-log-streams", po::value(&o.max_log_streams)->default_value(o.max_log_streams),
      "with --logs-endpoint: open log streams at most; more get 503")
+    ("max-log-streams-per-key", po::value(&o.max_log_streams_per_key)->default_value(o.max_log_streams_per_key),
+     "with --logs-endpoint: open log streams of one ApiKey at most; more get 429")
     ("max-keys-per-namespace", po::value(&o.max_keys_per_namespace)->default_value(o.max_keys_per_namespace),
      "the admission webhook (/validate) refuses more ApiKeys than this in one namespace")
     ("usage-flush-interval", po::value(&t.flush)->default_value(t.flush),
@@ -260,6 +268,9 @@ std::string CheckPeerOptions(const RunOptions& o) {
 
 // Checks values against each other; an error names the flag.
 std::string CheckOptions(const RunOptions& o) {
+  if (!o.forward_auth_path.empty()) {
+    if (auto parsed = ForwardAuthPath::Parse(o.forward_auth_path); !parsed.ok()) return parsed.error();
+  }
   if (o.secure_port < 1 || o.secure_port > 65535) {
     return "--secure-port must be a TCP port, 1-65535 (got " + std::to_string(o.secure_port) + ")";
   }

@@ -60,6 +60,8 @@ struct RunOptions {
   int max_keys_per_namespace = 100;
   bool logs_endpoint = false;  // GET /v1/logs/...: needs get pods/log
   int max_log_streams = 64;
+  int max_log_streams_per_key = 8;
+  std::string forward_auth_path;  // empty: forward-auth reads X-Keyward-* headers
   std::chrono::milliseconds secret_check_interval{300000};
   std::string identity;  // leader-election identity; default hostname_pid
   bool per_key_metrics = false;  // keyward_apikey_checks_total per key

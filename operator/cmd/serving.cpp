@@ -102,6 +102,11 @@ HttpHandler Serving::HttpsRoutes() {
   CheckEndpointsEnv env{service_.get(), &metrics_};
   env.now = usage_now_;
   env.per_key_metrics = options_.per_key_metrics;
+  if (!options_.forward_auth_path.empty()) {
+    // Checked by ParseRunOptions; parsed once here for the handler.
+    forward_auth_path_ = std::make_unique<ForwardAuthPath>(*ForwardAuthPath::Parse(options_.forward_auth_path));
+    env.forward_auth_path = forward_auth_path_.get();
+  }
   HttpHandler checks = SecureRoutes(env);
   AdmissionEnv admission;
   admission.reviewer = &log_reviewer_;
@@ -124,6 +129,8 @@ HttpHandler Serving::HttpsRoutes() {
       logs.new_reader = [this] { return MakeHttpsPodLogReader(*log_config_); };
       logs.open_streams = &log_streams_;
       logs.max_streams = options_.max_log_streams;
+      logs.per_key_streams = &key_log_streams_;
+      logs.max_streams_per_key = options_.max_log_streams_per_key;
       return HandleLogs(logs, request);
     }
     if (request.path == "/authenticate") return HandleTokenReview(env, request);

@@ -15,10 +15,12 @@
 #include "kube/kube_config.h"
 #include "kube/manager.h"
 #include "server/listener.h"
+#include "server/logs_endpoint.h"
 #include "server/metrics.h"
 #include "server/reveal_endpoint.h"
 #include "webhooks/admission.h"
 #include "server/ca_keeper.h"
+#include "server/forward_auth_path.h"
 #include "server/tls_files.h"
 
 namespace keyward {
@@ -79,9 +81,11 @@ class Serving {
   std::unique_ptr<OwnerCache> owners_;
   std::unique_ptr<CheckService> service_;
   std::unique_ptr<Listener> https_, plain_;
+  std::unique_ptr<ForwardAuthPath> forward_auth_path_;  // --forward-auth-path
   std::unique_ptr<Replication> replication_;  // --peer-port
   std::optional<KubeConfig> log_config_;  // set: /v1/logs is served
   std::atomic<int> log_streams_{0};
+  KeyStreamCounts key_log_streams_;  // --max-log-streams-per-key
   TemplateLookup templates_;
 };
 

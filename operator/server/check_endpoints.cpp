@@ -6,6 +6,7 @@
 
 #include <chrono>
 
+#include "api/validation.h"
 #include "server/presented_key.h"
 
 namespace keyward {
@@ -113,6 +114,7 @@ HttpResponse HandleCheck(const CheckEndpointsEnv& env, const HttpRequest& reques
   if (!type.empty() && !EqualsIgnoreCase(type.substr(0, type.find(';')), "application/json")) {
     return JsonError(415, "Content-Type must be application/json");
   }
+  if (auto deep = RefuseDeepJson(request.body)) return *deep;
   rapidjson::Document doc;
   doc.Parse<rapidjson::kParseValidateEncodingFlag>(request.body.data(), request.body.size());
   if (doc.HasParseError() || !doc.IsObject()) return JsonError(400, "body must be a JSON object");
@@ -126,6 +128,7 @@ HttpResponse HandleCheck(const CheckEndpointsEnv& env, const HttpRequest& reques
   }
   if (target.namespace_name.empty()) return JsonError(400, "namespace: required");
   if (target.action.empty()) target.action = "log";
+  if (auto bad = TargetError(target)) return JsonError(400, *bad);
   PresentedKey presented = KeyFromHeaders(request);
   if (!presented.error.empty()) return JsonError(400, presented.error);
   if (presented.key.empty()) presented.key = std::move(body_key);
@@ -139,7 +142,25 @@ HttpResponse HandleCheck(const CheckEndpointsEnv& env, const HttpRequest& reques
   return r;
 }
 
-HttpResponse HandleForwardAuth(const CheckEndpointsEnv& env, const HttpRequest& request) {
+namespace {
+
+// Where forward-auth's target comes from: the URI the proxy saw, when a
+// path template is set (a client can add X-Keyward-* headers of its own,
+// and a proxy that does not clear them passes them on), else the headers.
+std::optional<AccessTarget> ForwardAuthTarget(const CheckEndpointsEnv& env, const HttpRequest& request,
+                                              std::string* error) {
+  if (env.forward_auth_path) {
+    std::string_view uri = request.Header("X-Original-URI");
+    if (uri.empty()) uri = request.Header("X-Forwarded-Uri");
+    if (uri.empty()) {
+      *error = "the proxy must send X-Original-URI or X-Forwarded-Uri (--forward-auth-path is set; "
+               "see docs/endpoints.md)";
+      return std::nullopt;
+    }
+    std::optional<AccessTarget> t = env.forward_auth_path->Match(uri);
+    if (!t) *error = "the original URI does not match --forward-auth-path " + env.forward_auth_path->pattern();
+    return t;
+  }
   AccessTarget target;
   target.namespace_name = std::string(request.Header("X-Keyward-Namespace"));
   target.pod = std::string(request.Header("X-Keyward-Pod"));
@@ -147,8 +168,20 @@ HttpResponse HandleForwardAuth(const CheckEndpointsEnv& env, const HttpRequest& 
   std::string_view action = request.Header("X-Keyward-Action");
   target.action = action.empty() ? "log" : std::string(action);
   if (target.namespace_name.empty()) {
-    return JsonError(400, "the proxy must send X-Keyward-Namespace (see docs/endpoints.md)");
+    *error = "the proxy must send X-Keyward-Namespace (see docs/endpoints.md)";
+    return std::nullopt;
   }
+  return target;
+}
+
+}  // namespace
+
+HttpResponse HandleForwardAuth(const CheckEndpointsEnv& env, const HttpRequest& request) {
+  std::string error;
+  std::optional<AccessTarget> found = ForwardAuthTarget(env, request, &error);
+  if (!found) return JsonError(400, error);
+  AccessTarget& target = *found;
+  if (auto bad = TargetError(target)) return JsonError(400, *bad);
   PresentedKey presented = KeyFromHeaders(request);
   HttpResponse r;
   if (presented.key.empty()) {
@@ -162,6 +195,11 @@ HttpResponse HandleForwardAuth(const CheckEndpointsEnv& env, const HttpRequest& 
   if (d.allowed) {
     r.headers.emplace_back("X-Keyward-ApiKey", d.api_key->String());
     if (d.scope) r.headers.emplace_back("X-Keyward-Scope", ScopeName(*d.scope));
+    // Validation keeps filters to one printable line; one from before that
+    // rule is refused rather than written (the listener would drop it too).
+    if (d.filter && !SafeHeaderValue(*d.filter)) {
+      return JsonError(500, "the ApiKey's filter holds a control character; fix spec.access[].filter");
+    }
     if (d.filter) r.headers.emplace_back("X-Keyward-Filter", *d.filter);
     return r;
   }

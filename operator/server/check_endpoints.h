@@ -4,6 +4,7 @@
 #include <functional>
 
 #include "check/check_service.h"
+#include "server/forward_auth_path.h"
 #include "server/http_message.h"
 #include "server/metrics.h"
 
@@ -14,6 +15,9 @@ struct CheckEndpointsEnv {
   Metrics* metrics = nullptr;  // optional
   std::function<TimePoint()> now = [] { return Clock::now(); };
   bool per_key_metrics = false;  // keyward_apikey_requests_total{namespace,apikey,template}
+  // --forward-auth-path: forward-auth's target from the original URI the
+  // proxy forwards; X-Keyward-Namespace/-Pod/-Container/-Action are ignored.
+  const ForwardAuthPath* forward_auth_path = nullptr;
 };
 
 // Body {key?, namespace, pod?, container?, action?} (set/setType are
@@ -23,8 +27,9 @@ struct CheckEndpointsEnv {
 // disabled, expired) all get {"allowed":false,"reason":"unauthenticated"}.
 HttpResponse HandleCheck(const CheckEndpointsEnv& env, const HttpRequest& request);
 
-// Key from Authorization; target from X-Keyward-Namespace, -Pod, -Container
-// and -Action. 200 / 401 / 403 / 429 with X-RateLimit-Remaining-{Second,
+// Key from Authorization; target from the original URI (X-Original-URI or
+// X-Forwarded-Uri) matched against env.forward_auth_path when one is set,
+// else from X-Keyward-Namespace, -Pod, -Container and -Action. 200 / 401 / 403 / 429 with X-RateLimit-Remaining-{Second,
 // Day,Month} and, on 429, Retry-After; 400 when the proxy sends no
 // namespace. On 200, X-Keyward-ApiKey, X-Keyward-Scope and X-Keyward-Filter
 // tell the upstream who was let in and which filter to apply.

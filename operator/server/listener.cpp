@@ -31,6 +31,7 @@ struct Listener::Shared {
   TlsFiles* tls = nullptr;
   std::atomic<int> connections{0};
   std::atomic<std::int64_t> refused{0};
+  std::atomic<std::int64_t> accept_errors{0};
 };
 
 struct Listener::Worker {
@@ -77,11 +78,24 @@ HttpResponse CallHandler(const HttpHandler& handler, const HttpRequest& request)
   }
 }
 
+// Sets each header a handler gave, except one whose name or value could
+// break out of its line: that one is dropped and logged by name alone.
+template <class Message>
+void SetHeaders(const std::vector<std::pair<std::string, std::string>>& headers, Message& res) {
+  for (const auto& [k, v] : headers) {
+    if (!SafeHeaderValue(k) || !SafeHeaderValue(v) || k.find_first_of(" \t:") != std::string::npos) {
+      spdlog::error("dropped response header {}: it holds a control character", SafeHeaderValue(k) ? k : "?");
+      continue;
+    }
+    res.set(k, v);
+  }
+}
+
 Response ToBeast(HttpResponse&& in, unsigned version, bool keep_alive) {
   Response res{static_cast<http::status>(in.status), version};
   res.set(http::field::server, "keyward");
   res.set(http::field::content_type, in.content_type);
-  for (auto& [k, v] : in.headers) res.set(k, v);
+  SetHeaders(in.headers, res);
   res.body() = std::move(in.body);
   res.keep_alive(keep_alive);
   res.prepare_payload();
@@ -132,7 +146,7 @@ awaitable<void> WriteStream(Stream& stream, Listener::Shared& s, HttpResponse& o
   http::response<http::empty_body> res{static_cast<http::status>(out.status), version};
   res.set(http::field::server, "keyward");
   res.set(http::field::content_type, out.content_type);
-  for (auto& [k, v] : out.headers) res.set(k, v);
+  SetHeaders(out.headers, res);
   res.set(http::field::cache_control, "no-store");
   res.keep_alive(false);
   res.chunked(true);
@@ -227,11 +241,24 @@ awaitable<void> ServeTls(tcp::socket socket, Listener::Shared& s) {
 }
 
 awaitable<void> AcceptLoop(tcp::acceptor& acceptor, Listener::Shared& s) {
+  asio::steady_timer pause(acceptor.get_executor());
+  std::chrono::milliseconds backoff(0);
   for (;;) {
     error_code ec;
     tcp::socket socket = co_await acceptor.async_accept(asio::redirect_error(asio::use_awaitable, ec));
     if (ec == asio::error::operation_aborted || !acceptor.is_open()) co_return;
-    if (ec) continue;  // EMFILE and friends: the next accept may work
+    if (ec) {
+      // EMFILE, ENFILE, ENOBUFS: the pending connection stays queued and
+      // accepting again at once would spin a core. Wait for descriptors to
+      // be freed, longer each time (10 ms .. 1 s), then try again.
+      ++s.accept_errors;
+      backoff = std::min(backoff == std::chrono::milliseconds(0) ? std::chrono::milliseconds(10) : backoff * 2,
+                         std::chrono::milliseconds(1000));
+      pause.expires_after(backoff);
+      co_await pause.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+      continue;
+    }
+    backoff = std::chrono::milliseconds(0);
     if (s.connections.load() >= s.options.max_connections) {
       ++s.refused;
       socket.close(ec);
@@ -274,6 +301,7 @@ Listener::~Listener() { Stop(); }
 
 int Listener::connections() const { return shared_->connections.load(); }
 std::int64_t Listener::refused() const { return shared_->refused.load(); }
+std::int64_t Listener::accept_errors() const { return shared_->accept_errors.load(); }
 
 Status Listener::Start() {
   error_code ec;

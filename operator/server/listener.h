@@ -43,6 +43,8 @@ class Listener {
   std::uint16_t port() const { return port_; }
   int connections() const;
   std::int64_t refused() const;
+  // Accepts that failed (EMFILE and the like), each followed by a pause.
+  std::int64_t accept_errors() const;
 
   struct Worker;  // an io_context, its thread and its acceptor
   struct Shared;  // what every connection reads: options, handler, counters

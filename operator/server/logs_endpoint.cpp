@@ -4,6 +4,7 @@
 
 #include <charconv>
 
+#include "api/validation.h"
 #include "base/secure_memory.h"
 #include "server/log_stream.h"
 #include "server/presented_key.h"
@@ -102,7 +103,58 @@ struct HeldKey {
   std::string key;
 };
 
+// A slot of one ApiKey's stream cap, released with the stream.
+class KeyStreamSlot {
+ public:
+  KeyStreamSlot(KeyStreamCounts* counts, std::string key) : counts_(counts), key_(std::move(key)) {}
+  ~KeyStreamSlot() { counts_->Release(key_); }
+  KeyStreamSlot(const KeyStreamSlot&) = delete;
+  KeyStreamSlot& operator=(const KeyStreamSlot&) = delete;
+
+ private:
+  KeyStreamCounts* counts_;
+  std::string key_;
+};
+
+// The answer to a key that may not read this log.
+HttpResponse Refusal(const CheckDecision& d) {
+  HttpResponse r = JsonError(StatusFor(d), IsUnusableKey(d.reason) ? "unauthenticated" : d.message);
+  if (d.reason == CheckReason::kQuotaExceeded) {
+    r.headers.emplace_back("Retry-After", std::to_string(std::max<long long>(1, d.retry_after.count())));
+  }
+  return r;
+}
+
+// A slot of |ref|'s own stream cap, or null when it has none left.
+std::shared_ptr<KeyStreamSlot> TakeKeySlot(const LogsEndpointEnv& env, const std::string& ref) {
+  if (!env.per_key_streams->Take(ref, env.max_streams_per_key)) return nullptr;
+  return std::make_shared<KeyStreamSlot>(env.per_key_streams, ref);
+}
+
 }  // namespace
+
+bool KeyStreamCounts::Take(const std::string& key, int max) {
+  std::lock_guard<std::mutex> lock(mu_);
+  int& n = open_[key];
+  if (n >= max) {
+    if (n == 0) open_.erase(key);
+    return false;
+  }
+  ++n;
+  return true;
+}
+
+void KeyStreamCounts::Release(const std::string& key) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = open_.find(key);
+  if (it != open_.end() && --it->second <= 0) open_.erase(it);
+}
+
+int KeyStreamCounts::Count(const std::string& key) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = open_.find(key);
+  return it == open_.end() ? 0 : it->second;
+}
 
 HttpResponse HandleLogs(const LogsEndpointEnv& env, const HttpRequest& request) {
   if (request.method != "GET") return JsonError(405, "use GET");
@@ -121,18 +173,21 @@ HttpResponse HandleLogs(const LogsEndpointEnv& env, const HttpRequest& request) 
   target.pod = logs.pod;
   target.container = logs.container;
   target.action = "log";
+  if (auto bad = TargetError(target)) return JsonError(400, *bad);
   CheckDecision d = env.service->Check(presented.key, target, env.now(),
                                        presented.claimed ? &*presented.claimed : nullptr);
-  if (!d.allowed) {
-    HttpResponse r = JsonError(StatusFor(d), IsUnusableKey(d.reason) ? "unauthenticated" : d.message);
-    if (d.reason == CheckReason::kQuotaExceeded) {
-      r.headers.emplace_back("Retry-After", std::to_string(std::max<long long>(1, d.retry_after.count())));
-    }
-    return r;
-  }
+  if (!d.allowed) return Refusal(d);
   auto slot = std::make_shared<StreamSlot>(env.open_streams);
   if (slot->over(env.max_streams)) {
     return JsonError(503, "too many open log streams; try again later");
+  }
+  std::shared_ptr<KeyStreamSlot> key_slot;
+  if (env.per_key_streams) {
+    key_slot = TakeKeySlot(env, d.api_key->String());
+    if (!key_slot) {
+      return JsonError(429, "ApiKey " + d.api_key->String() + " has " + std::to_string(env.max_streams_per_key) +
+                                " log streams open, its most (--max-log-streams-per-key); close one first");
+    }
   }
   std::unique_ptr<PodLogReader> reader = env.new_reader();
   PodLogOpen opened = reader->Open(logs);
@@ -150,7 +205,7 @@ HttpResponse HandleLogs(const LogsEndpointEnv& env, const HttpRequest& request) 
   options.filter = d.filter.value_or("");
   // The check closure owns the key and the stream's slot: both live exactly
   // as long as the stream.
-  options.still_allowed = [service = env.service, held, slot, target, now = env.now] {
+  options.still_allowed = [service = env.service, held, slot, key_slot, target, now = env.now] {
     return service->Recheck(held->key, target, now()).allowed;
   };
   HttpResponse r;

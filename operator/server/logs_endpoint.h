@@ -5,6 +5,9 @@
 #include <atomic>
 #include <functional>
 #include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_map>
 
 #include "check/check_service.h"
 #include "kube/pod_log_reader.h"
@@ -13,6 +16,20 @@
 
 namespace keyward {
 
+// Open log streams per ApiKey ("ns/name"), for --max-log-streams-per-key:
+// one key cannot take every slot of the overall cap. Thread-safe.
+class KeyStreamCounts {
+ public:
+  // Takes a slot for |key|; false, taking nothing, when it holds |max|.
+  bool Take(const std::string& key, int max);
+  void Release(const std::string& key);
+  int Count(const std::string& key) const;
+
+ private:
+  mutable std::mutex mu_;
+  std::unordered_map<std::string, int> open_;
+};
+
 struct LogsEndpointEnv {
   CheckService* service = nullptr;
   Metrics* metrics = nullptr;  // optional
@@ -20,13 +37,16 @@ struct LogsEndpointEnv {
   std::function<TimePoint()> now = [] { return Clock::now(); };
   std::atomic<int>* open_streams = nullptr;  // shared count, for the cap
   int max_streams = 64;
+  KeyStreamCounts* per_key_streams = nullptr;  // null: no per-key cap
+  int max_streams_per_key = 8;
 };
 
 // Query: follow, timestamps (true/false), sinceSeconds (> 0), tailLines
 // (>= 0), as the Kubernetes API takes them; anything else is 400. The key
 // (Authorization: Bearer, or Basic) is checked like /v1/check with action
 // "log" and consumes one request of quota per stream: 401 unusable key, 403
-// out of scope, 429 quota, 503 too many streams or the API server
+// out of scope, 429 quota or the key's own streams at their cap, 503 too
+// many streams overall or the API server
 // unreachable; the API server's own 4xx (no such pod or container) passes
 // through. 200 streams text/plain until the log ends, the client leaves, or
 // the key stops being allowed (within 1 s).

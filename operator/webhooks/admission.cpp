@@ -7,6 +7,7 @@
 #include "api/apikey_request.h"
 #include "api/validation.h"
 #include "base/base64.h"
+#include "base/json_depth.h"
 #include "kube/json_fields.h"
 #include "webhooks/admission_kinds.h"
 
@@ -42,6 +43,10 @@ HttpResponse Review(const std::string& uid, bool allowed, const std::string& mes
 // The AdmissionReview's request, or an error response.
 Result<value> ParseReview(const HttpRequest& request) {
   if (request.method != "POST") return Status::Error("use POST with an AdmissionReview");
+  if (!JsonDepthWithin(request.body, kMaxBodyJsonDepth)) {
+    return Status::Error("body nests arrays or objects deeper than " + std::to_string(kMaxBodyJsonDepth) +
+                         " levels");
+  }
   value body;
   try {
     body = value::parse(std::string(request.body));
@@ -126,8 +131,18 @@ std::optional<std::string> Refusal(const AdmissionEnv& env, const value& req) {
   FieldErrors errors = CheckApiKeyObject(*object, env.now(), op == "CREATE");
   if (const value* old = JsonAt(req, {"oldObject"}); op == "UPDATE" && old && old->is_object()) {
     FieldErrors ignored;
-    FieldErrors update = ValidateApiKeyUpdate(ParseApiKey(*old, &ignored), ParseApiKey(*object, &ignored));
+    ApiKey before = ParseApiKey(*old, &ignored);
+    ApiKey after = ParseApiKey(*object, &ignored);
+    FieldErrors update = ValidateApiKeyUpdate(before, after);
     errors.insert(errors.end(), update.begin(), update.end());
+    // The creator stamp decides who the key acts for: once set, fixed.
+    auto was = before.metadata.annotations.find(kCreatedByAnnotation);
+    auto is = after.metadata.annotations.find(kCreatedByAnnotation);
+    if (was != before.metadata.annotations.end() && !was->second.empty() &&
+        (is == after.metadata.annotations.end() || is->second != was->second)) {
+      errors.push_back({std::string("metadata.annotations[") + kCreatedByAnnotation + "]",
+                        "set by keyward from the user who created the ApiKey; it cannot be changed or removed"});
+    }
   }
   if (!errors.empty()) return "invalid ApiKey: " + JoinErrors(errors);
   const std::string ns = JsonStringOr(req, {"namespace"});

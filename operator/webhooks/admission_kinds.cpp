@@ -65,6 +65,10 @@ const Condition* Find(const std::vector<Condition>& conditions, const char* type
 std::optional<std::string> DecisionChange(const ApiKeyRequest& old_req, const ApiKeyRequest& new_req,
                                           bool* decides) {
   *decides = false;
+  if (!old_req.status.decided_by.empty() && new_req.status.decided_by != old_req.status.decided_by) {
+    return std::string("status.decidedBy: set by keyward when the request was decided; it cannot be "
+                       "changed or removed");
+  }
   for (const char* type : {kApproved, kDenied}) {
     const Condition* before = Find(old_req.status.conditions, type);
     const Condition* after = Find(new_req.status.conditions, type);

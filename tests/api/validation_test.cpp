@@ -243,6 +243,31 @@ TEST(Validate, TemplateLabelAndAnnotationSyntax) {
   EXPECT_TRUE(IsLabelValue(""));
 }
 
+TEST(Validate, KeywardPrefixIsReservedInTheSecretTemplate) {
+  ExpectOneError("  secretTemplate: {annotations: {keyward.io/previous-key-hash: 'hmac-sha256:x:y'}}\n" +
+                     kValidSpec,
+                 "spec.secretTemplate.annotations.keyward.io/previous-key-hash", "keyward.io/ prefix is reserved");
+  ExpectOneError("  secretTemplate: {labels: {rotation.keyward.io/x: v}}\n" + kValidSpec,
+                 "spec.secretTemplate.labels.rotation.keyward.io/x", "reserved");
+  EXPECT_TRUE(Check("  secretTemplate: {annotations: {notkeyward.io/x: v, example.com/keyward.io: v}}\n" +
+                    kValidSpec).empty());
+}
+
+TEST(Validate, TextThatReachesHeadersIsOnePrintableLine) {
+  ExpectOneError("  description: \"two\\r\\nlines\"\n  access: [{scope: cluster}]\n", "spec.description",
+                 "single line of printable characters");
+  ExpectOneError("  description: \"tab\\there\"\n  access: [{scope: cluster}]\n", "spec.description",
+                 "single line");
+  ExpectOneError("  description: d\n  access:\n  - {scope: filter, namespaces: [prod], containers: [app], "
+                 "filter: \"x\\r\\nRemote-User: admin\"}\n",
+                 "spec.access[0].filter", "X-Keyward-Filter header");
+  EXPECT_TRUE(Check("  description: d\n  access:\n  - {scope: filter, namespaces: [prod], containers: [app], "
+                    "filter: 'level=error \xC3\xA4'}\n").empty());
+  EXPECT_TRUE(IsPrintableLine("caf\xC3\xA9 ok"));
+  EXPECT_FALSE(IsPrintableLine(std::string("nul\0", 4)));
+  EXPECT_FALSE(IsPrintableLine("del\x7f"));
+}
+
 TEST(Validate, UnknownFieldsAndWrongTypes) {
   ExpectOneError("  description: d\n  access: [{scope: namespace, namespace: [a], namespaces: "
                  "[a]}]\n",

@@ -97,5 +97,43 @@ TEST(RotationRecord, AnEditedOverlapAnnotationCannotKeepTheOldKeyAlive) {
   EXPECT_EQ(h.index.Lookup(k1, h.now).status, LookupStatus::kUnknown);
 }
 
+// A Secret editor plants another key's digest (a deleted ApiKey's, say) as
+// "the previous key": this ApiKey's status never showed it, so it does not
+// count. Before, it was accepted for the overlap.
+TEST(RotationRecord, APlantedPreviousKeyIsNotAccepted) {
+  Harness h;
+  h.Apply("logs", kHourly);
+  h.Reconcile("logs");
+  const std::string own = h.SecretKey("logs-apikey");
+  const std::string planted = MintKey();
+  value secret = h.kube.Object(SecretPath("logs-apikey"));
+  value& notes = secret["metadata"]["annotations"];
+  notes[kPreviousKeyHashAnnotation] = value::string(h.index.hasher().ToStatus(h.index.hasher().Hash(planted)));
+  notes[kPreviousValidUntilAnnotation] = value::string(FormatRfc3339(h.now + 1h));
+  h.now += 6min;  // the next Secret check reads the edit
+  notes[kMintedAtAnnotation] = value::string(FormatRfc3339(h.now));
+  h.kube.Put(SecretPath("logs-apikey"), secret);
+  ASSERT_FALSE(h.Reconcile("logs").failed());
+  EXPECT_EQ(h.index.Lookup(planted, h.now).status, LookupStatus::kUnknown);
+  EXPECT_EQ(h.index.Lookup(own, h.now).status, LookupStatus::kFound);
+}
+
+// A minted-at far in the future would postpone rotation for ever; it
+// counts as now, so the key still rotates within one period of the edit.
+TEST(RotationRecord, AFutureMintedAtCannotStopRotation) {
+  Harness h;
+  h.Apply("logs", kHourly);
+  h.Reconcile("logs");
+  const std::string k1 = h.SecretKey("logs-apikey");
+  value secret = h.kube.Object(SecretPath("logs-apikey"));
+  secret["metadata"]["annotations"][kMintedAtAnnotation] = value::string("2099-01-01T00:00:00Z");
+  h.kube.Put(SecretPath("logs-apikey"), secret);
+  h.now += 6min;
+  h.Reconcile("logs");
+  h.now += 1h + 1s;
+  h.Reconcile("logs");
+  EXPECT_NE(h.SecretKey("logs-apikey"), k1);
+}
+
 }  // namespace
 }  // namespace keyward

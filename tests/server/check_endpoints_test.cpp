@@ -119,6 +119,62 @@ TEST(CheckEndpoint, BadRequestsGet4xxNamingTheProblem) {
   EXPECT_EQ(HandleCheck(e.env, e.Request("GET", "")).status, 405);
 }
 
+TEST(CheckEndpoint, TargetsThatAreNotKubernetesNamesGet400BeforeAnyMatching) {
+  Endpoints e;
+  std::string key = e.Add("logs");
+  const std::string huge(1 << 20, 'a');
+  const std::pair<std::string, std::string> cases[] = {
+      {R"({"namespace":")" + huge + R"("})", "namespace: must be a namespace name"},
+      {R"({"namespace":"Prod"})", "namespace: must be a namespace name"},
+      {R"({"namespace":"prod","pod":")" + huge + R"("})", "pod: must be a pod name"},
+      {R"({"namespace":"prod","pod":"web/1"})", "pod: must be a pod name"},
+      {R"({"namespace":"prod","pod":"web-1","container":")" + std::string(64, 'c') + R"("})",
+       "container: must be a container name"},
+      {R"({"namespace":"prod","container":"a\r\nb"})", "container: must be a container name"},
+      {R"({"namespace":"prod","action":"*"})", "action: must be an action name"},
+  };
+  for (const auto& [body, fragment] : cases) {
+    HttpResponse r = e.Check(body, {{"Authorization", "Bearer " + key}});
+    EXPECT_EQ(r.status, 400) << body.substr(0, 80);
+    EXPECT_NE(r.body.find(fragment), std::string::npos) << r.body;
+    EXPECT_LT(r.body.size(), 200u);  // never echoes the name
+  }
+  // Forward-auth headers get the same answer.
+  HttpResponse r = e.Auth(key, "prod", std::string(300, 'p'));
+  EXPECT_EQ(r.status, 400);
+  EXPECT_NE(r.body.find("pod: must be a pod name"), std::string::npos) << r.body;
+  // The longest valid names still reach the decision.
+  EXPECT_EQ(e.Check(R"({"namespace":")" + std::string(63, 'n') + R"(","pod":")" + std::string(253, 'p') +
+                    R"(","container":")" + std::string(63, 'c') + R"("})",
+                    {{"Authorization", "Bearer " + key}}).status, 200);
+}
+
+// With --forward-auth-path the target is what the proxy saw: X-Keyward-*
+// headers a client adds (and a proxy forgets to clear) change nothing.
+TEST(ForwardAuth, WithAPathTemplateClientHeadersAreIgnored) {
+  Endpoints e;
+  auto p = e.Add("pods");  // namespace prod, any pod
+  auto path = ForwardAuthPath::Parse("/logs/{namespace}/{pod}");
+  ASSERT_TRUE(path.ok());
+  e.env.forward_auth_path = &*path;
+  auto call = [&](std::vector<std::pair<std::string, std::string>> h) {
+    h.emplace_back("Authorization", "Bearer " + p);
+    return HandleForwardAuth(e.env, e.Request("GET", "", std::move(h)));
+  };
+  EXPECT_EQ(call({{"X-Original-URI", "/logs/prod/web-1"}}).status, 200);
+  // The client names another namespace in the headers: the URI decides.
+  EXPECT_EQ(call({{"X-Original-URI", "/logs/staging/web-1"}, {"X-Keyward-Namespace", "prod"}}).status, 403);
+  EXPECT_EQ(call({{"X-Forwarded-Uri", "/logs/staging/web-1"}, {"X-Keyward-Namespace", "prod"},
+                  {"X-Keyward-Action", "log"}}).status, 403);
+  HttpResponse none = call({{"X-Keyward-Namespace", "prod"}});
+  EXPECT_EQ(none.status, 400);
+  EXPECT_NE(none.body.find("X-Original-URI"), std::string::npos) << none.body;
+  HttpResponse other = call({{"X-Original-URI", "/admin/prod"}});
+  EXPECT_EQ(other.status, 400);
+  EXPECT_NE(other.body.find("does not match --forward-auth-path /logs/{namespace}/{pod}"), std::string::npos);
+  EXPECT_EQ(call({{"X-Original-URI", "/logs/prod/..%2F"}}).status, 400);
+}
+
 TEST(ForwardAuth, StatusCodesAndQuotaHeaders) {
   Endpoints e;
   std::string key = e.Add("logs", {1, std::nullopt, std::nullopt});

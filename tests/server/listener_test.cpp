@@ -4,7 +4,11 @@
 #include <gtest/gtest.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -50,6 +54,11 @@ void MakeCert(const std::filesystem::path& dir, const std::string& cn) {
 HttpResponse Echo(const HttpRequest& r) {
   if (r.path == "/throw") throw std::runtime_error("boom");
   HttpResponse out;
+  if (r.path == "/inject") {  // a tenant's value that reached a header
+    out.headers.emplace_back("X-Keyward-Filter", "x\r\nRemote-User: admin");
+    out.headers.emplace_back("X-Bad\r\nName", "v");
+    out.headers.emplace_back("X-Keyward-Scope", "filter");
+  }
   out.body = std::string(r.method) + " " + std::string(r.path) + " " + std::to_string(r.body.size());
   return out;
 }
@@ -203,6 +212,18 @@ TEST(Listener, HandlerThatThrowsGives500AndServingGoesOn) {
   EXPECT_EQ(c.Send("/fine").result_int(), 200);
 }
 
+TEST(Listener, AHeaderValueWithCrOrLfIsNeverWritten) {
+  TlsServer server;
+  TlsClient c;
+  ASSERT_TRUE(c.Connect(server.port()));
+  auto res = c.Send("/inject");
+  EXPECT_EQ(res.result_int(), 200);
+  EXPECT_EQ(res["X-Keyward-Scope"], "filter");
+  EXPECT_EQ(res.count("Remote-User"), 0u);
+  EXPECT_EQ(res.count("X-Keyward-Filter"), 0u);
+  EXPECT_EQ(c.Send("/fine").result_int(), 200);  // the connection is still in step
+}
+
 TEST(Listener, ReloadedCertificateServesNewConnectionsOldOnesKeepWorking) {
   TlsServer server;
   server.tls->StartWatching(20ms);
@@ -275,6 +296,48 @@ TEST(Listener, ABodyThatStopsHalfwayIsCutOffAfterTheBodyTimeout) {
   RawClient next(server.port());
   next.Write("GET /ok HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
   EXPECT_NE(next.ReadUntilClosed().find("GET /ok 0"), std::string::npos);
+}
+
+// Out of descriptors, accept fails with EMFILE while the connection stays
+// queued. Before, the loop accepted again at once and spun a core; now it
+// pauses (10 ms, doubling to 1 s) and serves the client once a descriptor
+// is free.
+TEST(Listener, OutOfDescriptorsTheAcceptLoopBacksOffThenServes) {
+  ListenerOptions o;
+  o.threads = 1;
+  PlainServer server(o);
+  int client = ::socket(AF_INET, SOCK_STREAM, 0);  // made while descriptors are free
+  ASSERT_GE(client, 0);
+  sockaddr_in to{};
+  to.sin_family = AF_INET;
+  to.sin_port = htons(server.port());
+  to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  rlimit was{};
+  ASSERT_EQ(getrlimit(RLIMIT_NOFILE, &was), 0);
+  // The lowest free descriptor: every one below it is taken, so with the
+  // limit there no new descriptor can be made, the server's accept included.
+  int lowest = ::dup(0);
+  ASSERT_GE(lowest, 0);
+  ::close(lowest);
+  rlimit tight = was;
+  tight.rlim_cur = static_cast<rlim_t>(lowest);
+  ASSERT_EQ(setrlimit(RLIMIT_NOFILE, &tight), 0);
+  int connected = ::connect(client, reinterpret_cast<sockaddr*>(&to), sizeof(to));
+  std::this_thread::sleep_for(700ms);
+  const std::int64_t failed = server.listener->accept_errors();
+  ASSERT_EQ(setrlimit(RLIMIT_NOFILE, &was), 0);
+  ASSERT_EQ(connected, 0);
+  EXPECT_GE(failed, 1);
+  EXPECT_LE(failed, 12) << "the accept loop spun instead of pausing";
+  const std::string request = "GET /after HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+  ASSERT_EQ(::send(client, request.data(), request.size(), 0), static_cast<ssize_t>(request.size()));
+  timeval tv{5, 0};
+  setsockopt(client, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+  std::string got;
+  char buf[4096];
+  for (ssize_t n; (n = ::recv(client, buf, sizeof(buf), 0)) > 0;) got.append(buf, static_cast<std::size_t>(n));
+  ::close(client);
+  EXPECT_NE(got.find("GET /after 0"), std::string::npos) << got;
 }
 
 TEST(Listener, ConnectionsOverTheCapAreClosed) {

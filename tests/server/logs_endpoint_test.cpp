@@ -259,6 +259,28 @@ TEST(LogsEndpoint, StreamsAreCappedAndTheSlotIsFreedWithTheStream) {
   EXPECT_EQ(l.Get("/v1/logs/prod/web-1/app", "follow=true", key).status, 200);
 }
 
+TEST(LogsEndpoint, OneKeyCannotTakeEveryStream) {
+  Logs l;
+  KeyStreamCounts per_key;
+  l.env.max_streams = 10;
+  l.env.per_key_streams = &per_key;
+  l.env.max_streams_per_key = 2;
+  std::string greedy = l.Add("greedy", Scope::kNamespace);
+  std::string other = l.Add("other", Scope::kNamespace);
+  HttpResponse a = l.Get("/v1/logs/prod/web-1/app", "follow=true", greedy);
+  HttpResponse b = l.Get("/v1/logs/prod/web-1/app", "follow=true", greedy);
+  ASSERT_EQ(a.status, 200);
+  ASSERT_EQ(b.status, 200);
+  HttpResponse refused = l.Get("/v1/logs/prod/web-1/app", "follow=true", greedy);
+  EXPECT_EQ(refused.status, 429);
+  EXPECT_NE(refused.body.find("--max-log-streams-per-key"), std::string::npos) << refused.body;
+  EXPECT_EQ(l.Get("/v1/logs/prod/web-1/app", "follow=true", other).status, 200);
+  EXPECT_EQ(per_key.Count("team-a/greedy"), 2);
+  a.stream.reset();
+  EXPECT_EQ(per_key.Count("team-a/greedy"), 1);
+  EXPECT_EQ(l.Get("/v1/logs/prod/web-1/app", "follow=true", greedy).status, 200);
+}
+
 TEST(LogsEndpoint, TheApiServersRefusalPassesThroughWithoutTheStream) {
   Logs l;
   std::string key = l.Add("ns", Scope::kNamespace);

@@ -118,6 +118,22 @@ TEST(RequestAdmission, TheRequesterAnnotationCannotBeRewritten) {
   EXPECT_TRUE(RequestRefusal(e.env, Review("UPDATE", "bob", forged, Request())));
 }
 
+TEST(RequestAdmission, TheDeciderCannotBeRewritten) {
+  Env e;
+  value decided = Request(kApprovedByCarol);
+  decided["status"]["decidedBy"] = value::string("carol");
+  value forged = decided;
+  forged["status"]["decidedBy"] = value::string("mallory");
+  auto changed = RequestRefusal(e.env, Review("UPDATE", "bob", forged, decided, "status"));
+  ASSERT_TRUE(changed);
+  EXPECT_NE(changed->find("status.decidedBy"), std::string::npos) << *changed;
+  value removed = decided;
+  removed["status"].as_object().erase("decidedBy");
+  EXPECT_TRUE(RequestRefusal(e.env, Review("UPDATE", "bob", removed, decided, "status")));
+  // keyward's own status write keeps it: allowed.
+  EXPECT_FALSE(RequestRefusal(e.env, Review("UPDATE", "keyward", decided, decided, "status")));
+}
+
 TEST(RequestAdmission, MutationStampsRequesterAndDecider) {
   value create = RequestMutation(Review("CREATE", "bob", Request()));
   ASSERT_EQ(create.size(), 1u);

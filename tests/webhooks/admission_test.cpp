@@ -80,6 +80,28 @@ TEST(Validate, TypeIsImmutableOnUpdate) {
   EXPECT_NE(r.at("status").at("message").as_string().find("spec.type"), std::string::npos);
 }
 
+TEST(Validate, TheCreatorStampCannotBeChangedOrRemoved) {
+  Admission a;
+  auto with_creator = [](const std::string& body, const std::string& who) {
+    value v = value::parse(body);
+    for (const char* which : {"object", "oldObject"}) {
+      if (!v["request"].has_field(which)) continue;
+      if (!who.empty()) v["request"][which]["metadata"]["annotations"]["keyward.io/created-by"] = value::string(who);
+    }
+    return v;
+  };
+  value review = with_creator(ReviewBody("UPDATE", kGood, kGood), "alice");
+  value forged = review;
+  forged["request"]["object"]["metadata"]["annotations"]["keyward.io/created-by"] = value::string("admin");
+  value r = a.Call(HandleValidate, forged.serialize());
+  EXPECT_FALSE(r.at("allowed").as_bool());
+  EXPECT_NE(r.at("status").at("message").as_string().find("keyward.io/created-by"), std::string::npos);
+  value removed = review;
+  removed["request"]["object"]["metadata"].as_object().erase("annotations");
+  EXPECT_FALSE(a.Call(HandleValidate, removed.serialize()).at("allowed").as_bool());
+  EXPECT_TRUE(a.Call(HandleValidate, review.serialize()).at("allowed").as_bool());
+}
+
 TEST(Validate, PerNamespaceLimitOnCreateOnly) {
   Admission a;
   a.existing = 3;
