@@ -83,7 +83,8 @@ def serving(cluster: Cluster, tmp_path_factory, *extra_args: str) -> Iterator[Se
 @pytest.fixture(scope="module")
 def served(cluster: Cluster, crds, tmp_path_factory) -> Served:
     with serving(cluster, tmp_path_factory, "--max-keys-per-namespace", "5",
-                 "--usage-flush-interval", "1s") as s:
+                 "--usage-flush-interval", "1s",
+                 "--forward-auth-path", "/logs/{namespace}/{pod}") as s:
         yield s
 
 
@@ -176,9 +177,7 @@ http {{
   fastcgi_temp_path {dir}/fcgi; uwsgi_temp_path {dir}/uwsgi; scgi_temp_path {dir}/scgi;
   server {{
     listen 127.0.0.1:{port};
-    location ~ ^/logs/(?<ns>[^/]+)/(?<pod>[^/]+)$ {{
-      set $kw_ns $ns;
-      set $kw_pod $pod;
+    location ~ ^/logs/[^/]+/[^/]+$ {{
       auth_request /_keyward;
       auth_request_set $kw_status $upstream_status;
       auth_request_set $kw_retry $upstream_http_retry_after;
@@ -192,9 +191,10 @@ http {{
       proxy_pass {keyward}/v1/auth;
       proxy_pass_request_body off;
       proxy_set_header Content-Length "";
-      proxy_set_header X-Keyward-Namespace $kw_ns;
-      proxy_set_header X-Keyward-Pod $kw_pod;
-      proxy_set_header X-Keyward-Action log;
+      # keyward runs with --forward-auth-path /logs/{{namespace}}/{{pod}}: the
+      # target is the URI nginx saw. X-Keyward-* headers a client adds are
+      # deliberately passed on here, to show that keyward ignores them.
+      proxy_set_header X-Original-URI $request_uri;
       proxy_ssl_trusted_certificate {ca};
       proxy_ssl_verify on;
       proxy_ssl_name localhost;
@@ -264,6 +264,35 @@ def test_nginx_auth_request(served: Served, cluster, namespace, nginx):
     assert status == 200 and headers["x-upstream-apikey"] == f"{namespace}/proxied"
     status, headers = get(f"/logs/{namespace}/web-1", f"Authorization: Bearer {key}")
     assert status == 429 and int(headers["retry-after"]) > 0
+
+
+def test_nginx_client_headers_name_no_target(served: Served, cluster, namespace, nginx):
+    """A client that adds X-Keyward-* headers itself gets nothing more than
+    without them: with --forward-auth-path the target is the URI nginx saw."""
+    ensure_default_service_account(cluster, namespace)
+    cluster.apply({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "web-2"},
+                   "spec": {"containers": [{"name": "app", "image": "keyward-e2e/none:0"}]}}, namespace)
+    # Container scope: the app container of web-2, never the whole pod.
+    key = key_for(cluster, namespace, "one-container",
+                  access=[{"scope": "container", "namespaces": [namespace], "pods": ["web-2"],
+                           "containers": ["app"]}])
+    wide = key_for(cluster, namespace, "wide")
+
+    def status(path: str, key: str, *headers: str) -> int:
+        args = ["curl", "-sS", "-o", "/dev/null", "-w", "%{http_code}", nginx + path,
+                "-H", f"Authorization: Bearer {key}"]
+        for h in headers:
+            args += ["-H", h]
+        return int(subprocess.run(args, capture_output=True, text=True, timeout=30).stdout)
+
+    wait_for(lambda: status(f"/logs/{namespace}/web-2", wide) == 200,
+             timeout=10, interval=0.1, message="the pod to reach keyward's cache")
+    assert status(f"/logs/{namespace}/web-2", key) == 403
+    forged = [f"X-Keyward-Namespace: {namespace}", "X-Keyward-Pod: web-2", "X-Keyward-Container: app",
+              "X-Keyward-Action: log"]
+    assert status(f"/logs/{namespace}/web-2", key, *forged) == 403
+    assert status("/logs/kube-system/etcd-0", wide, *forged) == 403
+    assert status(f"/logs/{namespace}/web-2", wide, *forged) == 200
 
 
 def test_kubectl_with_a_key_through_the_webhooks(served: Served, cluster, namespace, tmp_path):
