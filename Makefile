@@ -2,8 +2,24 @@
 SHELL := /bin/bash
 BUILD_DIR ?= build
 ASAN_DIR ?= build-asan
-CMAKE_FLAGS ?= -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo
+CMAKE_FLAGS ?= -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo $(CCACHE_FLAGS)
 export PATH := /usr/local/go/bin:$(PATH)
+
+# A compiler cache outside the clone (docs/development.md): CCACHE_BASEDIR
+# makes paths relative to the clone, so a fresh clone on the same machine
+# hits what an earlier one compiled. KEYWARD_CCACHE=0 turns it off.
+KEYWARD_CACHE ?= $(HOME)/.cache/keyward
+ifneq ($(KEYWARD_CCACHE),0)
+CCACHE := $(shell command -v ccache 2>/dev/null)
+endif
+ifneq ($(CCACHE),)
+CCACHE_FLAGS := -DCMAKE_CXX_COMPILER_LAUNCHER=$(CCACHE)
+export CCACHE_DIR ?= $(KEYWARD_CACHE)/ccache
+export CCACHE_BASEDIR := $(CURDIR)
+export CCACHE_NOHASHDIR := 1
+export CCACHE_MAXSIZE ?= 5G
+export CCACHE_SLOPPINESS := pch_defines,time_macros,include_file_mtime,include_file_ctime
+endif
 
 .PHONY: all deps build build-asan unit e2e test demo demo-down bench image clean
 

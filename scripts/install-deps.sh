@@ -4,7 +4,7 @@
 set -euo pipefail
 
 packages=(
-  cmake ninja-build g++ pkg-config clang-16 libclang-rt-16-dev
+  cmake ninja-build g++ pkg-config clang-16 libclang-rt-16-dev ccache
   libcpprest-dev libyaml-cpp-dev libssl-dev libspdlog-dev libfmt-dev
   libboost-dev libboost-program-options-dev prometheus-cpp-dev
   libgtest-dev libgmock-dev libbenchmark-dev rapidjson-dev libzstd-dev
