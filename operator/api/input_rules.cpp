@@ -19,6 +19,10 @@ bool IsActionNameText(std::string_view a) {
 }  // namespace
 
 bool IsReservedKey(std::string_view key) {
+  // The one keyward.io/ key a template may carry: the descriptions of a
+  // template's fields, which keyward itself writes into the secretTemplate
+  // of a key issued from a request. It is not part of the Secret's record.
+  if (key == "keyward.io/fields") return false;
   std::size_t slash = key.find('/');
   if (slash == std::string_view::npos) return false;
   std::string_view prefix = key.substr(0, slash);

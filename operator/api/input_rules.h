@@ -11,7 +11,8 @@
 namespace keyward {
 
 // True for a label or annotation key under keyward.io/ (or a subdomain of
-// it): keyward's own, never settable from a template.
+// it): keyward's own, never settable from a template. keyward.io/fields,
+// the field notes of a key issued from a request, is the one exception.
 bool IsReservedKey(std::string_view key);
 
 // True when |s| has no control character (below 0x20, or 0x7f): text that

@@ -251,6 +251,8 @@ TEST(Validate, KeywardPrefixIsReservedInTheSecretTemplate) {
                  "spec.secretTemplate.labels.rotation.keyward.io/x", "reserved");
   EXPECT_TRUE(Check("  secretTemplate: {annotations: {notkeyward.io/x: v, example.com/keyward.io: v}}\n" +
                     kValidSpec).empty());
+  // What a key issued from a request carries (the template's field notes).
+  EXPECT_TRUE(Check("  secretTemplate: {annotations: {keyward.io/fields: '[]'}}\n" + kValidSpec).empty());
 }
 
 TEST(Validate, TextThatReachesHeadersIsOnePrintableLine) {
