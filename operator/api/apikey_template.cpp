@@ -133,8 +133,7 @@ FieldErrors CheckApiKeyTemplateObject(const value& object) {
   if (t.spec.description.empty()) {
     errors.push_back({"spec.description", "required: say what keys of this kind are for"});
   } else if (!IsPrintableLine(t.spec.description)) {
-    errors.push_back({"spec.description", "must be a single line of printable characters (no CR, LF, tab or "
-                                          "other control character)"});
+    errors.push_back({"spec.description", kNotOnePrintableLine});
   }
   for (FieldErrors more : {ValidateRules(t.spec.access, t.spec.unparsed_rules, "spec.access"),
                            ValidateLimits(t.spec.limits, "spec.limits")}) {

@@ -6,17 +6,11 @@
 
 namespace keyward {
 
-namespace {
-
-// An action as a target names it: lowercase, at most 63 characters ("*"
-// is for rules only).
-bool IsActionNameText(std::string_view a) {
+bool IsActionName(std::string_view a) {
   if (a.empty() || a.size() > 63 || !(a[0] >= 'a' && a[0] <= 'z')) return false;
   return std::all_of(a.begin(), a.end(),
                      [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-'; });
 }
-
-}  // namespace
 
 bool IsReservedKey(std::string_view key) {
   // The one keyward.io/ key a template may carry: the descriptions of a
@@ -48,7 +42,7 @@ std::optional<std::string> TargetError(const AccessTarget& t) {
   if (!t.container.empty() && !IsDns1123Label(t.container)) {
     return "container: must be a container name (a DNS-1123 label: at most 63 lowercase letters, digits and '-')";
   }
-  if (!t.action.empty() && !IsActionNameText(t.action)) {
+  if (!t.action.empty() && !IsActionName(t.action)) {
     return "action: must be an action name (at most 63 lowercase letters, digits and '-', starting with a letter)";
   }
   return std::nullopt;

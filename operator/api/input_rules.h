@@ -10,6 +10,10 @@
 
 namespace keyward {
 
+// An action name: at most 63 lowercase letters, digits and '-', starting
+// with a letter. (A rule may also list "*", every action; a target may not.)
+bool IsActionName(std::string_view a);
+
 // True for a label or annotation key under keyward.io/ (or a subdomain of
 // it): keyward's own, never settable from a template. keyward.io/fields,
 // the field notes of a key issued from a request, is the one exception.
@@ -19,6 +23,9 @@ bool IsReservedKey(std::string_view key);
 // may be written into an HTTP header or a log line as one line. UTF-8 is
 // allowed.
 bool IsPrintableLine(std::string_view s);
+// The reason validation gives for text that is not.
+inline constexpr const char* kNotOnePrintableLine =
+    "must be a single line of printable characters (no CR, LF, tab or other control character)";
 
 // Why |target| cannot name anything in a cluster, or nullopt: a non-empty
 // namespace or container that is not a DNS-1123 label, a pod that is not a

@@ -14,15 +14,6 @@ std::size_t Utf8Length(std::string_view s) {
       std::count_if(s.begin(), s.end(), [](char c) { return (c & 0xC0) != 0x80; }));
 }
 
-const char kNotOneLine[] =
-    "must be a single line of printable characters (no CR, LF, tab or other control character)";
-
-bool IsActionName(std::string_view a) {
-  if (a == "*") return true;
-  if (a.empty() || a.size() > 63 || !(a[0] >= 'a' && a[0] <= 'z')) return false;
-  return std::all_of(a.begin(), a.end(), [](char c) { return IsAlnumLower(c) || c == '-'; });
-}
-
 bool IsSecretDataKey(std::string_view k) {
   return !k.empty() && k.size() <= 253 && std::all_of(k.begin(), k.end(), [](char c) {
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
@@ -59,7 +50,7 @@ class Validator {
     if (len > 256) {
       Add("spec.description", "must be at most 256 characters (got " + std::to_string(len) + ")");
     }
-    if (!IsPrintableLine(spec.description)) Add("spec.description", kNotOneLine);
+    if (!IsPrintableLine(spec.description)) Add("spec.description", kNotOnePrintableLine);
     CheckExpiry(spec);
     CheckAccess(spec);
     CheckLimits(spec.limits);
@@ -170,7 +161,7 @@ class Validator {
     }
     if (rule.filter.size() > 1024) Add(p + ".filter", "must be at most 1024 characters");
     if (!IsPrintableLine(rule.filter)) {
-      Add(p + ".filter", std::string(kNotOneLine) + ": it is sent in the X-Keyward-Filter header");
+      Add(p + ".filter", std::string(kNotOnePrintableLine) + ": it is sent in the X-Keyward-Filter header");
     }
     if (rule.actions.empty()) {
       Add(p + ".actions", "must not be empty (omit it for the default [log])");
@@ -180,7 +171,7 @@ class Validator {
                               std::to_string(rule.actions.size()) + "); use \"*\" for all");
     }
     for (std::size_t i = 0; i < rule.actions.size(); ++i) {
-      if (!IsActionName(rule.actions[i])) {
+      if (rule.actions[i] != "*" && !IsActionName(rule.actions[i])) {
         Add(p + ".actions[" + std::to_string(i) + "]",
             "\"" + rule.actions[i] +
                 "\" must be lowercase letters, digits and '-' starting with a letter (log, "

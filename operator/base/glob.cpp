@@ -163,14 +163,79 @@ bool Compile(std::string_view p, States* accept, States* stars, std::size_t* n) 
   return true;
 }
 
+// The number of characters the star-free pattern |p| matches (a class is
+// one); npos for a malformed class.
+std::size_t FixedLength(std::string_view p) {
+  std::size_t n = 0;
+  for (std::size_t i = 0; i < p.size(); ++n) {
+    if (p[i] != '[') {
+      ++i;
+      continue;
+    }
+    std::size_t end = 0;
+    bool matched = false;
+    if (!MatchClass(p, i, 'a', &end, &matched)) return std::string_view::npos;
+    i = end;
+  }
+  return n;
+}
+
+// The star-free pattern |p| against |s| of exactly its length, by the same
+// rules as the NFA below: a literal or class takes only a name character,
+// '?' anything but '/'.
+bool MatchFixed(std::string_view p, std::string_view s) {
+  std::size_t si = 0;
+  for (std::size_t pi = 0; pi < p.size(); ++si) {
+    if (si >= s.size()) return false;
+    const char c = s[si];
+    const bool name_char = RowOf(c) < kOtherRow;
+    if (p[pi] == '?') {
+      if (c == '/') return false;
+      ++pi;
+    } else if (p[pi] == '[') {
+      std::size_t end = 0;
+      bool matched = false;
+      if (!MatchClass(p, pi, c, &end, &matched) || !matched || !name_char) return false;
+      pi = end;
+    } else {
+      if (p[pi] != c || !name_char) return false;
+      ++pi;
+    }
+  }
+  return si == s.size();
+}
+
+// A pattern with one star at most: its prefix at the start, its suffix at
+// the end, and no '/' for the star. Linear, and the common shape (web-*,
+// *-prod), so it skips the NFA's set-up. |classes|: p has a '[' somewhere.
+bool MatchOneStar(std::string_view p, std::string_view s, bool classes) {
+  auto length = [classes](std::string_view part) { return classes ? FixedLength(part) : part.size(); };
+  std::size_t star = p.find('*');
+  if (star == std::string_view::npos) return length(p) == s.size() && MatchFixed(p, s);
+  std::string_view prefix = p.substr(0, star), suffix = p.substr(star + 1);
+  std::size_t head = length(prefix), tail = length(suffix);
+  if (head == std::string_view::npos || tail == std::string_view::npos || head + tail > s.size()) return false;
+  std::string_view middle = s.substr(head, s.size() - head - tail);
+  return MatchFixed(prefix, s.substr(0, head)) && MatchFixed(suffix, s.substr(s.size() - tail)) &&
+         middle.find('/') == std::string_view::npos;
+}
+
 }  // namespace
 
-// A bit-parallel NFA (shift-and): each character of |s| costs a few word
-// operations whatever the pattern, so matching is linear in the target and
-// the pattern is read once. The greedy backtracking this replaced was
-// O(|pattern| x |target|) on patterns such as "*a*a*a*b".
+// Linear in the target whatever the pattern. One star at most: prefix and
+// suffix compared in place. More: a bit-parallel NFA (shift-and), where each
+// character of |s| costs a few word operations. The greedy backtracking
+// this replaced was O(|pattern| x |target|) on patterns such as "*a*a*a*b".
 bool GlobMatch(std::string_view p, std::string_view s) {
-  if (p.find_first_of("*?[") == std::string_view::npos) return p == s;
+  int star_count = 0;
+  bool classes = false, questions = false;
+  for (char c : p) {
+    star_count += c == '*';
+    classes |= c == '[';
+    questions |= c == '?';
+  }
+  if (star_count == 0 && !classes && !questions) return p == s;
+  if (star_count <= 1) return MatchOneStar(p, s, classes);
   States accept[kRows];
   States stars;
   std::size_t n = 0;

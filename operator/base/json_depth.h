@@ -1,17 +1,18 @@
-// A guard run before any JSON parser sees text from outside the process:
-// RapidJSON and cpprestsdk recurse once per nesting level, so "[[[[..." of
-// 1 MiB would overflow a thread's stack. Pure functions, thread-safe.
+// A guard run before RapidJSON parses text from outside the process: its
+// parser recurses once per nesting level, so "[[[[..." of 1 MiB overflowed a
+// thread's stack. (cpprestsdk's parser stops at 128 levels by itself; the
+// tests hold it to that.) Pure functions, thread-safe.
 #pragma once
 #include <string_view>
 
 namespace keyward {
 
-// Request bodies (check, webhooks, replica messages): the deepest object
-// keyward reads, an AdmissionReview holding an ApiKey, nests 9 levels.
+// Request bodies (/v1/check, TokenReview, SubjectAccessReview): what they
+// hold nests 4 levels; 128 is cpprestsdk's own limit for the other bodies.
 inline constexpr int kMaxBodyJsonDepth = 128;
-// What the API server sends (lists, watch events, Status): any object,
-// not only keyward's; kube-apiserver itself refuses writes deeper than 10,000
-// levels, but nothing keyward reads is anywhere near 512.
+// List pages from the API server: any object, not only keyward's;
+// kube-apiserver refuses writes deeper than 10,000 levels, but nothing
+// keyward lists is anywhere near 512.
 inline constexpr int kMaxKubeJsonDepth = 512;
 
 // True when no array or object in |text| opens more than |max_depth| levels

@@ -8,8 +8,6 @@
 #include <fstream>
 #include <sstream>
 
-#include "kube/json_fields.h"
-
 namespace keyward {
 
 using web::json::value;
@@ -190,7 +188,7 @@ KubeTextResult HttpKubeClient::SendText(const http::method& method, const std::s
 static KubeStatus FailedStatus(const KubeTextResult& sent) {
   value json;
   try {
-    if (!sent.body.empty()) json = ParseKubeJson(sent.body);
+    if (!sent.body.empty()) json = value::parse(sent.body);
   } catch (const web::json::json_exception&) {
     // Not JSON (a proxy's HTML page, say): the HTTP code still counts.
   }
@@ -209,7 +207,7 @@ KubeResult HttpKubeClient::Send(const http::method& method, const std::string& u
   } else {
     result.status = sent.status;
     try {
-      if (!sent.body.empty()) result.body = ParseKubeJson(sent.body);
+      if (!sent.body.empty()) result.body = value::parse(sent.body);
     } catch (const web::json::json_exception&) {
       // A 2xx that is not JSON: the code counts, the body stays null.
     }
@@ -281,7 +279,7 @@ KubeStatus HttpKubeClient::Watch(const ResourcePath& path, const WatchOptions& o
     if (resp.status_code() != http::status_codes::OK) {
       value json;
       try {
-        json = ParseKubeJson(resp.extract_utf8string(true).get());
+        json = value::parse(resp.extract_utf8string(true).get());
       } catch (const std::exception&) {
       }
       return StatusFromResponse(resp.status_code(), json);
@@ -297,7 +295,7 @@ KubeStatus HttpKubeClient::Watch(const ResourcePath& path, const WatchOptions& o
       if (line.collection().empty()) continue;
       value event;
       try {
-        event = ParseKubeJson(line.collection());
+        event = value::parse(line.collection());
       } catch (const web::json::json_exception& e) {
         return {0, "Transport", "watch " + path.Url() + ": undecodable event: " + e.what()};
       }

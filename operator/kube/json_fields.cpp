@@ -2,18 +2,9 @@
 
 #include <openssl/crypto.h>
 
-#include "base/json_depth.h"
-
 namespace keyward {
 
 using web::json::value;
-
-value ParseKubeJson(const std::string& text) {
-  if (!JsonDepthWithin(text, kMaxKubeJsonDepth)) {
-    throw web::json::json_exception(("JSON nested deeper than " + std::to_string(kMaxKubeJsonDepth) + " levels").c_str());
-  }
-  return value::parse(text);
-}
 
 namespace {
 

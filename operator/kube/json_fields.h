@@ -14,11 +14,6 @@ namespace keyward {
 
 using JsonPath = std::initializer_list<std::string_view>;
 
-// Parses what the API server (or a peer of it) sent, as value::parse does,
-// but throws web::json::json_exception, before recursing, for text nested
-// deeper than kMaxKubeJsonDepth (base/json_depth.h).
-web::json::value ParseKubeJson(const std::string& text);
-
 // The value at |path| (object keys, outermost first), or nullptr.
 const web::json::value* JsonAt(const web::json::value& obj, JsonPath path);
 const web::json::value* JsonAt(const web::json::value& obj, const std::vector<std::string>& path);

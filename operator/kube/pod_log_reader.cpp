@@ -12,7 +12,6 @@
 #include <cpprest/json.h>
 
 #include "kube/http_kube_client.h"
-#include "kube/json_fields.h"
 
 namespace keyward {
 
@@ -141,7 +140,7 @@ class HttpsPodLogReader : public PodLogReader {
         body.append(chunk_, sizeof(chunk_) - parser_.get().body().size);
         if (ec && ec != http::error::need_buffer) break;
       }
-      web::json::value status = ParseKubeJson(body);
+      web::json::value status = web::json::value::parse(body);
       if (status.has_string_field("message")) return status.at("message").as_string();
     } catch (const std::exception&) {
     }

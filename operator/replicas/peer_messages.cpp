@@ -2,7 +2,6 @@
 
 #include <cpprest/json.h>
 
-#include "base/json_depth.h"
 #include "base/time_format.h"
 #include "kube/json_fields.h"
 
@@ -57,7 +56,6 @@ Result<std::vector<QuotaBook::Report>> CountsOf(const value& body) {
 }
 
 Result<value> Parse(std::string_view body) {
-  if (!JsonDepthWithin(body, kMaxBodyJsonDepth)) return Status::Error("nests deeper than the limit");
   std::error_code ec;
   value v = value::parse(std::string(body), ec);
   if (ec || !v.is_object()) return Status::Error("not a JSON object");

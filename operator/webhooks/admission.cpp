@@ -7,7 +7,6 @@
 #include "api/apikey_request.h"
 #include "api/validation.h"
 #include "base/base64.h"
-#include "base/json_depth.h"
 #include "kube/json_fields.h"
 #include "webhooks/admission_kinds.h"
 
@@ -43,10 +42,6 @@ HttpResponse Review(const std::string& uid, bool allowed, const std::string& mes
 // The AdmissionReview's request, or an error response.
 Result<value> ParseReview(const HttpRequest& request) {
   if (request.method != "POST") return Status::Error("use POST with an AdmissionReview");
-  if (!JsonDepthWithin(request.body, kMaxBodyJsonDepth)) {
-    return Status::Error("body nests arrays or objects deeper than " + std::to_string(kMaxBodyJsonDepth) +
-                         " levels");
-  }
   value body;
   try {
     body = value::parse(std::string(request.body));

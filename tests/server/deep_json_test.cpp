@@ -67,7 +67,11 @@ TEST(DeepJson, EveryRequestParserAnswers400) {
     for (const std::string& body : HostileBodies()) {
       HttpResponse r = OnThread(handler, body);
       EXPECT_EQ(r.status, 400) << path << " " << body.size();
-      EXPECT_NE(r.body.find("deeper than 128 levels"), std::string::npos) << path << ": " << r.body;
+      // RapidJSON's endpoints are measured first; admission's parser
+      // (cpprestsdk) refuses the depth itself.
+      const bool admission = std::string_view(path) == "/validate" || std::string_view(path) == "/mutate";
+      const char* says = admission ? "body must be an AdmissionReview" : "deeper than 128 levels";
+      EXPECT_NE(r.body.find(says), std::string::npos) << path << ": " << r.body;
     }
   }
 }
