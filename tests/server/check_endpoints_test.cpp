@@ -172,7 +172,10 @@ TEST(ForwardAuth, WithAPathTemplateClientHeadersAreIgnored) {
   HttpResponse other = call({{"X-Original-URI", "/admin/prod"}});
   EXPECT_EQ(other.status, 400);
   EXPECT_NE(other.body.find("does not match --forward-auth-path /logs/{namespace}/{pod}"), std::string::npos);
-  EXPECT_EQ(call({{"X-Original-URI", "/logs/prod/..%2F"}}).status, 400);
+  for (const char* uri : {"/logs/prod/..%2F", "/logs/prod/..", "/logs/prod/*", "/logs/*/web-1", "/logs/Prod/web-1",
+                          "/logs/prod/web-1\r\nX-Evil: 1"}) {
+    EXPECT_EQ(call({{"X-Original-URI", uri}}).status, 400) << uri;
+  }
 }
 
 TEST(ForwardAuth, StatusCodesAndQuotaHeaders) {
