@@ -197,7 +197,7 @@ HttpResponse HandleForwardAuth(const CheckEndpointsEnv& env, const HttpRequest& 
     if (d.scope) r.headers.emplace_back("X-Keyward-Scope", ScopeName(*d.scope));
     // Validation keeps filters to one printable line; one from before that
     // rule is refused rather than written (the listener would drop it too).
-    if (d.filter && !SafeHeaderValue(*d.filter)) {
+    if (d.filter && !IsPrintableLine(*d.filter)) {
       return JsonError(500, "the ApiKey's filter holds a control character; fix spec.access[].filter");
     }
     if (d.filter) r.headers.emplace_back("X-Keyward-Filter", *d.filter);

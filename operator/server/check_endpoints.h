@@ -29,9 +29,10 @@ HttpResponse HandleCheck(const CheckEndpointsEnv& env, const HttpRequest& reques
 
 // Key from Authorization; target from the original URI (X-Original-URI or
 // X-Forwarded-Uri) matched against env.forward_auth_path when one is set,
-// else from X-Keyward-Namespace, -Pod, -Container and -Action. 200 / 401 / 403 / 429 with X-RateLimit-Remaining-{Second,
-// Day,Month} and, on 429, Retry-After; 400 when the proxy sends no
-// namespace. On 200, X-Keyward-ApiKey, X-Keyward-Scope and X-Keyward-Filter
+// else from X-Keyward-Namespace, -Pod, -Container and -Action; 400 for a
+// target that is not a Kubernetes name or none at all. 200 / 401 / 403 /
+// 429 with X-RateLimit-Remaining-{Second,Day,Month} and, on 429,
+// Retry-After. On 200, X-Keyward-ApiKey, X-Keyward-Scope and X-Keyward-Filter
 // tell the upstream who was let in and which filter to apply.
 HttpResponse HandleForwardAuth(const CheckEndpointsEnv& env, const HttpRequest& request);
 

@@ -41,14 +41,6 @@ HttpResponse JsonError(int status, std::string_view message) {
   return r;
 }
 
-bool SafeHeaderValue(std::string_view value) {
-  for (char c : value) {
-    auto u = static_cast<unsigned char>(c);
-    if ((u < 0x20 && c != '\t') || u == 0x7f) return false;
-  }
-  return true;
-}
-
 std::optional<HttpResponse> RefuseDeepJson(std::string_view body) {
   if (JsonDepthWithin(body, kMaxBodyJsonDepth)) return std::nullopt;
   return JsonError(400, "body nests arrays or objects deeper than " + std::to_string(kMaxBodyJsonDepth) +

@@ -57,12 +57,6 @@ HttpResponse JsonError(int status, std::string_view message);
 // (base/json_depth.h), before any parser recurses into it; nullopt otherwise.
 std::optional<HttpResponse> RefuseDeepJson(std::string_view body);
 
-// True when |value| can be written as one header field's value: no CR, LF
-// or other control character but tab. The listener never writes a header
-// that fails this (a value from a tenant's object could otherwise add
-// headers of its own, such as "x\r\nRemote-User: admin").
-bool SafeHeaderValue(std::string_view value);
-
 // Case-insensitive ASCII comparison, for header names and auth schemes.
 bool EqualsIgnoreCase(std::string_view a, std::string_view b);
 

@@ -16,6 +16,8 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
 
+#include "api/input_rules.h"
+
 namespace keyward {
 
 namespace asio = boost::asio;
@@ -78,13 +80,15 @@ HttpResponse CallHandler(const HttpHandler& handler, const HttpRequest& request)
   }
 }
 
-// Sets each header a handler gave, except one whose name or value could
-// break out of its line: that one is dropped and logged by name alone.
+// Sets each header a handler gave, except one whose name or value is not one
+// printable line (api/input_rules.h): a value from a tenant's object, such
+// as "x\r\nRemote-User: admin", could otherwise add headers of its own.
+// That one is dropped and logged by name alone.
 template <class Message>
 void SetHeaders(const std::vector<std::pair<std::string, std::string>>& headers, Message& res) {
   for (const auto& [k, v] : headers) {
-    if (!SafeHeaderValue(k) || !SafeHeaderValue(v) || k.find_first_of(" \t:") != std::string::npos) {
-      spdlog::error("dropped response header {}: it holds a control character", SafeHeaderValue(k) ? k : "?");
+    if (!IsPrintableLine(k) || !IsPrintableLine(v) || k.find_first_of(" :") != std::string::npos) {
+      spdlog::error("dropped response header {}: it holds a control character", IsPrintableLine(k) ? k : "?");
       continue;
     }
     res.set(k, v);

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <deque>
+
 #include "base/base64.h"
 #include "check/fake_owners.h"
 
@@ -18,7 +20,7 @@ struct Endpoints {
   CheckService service{index, owners, quotas};
   Metrics metrics;
   CheckEndpointsEnv env{&service, &metrics, [] { return kNow; }};
-  std::vector<std::string> storage;  // backs the string_views of requests
+  std::deque<std::string> storage;  // backs the string_views of requests (never moves them)
 
   Endpoints() { owners.pods["prod/web-1"] = PodOwner{}; }  // a bare pod
 
@@ -41,7 +43,6 @@ struct Endpoints {
   HttpRequest Request(const std::string& method, std::string body,
                       std::vector<std::pair<std::string, std::string>> headers = {}) {
     HttpRequest r;
-    storage.reserve(64);
     r.method = storage.emplace_back(method);
     r.body = storage.emplace_back(std::move(body));
     for (auto& [k, v] : headers) r.headers.emplace_back(storage.emplace_back(k), storage.emplace_back(v));
