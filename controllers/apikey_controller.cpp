@@ -80,6 +80,16 @@ Action ApiKeyController::ReconcileNoTemplate(const ApiKey& key) {
   return WriteNotReady(key, kPhasePending, "TemplateNotFound", message);
 }
 
+Action ApiKeyController::ReconcileInOperatorNamespace(const ApiKey& key) {
+  env_.index->RemoveApiKey(RefOf(key));
+  env_.volatile_keys->Erase(RefOf(key));
+  return WriteNotReady(key, kPhaseInvalid, "OperatorNamespace",
+                       "keyward does not mint keys in its own namespace " + env_.operator_namespace +
+                           ": its admission webhooks skip that namespace (so keyward stays repairable), so "
+                           "the escalation check, the key limit and the creator stamp cannot run there; "
+                           "create the ApiKey in another namespace");
+}
+
 void ApiKeyController::LoseKey(const ApiKeyRef& ref, const std::string& message,
                                ApiKeyStatus* status, KeyOutcome* out) {
   // Nothing of the key may outlive this in status, or followers (which
@@ -290,6 +300,7 @@ Action ApiKeyController::Reconcile(const std::string& store_key) {
   FieldErrors semantic = ValidateApiKey(key, now, /*creating=*/false);
   errors.insert(errors.end(), semantic.begin(), semantic.end());
   if (!errors.empty()) return ReconcileInvalid(key, errors);
+  if (key.metadata.namespace_name == env_.operator_namespace) return ReconcileInOperatorNamespace(key);
   std::optional<ApiKeyTemplate> tpl = TemplateOf(key);
   if (key.spec.template_ref && !tpl) return ReconcileNoTemplate(key);
   auto policy = PolicyOf(key, now, tpl ? &tpl->spec : nullptr);

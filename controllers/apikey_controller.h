@@ -44,6 +44,11 @@ struct ControllerEnv {
   // meanwhile, so new keys never queue behind thousands of checks. Null:
   // no budget of its own.
   RateLimiter* secret_checks = nullptr;
+  // keyward's own namespace (--namespace). The chart's admission webhooks
+  // skip it so keyward can always be repaired; so an ApiKey there would
+  // escape the escalation check, the key limit and the creator stamp, and
+  // is never minted (Ready False, OperatorNamespace). "": no such rule.
+  std::string operator_namespace;
 };
 
 class ApiKeyController {
@@ -65,6 +70,7 @@ class ApiKeyController {
                        const std::string& message);
   // spec.templateRef names a template that does not exist (yet).
   Action ReconcileNoTemplate(const ApiKey& key);
+  Action ReconcileInOperatorNamespace(const ApiKey& key);
   // The template of a key with spec.templateRef, if it exists.
   std::optional<ApiKeyTemplate> TemplateOf(const ApiKey& key) const;
   // status.createdBy from the annotation the mutating webhook stamped.

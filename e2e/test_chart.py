@@ -318,6 +318,31 @@ def test_chart_limits_secret_writes_to_keyward_secrets(cluster, crds, release):
     assert can_i(cluster, "get", "secrets", "kube-system")
 
 
+def test_nothing_keyward_serves_is_created_in_the_release_namespace(cluster, crds, release):
+    """The webhooks skip the release namespace; the chart's policy refuses
+    ApiKeys, templates and requests there instead, with keyward down (no
+    operator runs here), naming why."""
+    helm(cluster, "upgrade", "--install", RELEASE, str(CHART), "-n", RELEASE_NS)
+    key = {"apiVersion": "keyward.io/v1alpha1", "kind": "ApiKey",
+           "metadata": {"name": "sneaky", "namespace": RELEASE_NS},
+           "spec": {"description": "wide", "access": [{"scope": "cluster"}]}}
+    refused = {}
+
+    def is_refused() -> bool:
+        refused["r"] = cluster.kubectl("create", "-f", "-", input=json.dumps(key), check=False)
+        if refused["r"].returncode == 0:  # before the policy is in force: undo, try again
+            cluster.kubectl("delete", "apikey", "sneaky", "-n", RELEASE_NS, "--wait=false", check=False)
+            return False
+        return True
+    wait_for(is_refused, timeout=30, message="the release-namespace policy in force")
+    assert "does not serve ApiKeys in its own namespace" in refused["r"].stderr, refused["r"].stderr
+    request = {"apiVersion": "keyward.io/v1alpha1", "kind": "ApiKeyRequest",
+               "metadata": {"name": "sneaky", "namespace": RELEASE_NS},
+               "spec": {"templateRef": {"kind": "ClusterApiKeyTemplate", "name": "any"}}}
+    r = cluster.kubectl("create", "-f", "-", input=json.dumps(request), check=False)
+    assert r.returncode != 0 and "ApiKeyRequests in its own namespace" in r.stderr, r.stderr
+
+
 def test_operator_rbac_has_no_wildcard(cluster):
     """Every rule the chart gives the operator names its groups, resources
     and verbs; the people's roles too."""
@@ -498,3 +523,6 @@ def assert_people_roles(cluster: Cluster, team: str) -> None:
     assert may("e2e-edit", "create", "apikeys.keyward.io") and may("e2e-edit", "delete", "apikeys.keyward.io")
     assert not may("e2e-edit", "get", "apikeys.keyward.io", "reveal"), "reveal is admin only"
     assert not may("e2e-view", "get", "apikeys.keyward.io", "reveal")
+    # Actions beyond log, events and metrics: admin may put them in keys, edit not.
+    assert may("e2e-admin", "grant", "actions.keyward.io")
+    assert not may("e2e-edit", "grant", "actions.keyward.io")

@@ -8,9 +8,9 @@ namespace keyward {
 namespace {
 
 // Says yes for prod and team-*, no elsewhere, without an API server.
-struct FixedReviewer : LogAccessReviewer {
-  Result<bool> MayReadLogs(const web::json::value&, const std::string& ns) override {
-    return ns == "prod" || ns.rfind("team-", 0) == 0;
+struct FixedReviewer : AdmissionReviewer {
+  Result<bool> May(const web::json::value&, const AccessReview& r) override {
+    return r.namespace_name == "prod" || r.namespace_name.rfind("team-", 0) == 0;
   }
 };
 

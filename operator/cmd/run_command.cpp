@@ -139,8 +139,10 @@ std::chrono::seconds LeaseCallTimeout(const RunOptions& o) {
 
 // One API client per job, each with its own rate limit and connections, so
 // none waits behind another: the controller's reads and writes, events,
-// usage writes, the elector's renews (timeout: the renew deadline), and the
-// server's reads and reviews (every replica makes them: never write-gated).
+// usage writes, the elector's renews (timeout: the renew deadline), the
+// server's reads (pods and owners), and the TokenReviews and
+// SubjectAccessReviews of reveal and admission, on the listener's blocking
+// pool (every replica makes these: never write-gated).
 struct ApiClients {
   ApiClients(const KubeConfig& c, const RunOptions& o)
       : controller(c, o.kube_qps, o.kube_burst),
@@ -148,10 +150,11 @@ struct ApiClients {
         usage(c, 20, 50),
         lease(c, 5, 10, LeaseCallTimeout(o)),
         serving(c, o.kube_qps, o.kube_burst),
+        reviews(c, o.kube_qps, o.kube_burst),
         secret_checks(std::max(1.0, o.kube_qps / 4), std::max(1, o.kube_burst / 4)) {
     // Audit logs tell replicas apart; field managers stay "keyward".
     const std::string agent = std::string("keyward/") + kVersion + " (" + o.identity + ")";
-    for (HttpKubeClient* client : {&controller, &events, &usage, &lease, &serving}) {
+    for (HttpKubeClient* client : {&controller, &events, &usage, &lease, &serving, &reviews}) {
       client->SetUserAgent(agent);
     }
   }
@@ -161,7 +164,7 @@ struct ApiClients {
     controller.SetWriteGate(is_leader);
     events.SetWriteGate(is_leader);
   }
-  HttpKubeClient controller, events, usage, lease, serving;
+  HttpKubeClient controller, events, usage, lease, serving, reviews;
   // Secret re-checks may use a quarter of the controller's budget at most.
   RateLimiter secret_checks;
 };
@@ -176,6 +179,7 @@ ControllerEnv ControllerEnvFor(const RunOptions& o, ApiClients& clients, KeyInde
   env.events = &events;
   env.secret_check_interval = o.secret_check_interval;
   env.secret_checks = &clients.secret_checks;
+  env.operator_namespace = o.operator_namespace;
   env.get_apikey = [&manager](const std::string& key) { return manager.Get(key); };
   env.is_leader = [&manager] { return manager.IsLeader(); };
   return env;
@@ -301,7 +305,7 @@ int RunOperator(const RunOptions& o) {
   env.templates = templates.Lookup();
   ApiKeyController controller(std::move(env));
   RequestController requests(RequestEnvFor(clients, templates, events, manager));
-  Serving serving(o, clients.serving, clients.usage, index, volatile_keys, manager);
+  Serving serving(o, clients.serving, clients.usage, clients.reviews, index, volatile_keys, manager);
   serving.UseTemplates(templates.LookupOrGet(clients.serving));
   if (o.logs_endpoint) serving.ServeLogs(*config);
   if (Status started = serving.Start(); !started.ok()) {

@@ -44,13 +44,14 @@ std::function<TimePoint()> UsageClock(const RunOptions& o) {
 }  // namespace
 
 Serving::Serving(const RunOptions& options, KubeClient& kube, KubeClient& usage_kube,
-                 const KeyIndex& index, VolatileKeyStore& volatile_keys, Manager& manager)
+                 KubeClient& review_kube, const KeyIndex& index, VolatileKeyStore& volatile_keys,
+                 Manager& manager)
     : options_(options),
       kube_(kube),
       index_(index),
       volatile_keys_(volatile_keys),
-      reveal_authorizer_(kube),
-      log_reviewer_(kube),
+      reveal_authorizer_(review_kube),
+      admission_reviewer_(review_kube),
       manager_(manager),
       quotas_([&manager](const ApiKeyRef& ref) { return CachedUsage(manager, ref); }),
       usage_now_(UsageClock(options)),
@@ -109,7 +110,7 @@ HttpHandler Serving::HttpsRoutes() {
   }
   HttpHandler checks = SecureRoutes(env);
   AdmissionEnv admission;
-  admission.reviewer = &log_reviewer_;
+  admission.reviewer = &admission_reviewer_;
   admission.max_keys_per_namespace = options_.max_keys_per_namespace;
   admission.count_in_namespace = [this](const std::string& ns) {
     return static_cast<int>(manager_.CountInNamespace(ns));
@@ -178,6 +179,7 @@ Status Serving::StartHttps() {
   lo.address = options_.bind_address;
   lo.port = static_cast<std::uint16_t>(options_.secure_port);
   lo.threads = options_.server_threads;
+  lo.blocking = WaitsOnApiServer;  // never on the threads of /v1/check
   https_ = std::make_unique<Listener>(lo, HttpsRoutes(), tls_.get());
   if (Status started = https_->Start(); !started.ok()) return started.Prefixed("--secure-port");
   spdlog::info("serving /v1/check, /v1/auth, /v1/reveal, {}/authenticate, /authorize, /validate "

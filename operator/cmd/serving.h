@@ -33,8 +33,9 @@ std::string ApiKeyGaugeLabel(const std::vector<std::string>& fields);
 
 class Serving {
  public:
-  // |usage_kube| writes usage to status, on a budget of its own.
-  Serving(const RunOptions& options, KubeClient& kube, KubeClient& usage_kube,
+  // |usage_kube| writes usage to status, |review_kube| makes the reviews
+  // of reveal and admission, each on a budget of its own.
+  Serving(const RunOptions& options, KubeClient& kube, KubeClient& usage_kube, KubeClient& review_kube,
           const KeyIndex& index, VolatileKeyStore& volatile_keys, Manager& manager);
   ~Serving();
 
@@ -69,7 +70,7 @@ class Serving {
   const KeyIndex& index_;
   VolatileKeyStore& volatile_keys_;
   ApiRevealAuthorizer reveal_authorizer_;
-  ApiLogAccessReviewer log_reviewer_;
+  ApiAdmissionReviewer admission_reviewer_;
   Manager& manager_;
   Metrics metrics_;
   QuotaBook quotas_;

@@ -9,6 +9,7 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/thread_pool.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -34,6 +35,9 @@ struct Listener::Shared {
   std::atomic<int> connections{0};
   std::atomic<std::int64_t> refused{0};
   std::atomic<std::int64_t> accept_errors{0};
+  std::unique_ptr<asio::thread_pool> pool;  // for ListenerOptions::blocking
+  std::atomic<int> blocking{0};
+  std::atomic<std::int64_t> blocking_refused{0};
 };
 
 struct Listener::Worker {
@@ -78,6 +82,27 @@ HttpResponse CallHandler(const HttpHandler& handler, const HttpRequest& request)
     spdlog::error("handler for {} {} failed: {}", request.method, request.path, e.what());
     return JsonError(500, "internal error");
   }
+}
+
+// Runs the handler on the blocking pool and resumes on the connection's own
+// thread; 503 when the pool and its queue are full. The request's storage
+// lives in the caller's frame until this returns (Stop joins the pool
+// before it destroys any connection).
+awaitable<HttpResponse> CallOnPool(Listener::Shared& s, const HttpRequest& request) {
+  const int limit = std::max(1, s.options.blocking_threads) + std::max(0, s.options.blocking_queue);
+  if (s.blocking.fetch_add(1) >= limit) {
+    --s.blocking;
+    ++s.blocking_refused;
+    HttpResponse busy = JsonError(503, "busy: too many requests that wait on the API server; retry");
+    busy.headers.emplace_back("Retry-After", "1");
+    co_return busy;
+  }
+  HttpResponse out = co_await asio::co_spawn(
+      s.pool->get_executor(),
+      [&s, &request]() -> awaitable<HttpResponse> { co_return CallHandler(s.handler, request); },
+      asio::use_awaitable);
+  --s.blocking;
+  co_return out;
 }
 
 // Sets each header a handler gave, except one whose name or value is not one
@@ -207,7 +232,13 @@ awaitable<void> ServeRequests(Stream& stream, Listener::Shared& s, bool tls) {
     }
     Request& req = parser.get();
     const bool keep_alive = req.keep_alive();
-    HttpResponse out = CallHandler(s.handler, ViewOf(req, tls));
+    const HttpRequest view = ViewOf(req, tls);
+    HttpResponse out;  // not "a ? co_await b : c": GCC 12 miscompiles co_await in ?:
+    if (s.pool && s.options.blocking(view.path)) {
+      out = co_await CallOnPool(s, view);
+    } else {
+      out = CallHandler(s.handler, view);
+    }
     WipeCredentials(req);
     if (out.stream) {
       co_await WriteStream(stream, s, out, req.version());
@@ -306,6 +337,8 @@ Listener::~Listener() { Stop(); }
 int Listener::connections() const { return shared_->connections.load(); }
 std::int64_t Listener::refused() const { return shared_->refused.load(); }
 std::int64_t Listener::accept_errors() const { return shared_->accept_errors.load(); }
+int Listener::blocking_in_progress() const { return shared_->blocking.load(); }
+std::int64_t Listener::blocking_refused() const { return shared_->blocking_refused.load(); }
 
 Status Listener::Start() {
   error_code ec;
@@ -324,6 +357,9 @@ Status Listener::Start() {
     workers_.push_back(std::move(worker));
   }
   port_ = port;
+  if (shared_->options.blocking) {
+    shared_->pool = std::make_unique<asio::thread_pool>(std::max(1, shared_->options.blocking_threads));
+  }
   for (auto& w : workers_) {
     asio::co_spawn(w->io, AcceptLoop(w->acceptor, *shared_), asio::detached);
     w->thread = std::thread([io = &w->io] { io->run(); });
@@ -337,12 +373,17 @@ void Listener::Stop() {
       error_code ec;
       a->close(ec);
     });
-    w->io.stop();
   }
+  // The pool first: a handler that runs there reads its connection's
+  // request, so every one (at most blocking_threads + blocking_queue) must
+  // be done before a connection can go.
+  if (shared_->pool) shared_->pool->join();
+  for (auto& w : workers_) w->io.stop();
   for (auto& w : workers_) {
     if (w->thread.joinable()) w->thread.join();
   }
   workers_.clear();  // destroys pending connections with their io_context
+  shared_->pool.reset();
 }
 
 }  // namespace keyward

@@ -4,8 +4,10 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -24,6 +26,14 @@ struct ListenerOptions {
   std::chrono::milliseconds header_timeout{10000};          // TLS handshake, headers, keep-alive idle
   std::chrono::milliseconds body_timeout{30000};            // reading a body, writing a response
   int max_connections = 10000;      // above it a new connection is closed at once
+  // Requests whose path this accepts run on a pool of their own
+  // (blocking_threads), so a handler that waits on the API server never
+  // holds a serving thread and /v1/check never queues behind it. With
+  // blocking_threads + blocking_queue of them in progress, one more gets
+  // 503 at once (with Retry-After). Unset: every handler runs inline.
+  std::function<bool(std::string_view path)> blocking;
+  int blocking_threads = 4;
+  int blocking_queue = 60;
 };
 
 class Listener {
@@ -45,12 +55,16 @@ class Listener {
   std::int64_t refused() const;
   // Accepts that failed (EMFILE and the like), each followed by a pause.
   std::int64_t accept_errors() const;
+  // Blocking requests (ListenerOptions::blocking) in progress, and those
+  // refused with 503 because the pool and its queue were full.
+  int blocking_in_progress() const;
+  std::int64_t blocking_refused() const;
 
   struct Worker;  // an io_context, its thread and its acceptor
   struct Shared;  // what every connection reads: options, handler, counters
 
  private:
-  std::unique_ptr<Shared> shared_;
+  std::unique_ptr<Shared> shared_;  // holds the blocking pool
   std::vector<std::unique_ptr<Worker>> workers_;
   std::uint16_t port_ = 0;
 };

@@ -14,6 +14,11 @@ HttpResponse Text(int status, std::string body) {
 
 }  // namespace
 
+bool WaitsOnApiServer(std::string_view path) {
+  return path == "/validate" || path == "/mutate" || path.rfind("/v1/reveal/", 0) == 0 ||
+         path.rfind("/v1/logs/", 0) == 0;
+}
+
 HttpHandler SecureRoutes(CheckEndpointsEnv env) {
   return [env = std::move(env)](const HttpRequest& request) -> HttpResponse {
     if (request.path == "/v1/check") return HandleCheck(env, request);

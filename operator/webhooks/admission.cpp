@@ -1,7 +1,6 @@
 #include "webhooks/admission.h"
 
 #include <optional>
-#include <set>
 
 #include "api/apikey.h"
 #include "api/apikey_request.h"
@@ -57,23 +56,7 @@ Result<value> ParseReview(const HttpRequest& request) {
 
 }  // namespace
 
-std::vector<std::string> NamespacesToReview(const value& object) {
-  std::set<std::string> out;
-  for (const value& rule : JsonArray(object, {"spec", "access"})) {
-    if (JsonStringOr(rule, {"scope"}) == "cluster") {
-      out.insert("");
-      continue;
-    }
-    for (const value& ns : JsonArray(rule, {"namespaces"})) {
-      if (!ns.is_string()) continue;
-      const std::string& name = ns.as_string();
-      out.insert(name.find_first_of("*?[") == std::string::npos ? name : "");
-    }
-  }
-  return {out.begin(), out.end()};
-}
-
-Result<bool> ApiLogAccessReviewer::Review(const value& user_info, const value& attributes) {
+Result<bool> ApiAdmissionReviewer::Review(const value& user_info, const value& attributes) {
   value sar;
   sar["apiVersion"] = value::string("authorization.k8s.io/v1");
   sar["kind"] = value::string("SubjectAccessReview");
@@ -91,16 +74,18 @@ Result<bool> ApiLogAccessReviewer::Review(const value& user_info, const value& a
   return JsonBool(r.body, {"status", "allowed"}).value_or(false);
 }
 
-Result<bool> ApiLogAccessReviewer::MayReadLogs(const value& user_info, const std::string& ns) {
+Result<bool> ApiAdmissionReviewer::May(const value& user_info, const AccessReview& review) {
   value attrs;
-  attrs["namespace"] = value::string(ns);
-  attrs["verb"] = value::string("get");
-  attrs["resource"] = value::string("pods");
-  attrs["subresource"] = value::string("log");
+  if (!review.namespace_name.empty()) attrs["namespace"] = value::string(review.namespace_name);
+  attrs["verb"] = value::string(review.verb);
+  if (!review.group.empty()) attrs["group"] = value::string(review.group);
+  attrs["resource"] = value::string(review.resource);
+  if (!review.subresource.empty()) attrs["subresource"] = value::string(review.subresource);
+  if (!review.name.empty()) attrs["name"] = value::string(review.name);
   return Review(user_info, attrs);
 }
 
-Result<bool> ApiLogAccessReviewer::MayApprove(const value& user_info, const TemplateRef& tpl,
+Result<bool> ApiAdmissionReviewer::MayApprove(const value& user_info, const TemplateRef& tpl,
                                               const std::string& ns) {
   value attrs;
   if (!tpl.cluster()) attrs["namespace"] = value::string(ns);
@@ -152,11 +137,12 @@ std::optional<std::string> Refusal(const AdmissionEnv& env, const value& req) {
     std::optional<TemplateRef> ref = ParseApiKey(*object, &ignored).spec.template_ref;
     return TemplateKeyRefusal(env, req, ref.value_or(TemplateRef{}));
   }
+  if (SpecUnchanged(req)) return std::nullopt;  // a rotation request, a finalizer removed
   Result<std::string> escalation = FirstEscalation(env, req, *object);
-  if (!escalation.ok()) return "cannot check your access: " + escalation.error();
+  if (!escalation.ok()) return escalation.error();
   if (!escalation->empty()) {
-    return "user " + JsonStringOr(req, {"userInfo", "username"}) + " may not get pods/log in " +
-           *escalation + ": an ApiKey cannot grant more than its creator may do";
+    return "user " + JsonStringOr(req, {"userInfo", "username"}) + " may not " + *escalation +
+           ": an ApiKey cannot grant more than its creator may do";
   }
   return std::nullopt;
 }

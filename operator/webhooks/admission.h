@@ -10,6 +10,7 @@
 
 #include "api/apikey_template.h"
 #include "base/status.h"
+#include "webhooks/access_reviews.h"
 #include "base/time_format.h"
 #include "kube/kube_client.h"
 #include "server/http_message.h"
@@ -19,12 +20,10 @@ namespace keyward {
 
 inline constexpr const char* kCreatedByAnnotation = "keyward.io/created-by";
 
-// Whether a user may read pod logs in a namespace ("" = every namespace).
-class LogAccessReviewer {
+// Reviews of what a user may do: the escalation check (access_reviews.h)
+// and approval on a template.
+class AdmissionReviewer : public AccessReviewer {
  public:
-  virtual ~LogAccessReviewer() = default;
-  // |user_info| is the AdmissionReview's request.userInfo.
-  virtual Result<bool> MayReadLogs(const web::json::value& user_info, const std::string& ns) = 0;
   // Whether the user may `approve` on the template (its requests).
   virtual Result<bool> MayApprove(const web::json::value& user_info, const TemplateRef& tpl,
                                   const std::string& ns) {
@@ -33,11 +32,11 @@ class LogAccessReviewer {
   }
 };
 
-// A SubjectAccessReview through the API for get pods/log.
-class ApiLogAccessReviewer : public LogAccessReviewer {
+// Each review a SubjectAccessReview through the API.
+class ApiAdmissionReviewer : public AdmissionReviewer {
  public:
-  explicit ApiLogAccessReviewer(KubeClient& kube) : kube_(kube) {}
-  Result<bool> MayReadLogs(const web::json::value& user_info, const std::string& ns) override;
+  explicit ApiAdmissionReviewer(KubeClient& kube) : kube_(kube) {}
+  Result<bool> May(const web::json::value& user_info, const AccessReview& review) override;
   Result<bool> MayApprove(const web::json::value& user_info, const TemplateRef& tpl,
                           const std::string& ns) override;
 
@@ -47,7 +46,7 @@ class ApiLogAccessReviewer : public LogAccessReviewer {
 };
 
 struct AdmissionEnv {
-  LogAccessReviewer* reviewer = nullptr;
+  AdmissionReviewer* reviewer = nullptr;
   // ApiKeys in a namespace now (from the watch cache).
   std::function<int(const std::string& ns)> count_in_namespace;
   int max_keys_per_namespace = 100;
@@ -59,17 +58,15 @@ struct AdmissionEnv {
 
 // Refuses, with every field path and reason (at most 10), an ApiKey that
 // `keyward validate` refuses; on create, one over the namespace's limit;
-// on create or update, one that reaches a namespace where the requesting
-// user may not read pod logs (the message names it). Deletes pass.
+// on create or a spec change, one that grants an action in a namespace
+// where the requesting user lacks the RBAC it stands for (access_reviews.h;
+// the message names both). An update that keeps the spec (a rotation
+// request, a finalizer removed) is not reviewed again. Deletes pass.
 HttpResponse HandleValidate(const AdmissionEnv& env, const HttpRequest& request);
 
 // On create, stamps the requesting user into metadata.annotations
 // keyward.io/created-by (status cannot be set at create); the controller
 // copies it to status.createdBy.
 HttpResponse HandleMutate(const AdmissionEnv& env, const HttpRequest& request);
-
-// The namespaces a SubjectAccessReview must cover for |key_object|'s rules:
-// exact names as they are, "" (every namespace) for cluster scope or a glob.
-std::vector<std::string> NamespacesToReview(const web::json::value& key_object);
 
 }  // namespace keyward

@@ -15,18 +15,24 @@ namespace keyward {
 // "path: reason; ..." for at most 10 errors.
 std::string JoinErrors(const FieldErrors& errors);
 
-// The first namespace where the requesting user of |req| may not read pod
-// logs but |object|'s spec.access would grant it ("every namespace", or
-// "namespace x"); "" when none.
+// The first access the requesting user of |req| lacks but |object|'s
+// spec.access would grant ("get pods/log in namespace x"); "" when none.
+// An error when the rules need too many reviews or a review failed.
 Result<std::string> FirstEscalation(const AdmissionEnv& env, const web::json::value& req,
                                     const web::json::value& object);
 
+// Whether |req| is an UPDATE that leaves spec as it was (metadata or
+// status only): nothing it grants changes, so nothing is reviewed again.
+bool SpecUnchanged(const web::json::value& req);
+
 // Why a template (either kind) is refused: invalid fields, or rules that
-// reach further than its author may read logs. nullopt: allowed.
+// grant more than its author may do (FirstEscalation). nullopt: allowed.
 std::optional<std::string> TemplateRefusal(const AdmissionEnv& env, const web::json::value& req);
 
 // An ApiKey with spec.templateRef: the template must exist and its creator
 // must be allowed to approve requests for it (else a request is the way).
+// An update that keeps the spec passes: holders rotate, keyward removes
+// finalizers.
 std::optional<std::string> TemplateKeyRefusal(const AdmissionEnv& env, const web::json::value& req,
                                               const TemplateRef& ref);
 

@@ -115,5 +115,26 @@ TEST(SecretRevocation, ARecreatedApiKeyRetriesSoonWhileItsOldSecretIsCollected) 
   EXPECT_EQ(h.Status("a").at("phase").as_string(), "Active");
 }
 
+TEST(OperatorNamespace, AnApiKeyInKeywardsOwnNamespaceIsNeverMinted) {
+  // The webhooks skip keyward's namespace: no escalation check, limit or
+  // creator stamp ran for this key, so it gets no key at all.
+  Harness h([](ControllerEnv& env) { env.operator_namespace = "team-a"; });
+  h.Apply("wide", kSpecB);
+  EXPECT_FALSE(h.Reconcile("wide").failed());
+  EXPECT_FALSE(h.kube.Has(SecretPath("wide-apikey")));
+  value status = h.Status("wide");
+  EXPECT_EQ(status.at("phase").as_string(), "Invalid");
+  value ready = status.at("conditions").at(0);
+  EXPECT_EQ(ready.at("status").as_string(), "False");
+  EXPECT_EQ(ready.at("reason").as_string(), "OperatorNamespace");
+  EXPECT_NE(ready.at("message").as_string().find("its own namespace team-a"), std::string::npos);
+  EXPECT_TRUE(Has(h.events.reasons, "OperatorNamespace"));
+  // Elsewhere the same spec is minted.
+  Harness other([](ControllerEnv& env) { env.operator_namespace = "keyward-system"; });
+  other.Apply("wide", kSpecB);
+  other.Reconcile("wide");
+  EXPECT_TRUE(other.kube.Has(SecretPath("wide-apikey")));
+}
+
 }  // namespace
 }  // namespace keyward

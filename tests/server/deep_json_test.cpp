@@ -16,8 +16,8 @@ namespace {
 
 const TimePoint kNow = *ParseRfc3339("2026-11-22T12:00:00Z");
 
-struct NoReviewer : LogAccessReviewer {
-  Result<bool> MayReadLogs(const web::json::value&, const std::string&) override { return false; }
+struct NoReviewer : AdmissionReviewer {
+  Result<bool> May(const web::json::value&, const AccessReview&) override { return false; }
 };
 
 struct Handlers {

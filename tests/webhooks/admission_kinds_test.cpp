@@ -15,10 +15,10 @@ namespace {
 
 using web::json::value;
 
-struct FakeApprovers : LogAccessReviewer {
+struct FakeApprovers : AdmissionReviewer {
   std::set<std::string> approvers, readers;
   std::vector<std::string> asked;
-  Result<bool> MayReadLogs(const value& user, const std::string&) override {
+  Result<bool> May(const value& user, const AccessReview&) override {
     return readers.count(JsonStringOr(user, {"username"})) > 0;
   }
   Result<bool> MayApprove(const value& user, const TemplateRef& tpl, const std::string& ns) override {
@@ -168,6 +168,26 @@ TEST(TemplateAdmission, AKeyUsingATemplateNeedsApproveOnIt) {
   auto missing = TemplateKeyRefusal(e.env, Review("CREATE", "carol", Request()), ref);
   ASSERT_TRUE(missing);
   EXPECT_NE(missing->find("not found"), std::string::npos);
+}
+
+TEST(TemplateAdmission, HoldersRotateAndKeywardRemovesFinalizersWithoutApprove) {
+  Env e;
+  TemplateRef ref{kTemplateKind, "logs-reader"};
+  value key = value::parse(R"({"apiVersion":"keyward.io/v1alpha1","kind":"ApiKey",
+    "metadata":{"name":"k","namespace":"team-a","finalizers":["keyward.io/secret"]},
+    "spec":{"description":"d","templateRef":{"name":"logs-reader"}}})");
+  value rotated = key;
+  rotated["metadata"]["annotations"]["keyward.io/rotate-requested-at"] = value::string("2026-12-07T00:00:00Z");
+  EXPECT_FALSE(TemplateKeyRefusal(e.env, Review("UPDATE", "bob", rotated, key), ref));
+  value released = key;
+  released["metadata"]["finalizers"] = value::array();
+  EXPECT_FALSE(TemplateKeyRefusal(e.env, Review("UPDATE", "system:serviceaccount:keyward-system:keyward",
+                                                released, key), ref));
+  EXPECT_TRUE(e.reviewer.asked.empty());  // no approve review for either
+  // A spec change still needs approve.
+  value changed = key;
+  changed["spec"]["description"] = value::string("other");
+  EXPECT_TRUE(TemplateKeyRefusal(e.env, Review("UPDATE", "bob", changed, key), ref));
 }
 
 }  // namespace

@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <set>
 
 #include "base/base64.h"
@@ -12,12 +13,16 @@ namespace {
 
 using web::json::value;
 
-struct FakeReviewer : LogAccessReviewer {
+struct FakeReviewer : AdmissionReviewer {
   std::set<std::string> readable;  // namespaces the user may read logs in; "" = all
-  std::vector<std::string> asked;
-  Result<bool> MayReadLogs(const value&, const std::string& ns) override {
-    asked.push_back(ns);
-    return readable.count("") > 0 || readable.count(ns) > 0;
+  std::set<std::string> granted;   // other access, as "<Describe()> in <Where()>"
+  std::vector<std::string> asked;  // namespaces of get pods/log reviews
+  std::vector<std::string> asked_all;  // every review, as granted
+  Result<bool> May(const value&, const AccessReview& r) override {
+    asked_all.push_back(r.Describe() + " in " + r.Where());
+    if (r.Describe() != "get pods/log") return granted.count(asked_all.back()) > 0;
+    asked.push_back(r.namespace_name);
+    return readable.count("") > 0 || readable.count(r.namespace_name) > 0;
   }
 };
 
@@ -172,13 +177,98 @@ TEST(Admission, CallsAreCountedByKindAndResult) {
   EXPECT_EQ(text.find("alice"), std::string::npos);  // no user in any label
 }
 
-TEST(NamespacesToReview, ExactNamesGlobsAndCluster) {
-  auto ns = [](const char* spec) { return NamespacesToReview(value::parse(std::string(R"({"spec":)") + spec + "}")); };
-  EXPECT_EQ(ns(R"({"access":[{"scope":"namespace","namespaces":["a","b","a"]}]})"),
-            (std::vector<std::string>{"a", "b"}));
-  EXPECT_EQ(ns(R"({"access":[{"scope":"pod","namespaces":["web-*"]}]})"), (std::vector<std::string>{""}));
-  EXPECT_EQ(ns(R"({"access":[{"scope":"cluster"}]})"), (std::vector<std::string>{""}));
-  EXPECT_TRUE(ns(R"({"access":5})").empty());
+std::vector<std::string> Reviews(const std::string& spec) {
+  Result<std::vector<AccessReview>> r = AccessReviewsFor(value::parse(R"({"spec":)" + spec + "}"));
+  EXPECT_TRUE(r.ok()) << r.error();
+  std::vector<std::string> out;
+  for (const AccessReview& a : r.ok() ? *r : std::vector<AccessReview>{}) {
+    out.push_back(a.Describe() + " in " + a.Where());
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+TEST(AccessReviewsFor, ExactNamesGlobsAndClusterDeduplicated) {
+  EXPECT_EQ(Reviews(R"({"access":[{"scope":"namespace","namespaces":["a","b","a"]}]})"),
+            (std::vector<std::string>{"get pods/log in namespace a", "get pods/log in namespace b"}));
+  EXPECT_EQ(Reviews(R"({"access":[{"scope":"pod","namespaces":["web-*"]}]})"),
+            (std::vector<std::string>{"get pods/log in every namespace"}));
+  EXPECT_EQ(Reviews(R"({"access":[{"scope":"cluster"}]})"),
+            (std::vector<std::string>{"get pods/log in every namespace"}));
+  // A namespace is not reviewed again when the same access is reviewed everywhere.
+  EXPECT_EQ(Reviews(R"({"access":[{"scope":"namespace","namespaces":["a"]},{"scope":"cluster"}]})"),
+            (std::vector<std::string>{"get pods/log in every namespace"}));
+  EXPECT_TRUE(Reviews(R"({"access":5})").empty());
+}
+
+TEST(AccessReviewsFor, EveryActionMapsToTheRbacItStandsFor) {
+  EXPECT_EQ(Reviews(R"({"access":[{"scope":"namespace","namespaces":["a"],"actions":["log","events","metrics","ops"]}]})"),
+            (std::vector<std::string>{"get pods.metrics.k8s.io in namespace a", "get pods/log in namespace a",
+                                      "grant actions.keyward.io named ops in namespace a",
+                                      "list events in namespace a"}));
+  // "*" is every built-in action and grant on every named action.
+  EXPECT_EQ(Reviews(R"({"access":[{"scope":"namespace","namespaces":["a"],"actions":["*"]}]})"),
+            (std::vector<std::string>{"get pods.metrics.k8s.io in namespace a", "get pods/log in namespace a",
+                                      "grant actions.keyward.io in namespace a", "list events in namespace a"}));
+}
+
+TEST(AccessReviewsFor, TooManyIsRefusedWithTheCount) {
+  // 64 rules of 64 distinct namespaces: 4,096 reviews before the cap.
+  value spec;
+  for (int r = 0; r < 64; ++r) {
+    value rule;
+    rule["scope"] = value::string("namespace");
+    for (int n = 0; n < 64; ++n) rule["namespaces"][n] = value::string("ns-" + std::to_string(r * 64 + n));
+    spec["spec"]["access"][r] = rule;
+  }
+  Result<std::vector<AccessReview>> r = AccessReviewsFor(spec);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.error().find("needs 4096 access reviews"), std::string::npos) << r.error();
+  EXPECT_NE(r.error().find("more than the 128"), std::string::npos) << r.error();
+}
+
+TEST(Validate, EscalationCoversEveryAction) {
+  Admission a;  // alice may read logs in prod, nothing else
+  const char* ops = R"({"description":"x","access":[{"scope":"namespace","namespaces":["prod"],"actions":["log","ops"]}]})";
+  value r = a.Call(HandleValidate, ReviewBody("CREATE", ops));
+  ASSERT_FALSE(r.at("allowed").as_bool());
+  std::string msg = r.at("status").at("message").as_string();
+  EXPECT_NE(msg.find("alice may not grant actions.keyward.io named ops in namespace prod"), std::string::npos) << msg;
+  a.reviewer.granted.insert("grant actions.keyward.io named ops in namespace prod");
+  EXPECT_TRUE(a.Call(HandleValidate, ReviewBody("CREATE", ops)).at("allowed").as_bool());
+  value events = a.Call(HandleValidate, ReviewBody("CREATE",
+      R"({"description":"x","access":[{"scope":"namespace","namespaces":["prod"],"actions":["events"]}]})"));
+  EXPECT_NE(events.at("status").at("message").as_string().find("may not list events in namespace prod"),
+            std::string::npos);
+}
+
+TEST(Validate, AFatReviewIsRefusedWithoutCallingTheApiServer) {
+  Admission a;
+  a.reviewer.readable.insert("");
+  std::string spec = R"({"description":"x","access":[)";
+  for (int r = 0; r < 64; ++r) {
+    spec += std::string(r ? "," : "") + R"({"scope":"namespace","namespaces":[)";
+    for (int n = 0; n < 64; ++n) spec += (n ? ",\"ns-" : "\"ns-") + std::to_string(r * 64 + n) + "\"";
+    spec += "]}";
+  }
+  spec += "]}";
+  value r = a.Call(HandleValidate, ReviewBody("CREATE", spec));
+  EXPECT_FALSE(r.at("allowed").as_bool());
+  EXPECT_NE(r.at("status").at("message").as_string().find("4096 access reviews"), std::string::npos);
+  EXPECT_TRUE(a.reviewer.asked_all.empty());
+}
+
+TEST(Validate, AnUpdateThatKeepsTheSpecIsNotReviewedAgain) {
+  Admission a;  // alice may not read kube-system: as if the creator were someone else
+  const char* wide = R"({"description":"x","access":[{"scope":"namespace","namespaces":["kube-system"]}]})";
+  value keep = value::parse(ReviewBody("UPDATE", wide, wide));
+  keep["request"]["object"]["metadata"]["annotations"]["keyward.io/rotate-requested-at"] =
+      value::string("2026-12-07T00:00:00Z");
+  EXPECT_TRUE(a.Call(HandleValidate, keep.serialize()).at("allowed").as_bool());
+  EXPECT_TRUE(a.reviewer.asked_all.empty());
+  // A changed spec is reviewed.
+  const char* wider = R"({"description":"y","access":[{"scope":"namespace","namespaces":["kube-system"]}]})";
+  EXPECT_FALSE(a.Call(HandleValidate, ReviewBody("UPDATE", wider, wide)).at("allowed").as_bool());
 }
 
 }  // namespace
