@@ -323,6 +323,49 @@ def test_kubectl_with_a_key_through_the_webhooks(served: Served, cluster, namesp
     assert user["username"] == f"keyward:{namespace}:kubectl" and "keyward:apikeys" in user["groups"]
 
 
+def test_authorize_answers_only_for_the_key_authenticate_named(served: Served, cluster, namespace):
+    """kube-apiserver caches a TokenReview's user, then sends that user's
+    SubjectAccessReviews. The user carries the key's id (extra
+    keyward.io/key-id), and /authorize decides only for a current key: an
+    ApiKey deleted and created again does not give the old key, still in a
+    token cache, the new ApiKey's scope; a keyward:… user from another
+    authenticator (no group, no key id) gets no opinion."""
+    old_key = key_for(cluster, namespace, "recreated")
+
+    def authenticate(key: str) -> dict:
+        review = {"apiVersion": "authentication.k8s.io/v1", "kind": "TokenReview", "spec": {"token": key}}
+        status, _, body = served.curl("/authenticate", "-H", "Content-Type: application/json",
+                                      "-d", json.dumps(review))
+        assert status == 200, body
+        return json.loads(body)["status"]
+
+    def authorize(user: dict) -> dict:
+        review = {"apiVersion": "authorization.k8s.io/v1", "kind": "SubjectAccessReview",
+                  "spec": {**user, "resourceAttributes": {"namespace": namespace, "verb": "list",
+                                                          "resource": "pods"}}}
+        status, _, body = served.curl("/authorize", "-H", "Content-Type: application/json",
+                                      "-d", json.dumps(review))
+        assert status == 200, body
+        return json.loads(body)["status"]
+
+    old = authenticate(old_key)["user"]
+    assert old["groups"] == ["keyward:apikeys"] and len(old["extra"]["keyward.io/key-id"][0]) == 16
+    assert old_key not in json.dumps(old)
+    sar_user = lambda u: {"user": u["username"], "groups": u["groups"], "extra": u["extra"]}
+    assert authorize(sar_user(old))["allowed"]
+    # The same name from another authenticator: not keyward's to decide.
+    assert authorize({"user": old["username"], "groups": ["system:authenticated"]}) == {"allowed": False}
+
+    cluster.kubectl("delete", "apikey", "recreated", "-n", namespace, "--wait=true")
+    new_key = key_for(cluster, namespace, "recreated")
+    assert new_key != old_key
+    assert not authenticate(old_key)["authenticated"]
+    # The old key's user, as a token cache would still hold it: refused.
+    stale = authorize(sar_user(old))
+    assert not stale["allowed"] and stale.get("denied"), stale
+    assert authorize(sar_user(authenticate(new_key)["user"]))["allowed"]
+
+
 def test_reveal_a_volatile_key_once(served: Served, cluster, namespace):
     cluster.apply([
         {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": "revealer"}},

@@ -115,12 +115,28 @@ CheckDecision CheckService::Authenticate(std::string_view key, TimePoint now) {
   d.reason = CheckReason::kAllowed;
   d.message = "authenticated";
   d.api_key = found.policy->ref;
+  d.key_id = KeyIdOf(found.digest);
   quotas_.Touch(found.policy->ref, now);  // lastUsedAt; TokenReviews are not counted
   return d;
 }
 
 CheckDecision CheckService::Authorize(const ApiKeyRef& ref, AccessTarget target, TimePoint now) {
   return DecideFor(index_.LookupRef(ref, now), std::move(target), now, /*consume_quota=*/false);
+}
+
+CheckDecision CheckService::AuthorizeKey(const ApiKeyRef& ref, std::string_view key_id,
+                                         AccessTarget target, TimePoint now) {
+  for (const KeyDigest& digest : index_.KeysOf(ref)) {
+    if (!KeyIdsEqual(KeyIdOf(digest), key_id)) continue;
+    LookupResult found = index_.LookupDigest(digest, now);
+    if (!found.policy || !(found.policy->ref == ref)) break;
+    return DecideFor(found, std::move(target), now, /*consume_quota=*/false);
+  }
+  CheckDecision d;
+  d.reason = CheckReason::kUnknownKey;
+  d.message = "not a current key of ApiKey " + ref.String();
+  d.api_key = ref;
+  return d;
 }
 
 CheckDecision CheckService::Recheck(std::string_view key, AccessTarget target, TimePoint now) {

@@ -39,6 +39,7 @@ struct CheckDecision {
   CheckReason reason = CheckReason::kUnknownKey;
   std::string message;                 // human readable; never contains a key
   std::optional<ApiKeyRef> api_key;    // the ApiKey the key belongs to, once known
+  std::string key_id;                  // Authenticate: KeyIdOf the key's digest
   std::optional<Scope> scope;          // scope of the rule that allowed
   std::optional<std::string> filter;   // scope filter: the filter the caller must apply
   // Requests left after this one; nullopt = unlimited.
@@ -69,6 +70,12 @@ class CheckService {
   // names the user, not the key)? The same lookup, owner and rules as Check,
   // without a quota step.
   CheckDecision Authorize(const ApiKeyRef& ref, AccessTarget target, TimePoint now);
+  // The same, for the one key of |ref| whose KeyIdOf is |key_id| (what
+  // Authenticate gave kube-apiserver): a key rotated out or deleted since,
+  // still in kube-apiserver's token cache, gets kUnknownKey, never the
+  // ApiKey's current scope.
+  CheckDecision AuthorizeKey(const ApiKeyRef& ref, std::string_view key_id, AccessTarget target,
+                             TimePoint now);
 
   // A decision already made, asked again while its answer is in use (an
   // open log stream): the same lookup, owner and rules as Check, no quota.

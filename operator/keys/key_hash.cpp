@@ -34,22 +34,34 @@ struct KeyHasher::Pads {
   ~Pads() { OPENSSL_cleanse(this, sizeof(*this)); }
 };
 
-std::string PepperId(std::string_view pepper) {
+namespace {
+
+// The first |bytes| bytes of SHA-256(|label| + |data|), in hex.
+std::string LabelledHashHex(std::string_view label, const void* data, std::size_t size, int bytes) {
   static const char kHex[] = "0123456789abcdef";
   SHA256_CTX ctx;
   unsigned char out[SHA256_DIGEST_LENGTH];
-  constexpr std::string_view kLabel = "keyward.io/pepper-id\n";
-  if (!SHA256_Init(&ctx) || !SHA256_Update(&ctx, kLabel.data(), kLabel.size()) ||
-      !SHA256_Update(&ctx, pepper.data(), pepper.size()) || !SHA256_Final(out, &ctx)) {
-    Die("pepper id");
+  if (!SHA256_Init(&ctx) || !SHA256_Update(&ctx, label.data(), label.size()) ||
+      !SHA256_Update(&ctx, data, size) || !SHA256_Final(out, &ctx)) {
+    Die("labelled hash");
   }
   OPENSSL_cleanse(&ctx, sizeof(ctx));
-  std::string id;
-  for (int i = 0; i < 4; ++i) {
-    id.push_back(kHex[out[i] >> 4]);
-    id.push_back(kHex[out[i] & 0xF]);
+  std::string hex;
+  for (int i = 0; i < bytes; ++i) {
+    hex.push_back(kHex[out[i] >> 4]);
+    hex.push_back(kHex[out[i] & 0xF]);
   }
-  return id;
+  return hex;
+}
+
+}  // namespace
+
+std::string PepperId(std::string_view pepper) {
+  return LabelledHashHex("keyward.io/pepper-id\n", pepper.data(), pepper.size(), 4);
+}
+
+std::string KeyIdOf(const KeyDigest& digest) {
+  return LabelledHashHex("keyward.io/key-id\n", digest.data(), digest.size(), 8);
 }
 
 KeyHasher::KeyHasher(std::string_view pepper)
@@ -125,6 +137,10 @@ std::optional<KeyDigest> DigestFromStatus(std::string_view text, std::string* pe
   }
   if (pepper_id) pepper_id->assign(id);
   return d;
+}
+
+bool KeyIdsEqual(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
 }
 
 bool DigestsEqual(const KeyDigest& a, const KeyDigest& b) {

@@ -43,6 +43,13 @@ std::string DigestToStatus(std::string_view pepper_id, const KeyDigest& digest);
 // their pepper) parses with an empty id, which no live pepper has.
 std::optional<KeyDigest> DigestFromStatus(std::string_view text, std::string* pepper_id = nullptr);
 
+// 16 hex digits naming one digest without revealing it (a truncated SHA-256
+// under its own label): what /authenticate puts into a user's extra
+// (keyward.io/key-id), so /authorize knows which key a token was.
+std::string KeyIdOf(const KeyDigest& digest);
+// Constant-time equality of two key ids (of equal length; else false).
+bool KeyIdsEqual(std::string_view a, std::string_view b);
+
 // Constant-time equality of two digests.
 bool DigestsEqual(const KeyDigest& a, const KeyDigest& b);
 

@@ -143,6 +143,7 @@ LookupResult KeyIndex::LookupDigest(const KeyDigest& digest, TimePoint now) cons
   // The policy and its compiled rules are two allocations: fetch both at once.
   __builtin_prefetch(slot->prefetch);
   r.policy = slot->policy;
+  r.digest = digest;
   r.status = now >= slot->valid_until() && !r.policy->policy.disabled ? LookupStatus::kExpired
                                                                      : PolicyStatus(r.policy->policy, now);
   return r;

@@ -54,6 +54,7 @@ struct LookupResult {
   LookupStatus status = LookupStatus::kUnknown;
   KeyFormatError format_error = KeyFormatError::kOk;  // when kMalformed
   std::shared_ptr<const IndexedPolicy> policy;        // when the digest is known (ref inside)
+  KeyDigest digest{};                                 // the digest found, when it is known
 };
 
 // Found, disabled or expired for |policy| at |now|.

@@ -43,9 +43,33 @@ bool ReadsPodsOrLogs(const std::string& verb, const std::string& group, const st
   return subresource.empty() && (verb == "get" || verb == "list" || verb == "watch");
 }
 
+bool InKeywardGroup(const rapidjson::Value& spec) {
+  auto groups = spec.FindMember("groups");
+  if (groups == spec.MemberEnd() || !groups->value.IsArray()) return false;
+  for (const auto& g : groups->value.GetArray()) {
+    if (g.IsString() && std::string_view(g.GetString(), g.GetStringLength()) == kKeywardGroup) return true;
+  }
+  return false;
+}
+
+// extra["keyward.io/key-id"], when it holds exactly one string; else "".
+std::string KeyIdOfUser(const rapidjson::Value& spec) {
+  auto extra = spec.FindMember("extra");
+  if (extra == spec.MemberEnd() || !extra->value.IsObject()) return "";
+  auto ids = extra->value.FindMember(kKeyIdExtra);
+  if (ids == extra->value.MemberEnd() || !ids->value.IsArray() || ids->value.Size() != 1 ||
+      !ids->value[0].IsString()) {
+    return "";
+  }
+  return std::string(ids->value[0].GetString(), ids->value[0].GetStringLength());
+}
+
 Verdict Review(const CheckEndpointsEnv& env, const rapidjson::Value& spec) {
   std::optional<ApiKeyRef> ref = KeywardUser(Member(spec, "user"));
-  if (!ref) return {};  // not ours: no opinion
+  // Not ours (another authenticator's user, even one named keyward:…):
+  // no opinion. Only /authenticate puts the group and the key id together.
+  const std::string key_id = ref && InKeywardGroup(spec) ? KeyIdOfUser(spec) : "";
+  if (key_id.empty()) return {};
   auto attrs = spec.FindMember("resourceAttributes");
   if (attrs == spec.MemberEnd() || !attrs->value.IsObject()) {
     return {false, true, "keyward keys may only read pods and pods/log"};
@@ -61,7 +85,7 @@ Verdict Review(const CheckEndpointsEnv& env, const rapidjson::Value& spec) {
   target.action = "log";
   if (TargetError(target)) return {false, true, "not a valid namespace or pod name"};
   auto start = std::chrono::steady_clock::now();
-  CheckDecision d = env.service->Authorize(*ref, target, env.now());
+  CheckDecision d = env.service->AuthorizeKey(*ref, key_id, target, env.now());
   if (env.metrics) {
     std::chrono::duration<double> took = std::chrono::steady_clock::now() - start;
     env.metrics->RecordCheck(CheckEndpoint::kSubjectAccessReview, d.reason, took.count());

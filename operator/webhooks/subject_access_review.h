@@ -6,10 +6,14 @@
 
 namespace keyward {
 
-// For user keyward:<namespace>:<name>: get/list/watch of pods and get of
-// pods/log (action "log") inside the key's scope are allowed, everything
-// else is denied (status.denied, so no other authorizer grants it). Every
-// other user: no opinion (allowed false, denied false). Container and
+// For user keyward:<namespace>:<name> in group keyward:apikeys whose extra
+// keyward.io/key-id names one of that ApiKey's current keys (as
+// /authenticate said): get/list/watch of pods and get of pods/log (action
+// "log") inside the key's scope are allowed, everything else is denied
+// (status.denied, so no other authorizer grants it); a key id that is no
+// longer current (rotated out, deleted) is denied. Every other user, and a
+// keyward:… name without that group and extra: no opinion (allowed false,
+// denied false). Container and
 // filter scopes never pass here: the API server cannot narrow a log read to
 // a container or apply a filter. 400 for a body that is not a review.
 HttpResponse HandleSubjectAccessReview(const CheckEndpointsEnv& env, const HttpRequest& request);

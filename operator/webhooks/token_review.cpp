@@ -33,6 +33,13 @@ void WriteReview(Writer& w, const CheckDecision* who, const rapidjson::Value* au
     w.StartArray();
     w.String(kKeywardGroup);
     w.EndArray();
+    w.Key("extra");  // which key this was: /authorize answers for that key alone
+    w.StartObject();
+    w.Key(kKeyIdExtra);
+    w.StartArray();
+    w.String(who->key_id.c_str(), static_cast<rapidjson::SizeType>(who->key_id.size()));
+    w.EndArray();
+    w.EndObject();
     w.EndObject();
     if (audiences) {  // valid for every audience asked: keyward keys are not audience-bound
       w.Key("audiences");

@@ -1,6 +1,8 @@
 // TokenReview and SubjectAccessReview handlers, as kube-apiserver calls them.
 #include <gtest/gtest.h>
 
+#include <map>
+
 #include "check/fake_owners.h"
 #include "webhooks/subject_access_review.h"
 #include "webhooks/token_review.h"
@@ -18,6 +20,7 @@ struct Webhooks {
   CheckService service{index, owners, quotas};
   CheckEndpointsEnv env{&service, nullptr, [] { return kNow; }};
   std::string body;
+  std::map<std::string, std::string> ids;  // user -> the key id /authenticate gave it
 
   Webhooks() { owners.pods["prod/web-1"] = PodOwner{SetType::kReplica, "web-7d9f", "web"}; }
 
@@ -29,6 +32,7 @@ struct Webhooks {
     index.SetPolicy(p);
     std::string key = MintKey();
     index.AddKey(p->ref, index.hasher().Hash(key));
+    ids["keyward:team-a:" + name] = KeyIdOf(index.hasher().Hash(key));
     return key;
   }
   HttpResponse Call(HttpResponse (*handler)(const CheckEndpointsEnv&, const HttpRequest&),
@@ -43,11 +47,18 @@ struct Webhooks {
     return Call(HandleTokenReview, R"({"apiVersion":"authentication.k8s.io/v1","kind":"TokenReview",)"
                                    R"("spec":{"token":")" + token + R"(","audiences":["https://kubernetes.default.svc"]}})");
   }
+  // As kube-apiserver sends it for a user /authenticate made: the group,
+  // and the key id in extra (|id| overrides; "-" leaves both out).
   HttpResponse Sar(const std::string& user, const std::string& ns, const std::string& verb,
-                   const std::string& resource, const std::string& sub, const std::string& name) {
+                   const std::string& resource, const std::string& sub, const std::string& name,
+                   std::string id = "") {
+    if (id.empty()) id = ids.count(user) ? ids[user] : "0123456789abcdef";
+    const std::string who = id == "-" ? R"("groups":["system:authenticated"],)"
+                                      : R"("groups":["keyward:apikeys","system:authenticated"],)"
+                                        R"("extra":{"keyward.io/key-id":[")" + id + R"("]},)";
     return Call(HandleSubjectAccessReview,
                 R"({"apiVersion":"authorization.k8s.io/v1","kind":"SubjectAccessReview","spec":{)"
-                R"("user":")" + user + R"(","groups":["keyward:apikeys","system:authenticated"],)"
+                R"("user":")" + user + R"(",)" + who +
                 R"("resourceAttributes":{"namespace":")" + ns + R"(","verb":")" + verb +
                 R"(","group":"","resource":")" + resource + R"(","subresource":")" + sub +
                 R"(","name":")" + name + R"("}}})");
@@ -66,9 +77,13 @@ TEST(TokenReview, UsableKeyBecomesAKeywardUser) {
   std::string key = w.Add("logs", Rule(Scope::kNamespace));
   HttpResponse r = w.TokenReview(key);
   EXPECT_EQ(r.status, 200);
+  const std::string id = KeyIdOf(w.index.hasher().Hash(key));
+  EXPECT_EQ(id.size(), 16u);
   EXPECT_EQ(r.body, R"({"apiVersion":"authentication.k8s.io/v1","kind":"TokenReview","status":{)"
                     R"("authenticated":true,"user":{"username":"keyward:team-a:logs","groups":)"
-                    R"(["keyward:apikeys"]},"audiences":["https://kubernetes.default.svc"]}})");
+                    R"(["keyward:apikeys"],"extra":{"keyward.io/key-id":[")" + id +
+                    R"("]}},"audiences":["https://kubernetes.default.svc"]}})");
+  EXPECT_EQ(r.body.find(key), std::string::npos);
 }
 
 TEST(TokenReview, OtherTokensAndUnusableKeysAreNotAuthenticated) {
@@ -117,6 +132,32 @@ TEST(SubjectAccessReview, KeywardUsersReadPodsAndLogsInScopeOnly) {
     EXPECT_EQ(r.body.find(R"("denied":true)") != std::string::npos, row.denied)
         << row.user << " " << row.ns << ": " << r.body;
   }
+}
+
+TEST(SubjectAccessReview, OnlyTheKeyAuthenticateNamedIsDecided) {
+  Webhooks w;
+  std::string old_key = w.Add("ns", Rule(Scope::kNamespace));
+  const std::string old_id = w.ids["keyward:team-a:ns"];
+  auto verdict = [&](const std::string& user, const std::string& id) {
+    std::string body = w.Sar(user, "prod", "get", "pods", "log", "web-1", id).body;
+    return body.find(R"("allowed":true)") != std::string::npos ? "allowed"
+           : body.find(R"("denied":true)") != std::string::npos ? "denied" : "no opinion";
+  };
+  EXPECT_STREQ(verdict("keyward:team-a:ns", old_id), "allowed");
+  // A user named keyward:… by another authenticator has neither the
+  // group nor the key id: not ours.
+  EXPECT_STREQ(verdict("keyward:team-a:ns", "-"), "no opinion");
+  // The id of another ApiKey's key, or of no key at all: refused.
+  w.Add("other", Rule(Scope::kNamespace));
+  EXPECT_STREQ(verdict("keyward:team-a:ns", w.ids["keyward:team-a:other"]), "denied");
+  EXPECT_STREQ(verdict("keyward:team-a:ns", "0123456789abcdef"), "denied");
+  // Rotated: the old key, still in kube-apiserver's token cache, no longer
+  // gets the ApiKey's scope; the new one does.
+  std::string new_key = MintKey();
+  w.index.AddKey({"team-a", "ns"}, w.index.hasher().Hash(new_key));
+  w.index.RemoveKey({"team-a", "ns"}, w.index.hasher().Hash(old_key));
+  EXPECT_STREQ(verdict("keyward:team-a:ns", old_id), "denied");
+  EXPECT_STREQ(verdict("keyward:team-a:ns", KeyIdOf(w.index.hasher().Hash(new_key))), "allowed");
 }
 
 TEST(SubjectAccessReview, MalformedBodiesGet400) {
