@@ -10,6 +10,7 @@ filter applied by keyward."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 import time
 from pathlib import Path
@@ -123,6 +124,45 @@ class LogFollower:
         if self.proc.poll() is None:
             self.proc.kill()
             self.proc.wait(5)
+
+
+def test_v1_logs_stream_follows_the_keys_rule_changes(node, logs_served, workload_image, namespace):
+    """An open stream decides again when its ApiKey changes: kubectl edits
+    the filter and the following lines pass the new one; kubectl narrows the
+    scope off the container and the stream ends."""
+    pod = run_workload(node, namespace, workload_image)
+    key = apikey(node, namespace, "follows", {"scope": "filter", "namespaces": [namespace],
+                                              "containers": ["app"], "filter": "ERROR"})
+    stream = LogFollower(logs_served, f"/v1/logs/{namespace}/{pod}/app?follow=true&tailLines=1", key)
+
+    def access(rule: dict) -> None:
+        node.kubectl("patch", "apikey", "follows", "-n", namespace, "--type", "merge",
+                     "-p", json.dumps({"spec": {"access": [rule]}}))
+
+    try:
+        got = stream.lines(2)
+        assert all(" ERROR " in text for _, text in got), got
+
+        # A new filter: once keyward has the change, only "line" lines.
+        access({"scope": "filter", "namespaces": [namespace], "containers": ["app"], "filter": "line"})
+        changed = time.monotonic()
+        while True:
+            (at, text), = stream.lines(1)
+            if " line " in text:
+                break
+            assert " ERROR " in text, text  # the old filter until keyward sees the change
+            assert at - changed < 5, f"still the old filter {at - changed:.2f}s after kubectl patch"
+        print(f"first line of the new filter {at - changed:.2f}s after kubectl patch")
+        after = stream.lines(5)
+        assert all(" line " in text for _, text in after), after
+
+        # The scope no longer covers "app": the stream ends.
+        access({"scope": "container", "namespaces": [namespace], "containers": ["sidecar"]})
+        took = stream.wait_end(timeout=5)
+        print(f"stream closed {took:.2f}s after kubectl narrowed the scope")
+        assert took < 2, took
+    finally:
+        stream.close()
 
 
 def test_kubectl_logs_with_a_key_on_a_real_node(node, logs_served, workload_image, namespace, tmp_path):

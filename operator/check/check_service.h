@@ -81,6 +81,11 @@ class CheckService {
   // open log stream): the same lookup, owner and rules as Check, no quota.
   CheckDecision Recheck(std::string_view key, AccessTarget target, TimePoint now);
 
+  // Moves whenever a key or an ApiKey's rules change in the index (its
+  // template's included): a caller holding a decision asks Recheck again
+  // when this is not the value it saw.
+  std::uint64_t RulesGeneration() const { return index_.generation(); }
+
   // Why this replica may not know a volatile key now (it cannot reach the
   // leader; docs/replicas.md), or nullopt. Set: an unknown key is
   // kUnavailable with that message instead of kUnknownKey. Before serving.

@@ -5,6 +5,17 @@
 
 namespace keyward {
 
+namespace {
+
+// Moves the index's generation as a write section ends, still under its
+// lock, so the new value is never seen before the write.
+struct GenerationBump {
+  std::atomic<std::uint64_t>& generation;
+  ~GenerationBump() { generation.fetch_add(1, std::memory_order_release); }
+};
+
+}  // namespace
+
 KeyIndex::KeyIndex(std::string_view pepper, std::string_view previous)
     : hasher_(pepper), previous_(previous.empty() ? nullptr : std::make_unique<const KeyHasher>(previous)) {}
 
@@ -27,6 +38,7 @@ void KeyIndex::SetSlotPolicy(DigestTable::Slot* slot, std::shared_ptr<const Inde
 std::optional<ApiKeyRef> KeyIndex::AddKey(const ApiKeyRef& ref, const KeyDigest& digest,
                                           std::optional<TimePoint> valid_until) {
   std::unique_lock lock(mu_);
+  GenerationBump bump{generation_};
   const std::string ref_key = ref.String();
   if (const DigestTable::Slot* slot = by_digest_.Find(digest);
       slot && (!slot->policy || slot->policy->ref != ref)) {
@@ -43,6 +55,7 @@ std::optional<ApiKeyRef> KeyIndex::AddKey(const ApiKeyRef& ref, const KeyDigest&
 
 void KeyIndex::RetireKey(const ApiKeyRef& ref, const KeyDigest& digest, TimePoint valid_until) {
   std::unique_lock lock(mu_);
+  GenerationBump bump{generation_};
   auto rec = by_ref_.find(ref.String());
   if (rec == by_ref_.end()) return;
   if (!rec->second.digests.Contains(digest)) return;
@@ -51,6 +64,7 @@ void KeyIndex::RetireKey(const ApiKeyRef& ref, const KeyDigest& digest, TimePoin
 
 void KeyIndex::SetPolicy(std::shared_ptr<const IndexedPolicy> policy) {
   std::unique_lock lock(mu_);
+  GenerationBump bump{generation_};
   Record& rec = by_ref_[policy->ref.String()];
   rec.policy = std::move(policy);
   rec.digests.ForEach([this, &rec](const KeyDigest& d) {
@@ -67,6 +81,7 @@ std::optional<ApiKeyRef> KeyIndex::HolderLocked(const KeyDigest& digest) const {
 
 void KeyIndex::RemoveKey(const ApiKeyRef& ref, const KeyDigest& digest) {
   std::unique_lock lock(mu_);
+  GenerationBump bump{generation_};
   auto rec = by_ref_.find(ref.String());
   if (rec == by_ref_.end()) return;
   if (rec->second.digests.Remove(digest)) by_digest_.Erase(digest);
@@ -74,6 +89,7 @@ void KeyIndex::RemoveKey(const ApiKeyRef& ref, const KeyDigest& digest) {
 
 void KeyIndex::RemoveApiKey(const ApiKeyRef& ref) {
   std::unique_lock lock(mu_);
+  GenerationBump bump{generation_};
   auto rec = by_ref_.find(ref.String());
   if (rec == by_ref_.end()) return;
   rec->second.digests.ForEach([this](const KeyDigest& d) { by_digest_.Erase(d); });
@@ -92,6 +108,7 @@ std::size_t KeyIndex::RetainApiKeys(const std::function<bool(const std::string& 
   }
   if (gone.empty()) return 0;
   std::unique_lock lock(mu_);
+  GenerationBump bump{generation_};
   std::size_t removed = 0;
   for (const std::string& key : gone) {
     auto it = by_ref_.find(key);
@@ -105,6 +122,7 @@ std::size_t KeyIndex::RetainApiKeys(const std::function<bool(const std::string& 
 
 void KeyIndex::RetainKeys(const ApiKeyRef& ref, const std::vector<KeyDigest>& keep) {
   std::unique_lock lock(mu_);
+  GenerationBump bump{generation_};
   auto rec = by_ref_.find(ref.String());
   if (rec == by_ref_.end()) return;
   DigestSet& ds = rec->second.digests;

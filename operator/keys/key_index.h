@@ -1,6 +1,8 @@
 // The key index: HMAC digest -> the ApiKey that owns it and its policy.
 // O(1) lookup; safe for many concurrent readers with writers (RwMutex).
 #pragma once
+#include <atomic>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -114,6 +116,12 @@ class KeyIndex {
   std::vector<KeyDigest> KeysOf(const ApiKeyRef& ref) const;
   std::size_t size() const;
 
+  // A count that moves after every write that may change an answer (a
+  // policy set; a key added, retired or removed), never before the write
+  // is visible: a reader that saw one value and later sees another asks
+  // again (an open log stream re-checks its key only then).
+  std::uint64_t generation() const { return generation_.load(std::memory_order_acquire); }
+
  private:
   struct Record {
     std::shared_ptr<const IndexedPolicy> policy;
@@ -129,7 +137,7 @@ class KeyIndex {
   mutable RwMutex mu_;  // writers first: lookups never starve an update
   DigestTable by_digest_;
   std::unordered_map<std::string, Record> by_ref_;  // "namespace/name"
-
+  std::atomic<std::uint64_t> generation_{0};         // moved under the write lock
 };
 
 }  // namespace keyward

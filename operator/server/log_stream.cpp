@@ -3,7 +3,8 @@
 namespace keyward {
 
 LogStream::LogStream(std::unique_ptr<PodLogReader> reader, LogStreamOptions options)
-    : reader_(std::move(reader)), options_(std::move(options)) {
+    : reader_(std::move(reader)), options_(std::move(options)), filter_(options_.filter),
+      generation_(options_.generation_at_open) {
   thread_ = std::thread([this] { Run(); });
 }
 
@@ -36,14 +37,34 @@ std::string LogStream::ended_because() const {
 
 void LogStream::Finish(const char* why) {
   std::lock_guard lock(mu_);
-  if (!partial_.empty() && why == std::string_view("end")) {
-    // The last line of a log that ended without a newline.
-    if (options_.filter.empty() || partial_.find(options_.filter) != std::string::npos) {
-      ready_ += partial_;
-    }
-  }
+  // The last line of a log that ended without a newline.
+  if (!partial_.empty() && why == std::string_view("end") && Passes(partial_)) ready_ += partial_;
+  // A key no longer allowed: what the client has not taken stays here.
+  if (why == std::string_view("revoked")) ready_.clear();
   done_ = true;
   why_ = why;
+}
+
+bool LogStream::Passes(std::string_view line) const {
+  return filter_.empty() || line.find(filter_) != std::string_view::npos;
+}
+
+bool LogStream::Refresh(bool force) {
+  if (!options_.rules) return true;
+  if (options_.generation) {
+    // Read before the rules are asked: a change after this read moves it
+    // again, and the next call asks once more.
+    std::uint64_t now = options_.generation();
+    if (now != generation_) {
+      generation_ = now;
+      force = true;
+    }
+  }
+  if (!force) return true;
+  LogRules rules = options_.rules();
+  if (!rules.allowed) return false;
+  filter_ = std::move(rules.filter);
+  return true;
 }
 
 void LogStream::Publish(std::string_view bytes) {
@@ -56,7 +77,7 @@ void LogStream::Publish(std::string_view bytes) {
       partial_.append(piece.substr(0, options_.max_line - partial_.size()));
     }
     if (nl == std::string_view::npos) break;
-    if (options_.filter.empty() || partial_.find(options_.filter) != std::string::npos) {
+    if (Passes(partial_)) {
       passed += partial_;
       passed += '\n';
     }
@@ -73,10 +94,9 @@ void LogStream::Run() {
   auto checked = steady_clock::now();
   std::string bytes;
   while (!cancelled_) {
-    if (steady_clock::now() - checked >= options_.recheck) {
-      checked = steady_clock::now();
-      if (!options_.still_allowed()) return Finish("revoked");
-    }
+    const bool due = steady_clock::now() - checked >= options_.recheck;
+    if (due) checked = steady_clock::now();
+    if (!Refresh(due)) return Finish("revoked");
     {
       // A client that does not read: wait for it, re-checking the key.
       std::unique_lock lock(mu_);
@@ -88,12 +108,14 @@ void LogStream::Run() {
     bytes.clear();
     switch (reader_->ReadSome(&bytes, options_.recheck)) {
       case PodLogReader::Read::kData:
+        // Rules that changed while this piece was on its way apply to it.
+        if (!Refresh(false)) return Finish("revoked");
         Publish(bytes);
         break;
       case PodLogReader::Read::kTimeout:
         break;
       case PodLogReader::Read::kEnd:
-        return Finish("end");
+        return Finish(Refresh(false) ? "end" : "revoked");
       case PodLogReader::Read::kError:
         return Finish("error");
     }

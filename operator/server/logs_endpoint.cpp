@@ -131,6 +131,28 @@ std::shared_ptr<KeyStreamSlot> TakeKeySlot(const LogsEndpointEnv& env, const std
   return std::make_shared<KeyStreamSlot>(env.per_key_streams, ref);
 }
 
+// What a stream holds until it ends: its places under both caps.
+struct StreamSlots {
+  std::shared_ptr<StreamSlot> overall;
+  std::shared_ptr<KeyStreamSlot> per_key;  // null: no per-key cap
+};
+
+// The stream's rules: the key asked again (no quota) for the same target
+// whenever the index moved past |generation|, and every 250 ms. The closure
+// owns the key and the slots: all live exactly as long as the stream.
+LogStreamOptions StreamOptions(const LogsEndpointEnv& env, const CheckDecision& d, const AccessTarget& target,
+                               std::shared_ptr<HeldKey> held, StreamSlots slots, std::uint64_t generation) {
+  LogStreamOptions options;
+  options.filter = d.filter.value_or("");
+  options.rules = [service = env.service, held, slots, target, now = env.now] {
+    CheckDecision again = service->Recheck(held->key, target, now());
+    return LogRules{again.allowed, again.filter.value_or("")};
+  };
+  options.generation = [service = env.service] { return service->RulesGeneration(); };
+  options.generation_at_open = generation;
+  return options;
+}
+
 }  // namespace
 
 bool KeyStreamCounts::Take(const std::string& key, int max) {
@@ -174,6 +196,7 @@ HttpResponse HandleLogs(const LogsEndpointEnv& env, const HttpRequest& request) 
   target.container = logs.container;
   target.action = "log";
   if (auto bad = TargetError(target)) return JsonError(400, *bad);
+  const std::uint64_t generation = env.service->RulesGeneration();  // before the decision
   CheckDecision d = env.service->Check(presented.key, target, env.now(),
                                        presented.claimed ? &*presented.claimed : nullptr);
   if (!d.allowed) return Refusal(d);
@@ -200,14 +223,8 @@ HttpResponse HandleLogs(const LogsEndpointEnv& env, const HttpRequest& request) 
     return JsonError(code, code == 503 ? "the API server did not give the log: " + opened.message
                                        : opened.message);
   }
-  auto held = std::make_shared<HeldKey>(presented.key);
-  LogStreamOptions options;
-  options.filter = d.filter.value_or("");
-  // The check closure owns the key and the stream's slot: both live exactly
-  // as long as the stream.
-  options.still_allowed = [service = env.service, held, slot, key_slot, target, now = env.now] {
-    return service->Recheck(held->key, target, now()).allowed;
-  };
+  LogStreamOptions options = StreamOptions(env, d, target, std::make_shared<HeldKey>(presented.key),
+                                           {slot, key_slot}, generation);
   HttpResponse r;
   r.content_type = "text/plain; charset=utf-8";
   r.headers.emplace_back("X-Keyward-ApiKey", d.api_key->String());

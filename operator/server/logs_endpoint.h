@@ -49,7 +49,9 @@ struct LogsEndpointEnv {
 // many streams overall or the API server
 // unreachable; the API server's own 4xx (no such pod or container) passes
 // through. 200 streams text/plain until the log ends, the client leaves, or
-// the key stops being allowed (within 1 s).
+// the key stops being allowed. The key's rules are asked again whenever the
+// key index changes (and every 250 ms): a new filter applies to the lines
+// read after the change, a key no longer allowed ends the stream.
 HttpResponse HandleLogs(const LogsEndpointEnv& env, const HttpRequest& request);
 
 }  // namespace keyward

@@ -196,6 +196,41 @@ TEST(KeyIndex, RotationOverlapAndRemoval) {
   EXPECT_EQ(index.size(), 0u);
 }
 
+TEST(KeyIndex, TheGenerationMovesWithEveryWriteAndNotWithLookups) {
+  KeyIndex index(NewPepper());
+  ApiKeyRef ref{"ns", "k"};
+  std::string key = MintKey(), other = MintKey();
+  KeyDigest d = index.hasher().Hash(key), o = index.hasher().Hash(other);
+  std::uint64_t seen = index.generation();
+  auto moved = [&] {
+    const std::uint64_t now = index.generation();
+    const bool changed = now != seen;
+    seen = now;
+    return changed;
+  };
+  index.SetPolicy(ClusterPolicy(ref));
+  EXPECT_TRUE(moved());
+  index.AddKey(ref, d);
+  EXPECT_TRUE(moved());
+  index.Lookup(key, kNow);
+  index.LookupRef(ref, kNow);
+  EXPECT_FALSE(moved());
+  index.SetPolicy(ClusterPolicy(ref));  // a changed filter, scope or template
+  EXPECT_TRUE(moved());
+  index.AddKey(ref, o);
+  index.RetireKey(ref, o, kNow);
+  EXPECT_TRUE(moved());
+  index.RemoveKey(ref, o);
+  EXPECT_TRUE(moved());
+  index.RetainKeys(ref, {d});
+  EXPECT_TRUE(moved());
+  index.RetainApiKeys([](const std::string&) { return false; });
+  EXPECT_TRUE(moved());
+  index.SetPolicy(ClusterPolicy(ref));
+  index.RemoveApiKey(ref);
+  EXPECT_TRUE(moved());
+}
+
 TEST(KeyIndex, ManyReadersOneWriter) {
   KeyIndex index(NewPepper());
   constexpr int kStable = 200;

@@ -88,7 +88,7 @@ TEST(LogStream, EndsWithinARecheckOnceTheKeyIsNoLongerAllowed) {
   std::atomic<bool> allowed{true};
   LogStreamOptions o;
   o.recheck = 50ms;
-  o.still_allowed = [&] { return allowed.load(); };
+  o.rules = [&] { return LogRules{allowed.load(), ""}; };
   LogStream s(std::make_unique<FakeReader>(log), o);
   log->Feed("before\n");
   std::string got;
@@ -102,6 +102,101 @@ TEST(LogStream, EndsWithinARecheckOnceTheKeyIsNoLongerAllowed) {
   EXPECT_EQ(Drain(s), "");
   EXPECT_LT(std::chrono::steady_clock::now() - start, 1s);
   EXPECT_EQ(s.ended_because(), "revoked");
+}
+
+// Takes from |s| until something comes (or |limit| passes).
+std::string TakeSome(BodyStream& s, std::chrono::milliseconds limit = 3000ms) {
+  std::string got;
+  auto deadline = std::chrono::steady_clock::now() + limit;
+  while (got.empty() && std::chrono::steady_clock::now() < deadline) {
+    if (s.Take(&got) == BodyStream::Poll::kEnd) return got + "<ended>";
+    std::this_thread::sleep_for(2ms);
+  }
+  return got;
+}
+
+// Waits until the stream's reader has read every piece fed so far.
+void WaitRead(FakeLog& log) {
+  auto deadline = std::chrono::steady_clock::now() + 3s;
+  while (std::chrono::steady_clock::now() < deadline) {
+    {
+      std::lock_guard lock(log.mu);
+      if (log.pieces.empty()) return;
+    }
+    std::this_thread::sleep_for(2ms);
+  }
+}
+
+// The rules of a stream as a test changes them, and the generation that
+// says so: no timed recheck (an hour), so only the generation can tell.
+struct ChangingRules {
+  std::mutex mu;
+  LogRules now;
+  std::atomic<std::uint64_t> generation{1};
+  LogStreamOptions Options() {
+    LogStreamOptions o;
+    o.filter = now.filter;
+    o.recheck = std::chrono::hours(1);
+    o.rules = [this] {
+      std::lock_guard lock(mu);
+      return now;
+    };
+    o.generation = [this] { return generation.load(); };
+    o.generation_at_open = generation.load();
+    return o;
+  }
+  void Set(bool allowed, std::string filter) {
+    {
+      std::lock_guard lock(mu);
+      now = {allowed, std::move(filter)};
+    }
+    ++generation;
+  }
+};
+
+TEST(LogStream, ANewFilterAppliesToThePiecesReadAfterTheChange) {
+  auto log = std::make_shared<FakeLog>();
+  ChangingRules rules;
+  rules.now = {true, "ERROR"};
+  LogStream s(std::make_unique<FakeReader>(log), rules.Options());
+  log->Feed("ERROR a\nWARN b\nERROR par");
+  EXPECT_EQ(TakeSome(s), "ERROR a\n");
+  rules.Set(true, "WARN");
+  log->Feed("tial\nERROR c\nWARN d\n");
+  EXPECT_EQ(TakeSome(s), "WARN d\n");  // the line completed after the change too
+  rules.Set(true, "");
+  log->Feed("anything\n");
+  log->End();
+  EXPECT_EQ(Drain(s), "anything\n");
+}
+
+TEST(LogStream, AKeyNoLongerAllowedEndsBeforeTheNextPiece) {
+  auto log = std::make_shared<FakeLog>();
+  ChangingRules rules;
+  LogStream s(std::make_unique<FakeReader>(log), rules.Options());
+  log->Feed("before\n");
+  EXPECT_EQ(TakeSome(s), "before\n");
+  rules.Set(false, "");
+  log->Feed("after\n");
+  auto start = std::chrono::steady_clock::now();
+  EXPECT_EQ(Drain(s), "");
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 1s);
+  EXPECT_EQ(s.ended_because(), "revoked");
+}
+
+TEST(LogStream, WhatTheClientHadNotTakenWhenTheKeyStoppedIsDropped) {
+  auto log = std::make_shared<FakeLog>();
+  ChangingRules rules;
+  LogStream s(std::make_unique<FakeReader>(log), rules.Options());
+  log->Feed("read, never taken\n");
+  WaitRead(*log);
+  rules.Set(false, "");
+  auto deadline = std::chrono::steady_clock::now() + 3s;  // nothing taken meanwhile
+  while (s.ended_because().empty() && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(2ms);
+  }
+  EXPECT_EQ(s.ended_because(), "revoked");
+  EXPECT_EQ(Drain(s), "");
 }
 
 TEST(LogStream, AClientThatDoesNotReadStopsTheReadingAtTheBound) {
@@ -154,9 +249,10 @@ struct Logs {
     env.open_streams = &open;
     env.max_streams = 2;
   }
-  // A key allowed |scope| on web-1's container "app" (with |filter|).
-  std::string Add(const std::string& name, Scope scope, const std::string& filter = "",
-                  Limits limits = {}) {
+  // Gives ApiKey |name| |scope| on web-1's container |container| (with
+  // |filter|), as the controller does when the ApiKey or its template changes.
+  void SetRules(const std::string& name, Scope scope, const std::string& filter = "", Limits limits = {},
+                const std::string& container = "app", bool disabled = false) {
     auto p = std::make_shared<IndexedPolicy>();
     p->ref = {"team-a", name};
     AccessRule r;
@@ -164,14 +260,20 @@ struct Logs {
     r.namespaces = {"prod"};
     if (scope == Scope::kContainer || scope == Scope::kFilter) {
       r.pods = {"web-1"};
-      r.containers = {"app"};
+      r.containers = {container};
     }
     r.filter = filter;
     p->policy.rules = {r};
+    p->policy.disabled = disabled;
     p->limits = limits;
     index.SetPolicy(p);
+  }
+  // A key allowed |scope| on web-1's container "app" (with |filter|).
+  std::string Add(const std::string& name, Scope scope, const std::string& filter = "",
+                  Limits limits = {}) {
+    SetRules(name, scope, filter, limits);
     std::string key = MintKey();
-    index.AddKey(p->ref, index.hasher().Hash(key));
+    index.AddKey({"team-a", name}, index.hasher().Hash(key));
     return key;
   }
   HttpResponse Get(const std::string& path, const std::string& query, const std::string& key) {
@@ -215,6 +317,46 @@ TEST(LogsEndpoint, AFilterRuleIsAppliedByKeyward) {
   HttpResponse r = l.Get("/v1/logs/prod/web-1/app", "", key);
   ASSERT_EQ(r.status, 200) << r.body;
   EXPECT_EQ(Drain(*r.stream), "ERROR disk full\nERROR again\n");
+}
+
+TEST(LogsEndpoint, AFilterChangedWhileStreamingAppliesToTheFollowingLines) {
+  Logs l;
+  std::string key = l.Add("errors", Scope::kFilter, "ERROR");
+  HttpResponse r = l.Get("/v1/logs/prod/web-1/app", "follow=true", key);
+  ASSERT_EQ(r.status, 200) << r.body;
+  l.log->Feed("ERROR a\nINFO b\n");
+  EXPECT_EQ(TakeSome(*r.stream), "ERROR a\n");
+  l.SetRules("errors", Scope::kFilter, "INFO");  // kubectl edit: a new filter
+  l.log->Feed("ERROR c\nINFO d\n");
+  EXPECT_EQ(TakeSome(*r.stream), "INFO d\n");
+  l.SetRules("errors", Scope::kContainer);  // no filter at all
+  l.log->Feed("ERROR e\n");
+  l.log->End();
+  EXPECT_EQ(Drain(*r.stream), "ERROR e\n");
+}
+
+TEST(LogsEndpoint, AScopeNarrowedWhileStreamingEndsItBeforeAnotherLine) {
+  Logs l;
+  std::string key = l.Add("app", Scope::kContainer);
+  HttpResponse r = l.Get("/v1/logs/prod/web-1/app", "follow=true", key);
+  ASSERT_EQ(r.status, 200) << r.body;
+  l.log->Feed("before\n");
+  EXPECT_EQ(TakeSome(*r.stream), "before\n");
+  l.SetRules("app", Scope::kContainer, "", {}, "sidecar");  // no longer covers "app"
+  l.log->Feed("after\n");
+  auto start = std::chrono::steady_clock::now();
+  EXPECT_EQ(Drain(*r.stream), "");
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 1s);
+}
+
+TEST(LogsEndpoint, ADisabledKeysOpenStreamEndsBeforeAnotherLine) {
+  Logs l;
+  std::string key = l.Add("ns", Scope::kNamespace);
+  HttpResponse r = l.Get("/v1/logs/prod/web-1/app", "follow=true", key);
+  ASSERT_EQ(r.status, 200) << r.body;
+  l.SetRules("ns", Scope::kNamespace, "", {}, "app", /*disabled=*/true);
+  l.log->Feed("after\n");
+  EXPECT_EQ(Drain(*r.stream), "");
 }
 
 TEST(LogsEndpoint, BadRequestsSayWhatIsWrong) {
