@@ -11,6 +11,9 @@
 #include <boost/beast/ssl.hpp>
 #include <cpprest/json.h>
 
+#include <cstdint>
+#include <limits>
+
 #include "kube/http_kube_client.h"
 
 namespace keyward {
@@ -47,8 +50,8 @@ bool SplitServer(const std::string& server, std::string* host, std::string* port
 
 class HttpsPodLogReader : public PodLogReader {
  public:
-  explicit HttpsPodLogReader(const KubeConfig& config)
-      : config_(config), token_(config.token, config.token_file),
+  HttpsPodLogReader(const KubeConfig& config, PodLogReaderOptions options)
+      : config_(config), options_(options), token_(config.token, config.token_file),
         ssl_(asio::ssl::context::tls_client) {}
 
   PodLogOpen Open(const PodLogRequest& request) override {
@@ -56,28 +59,28 @@ class HttpsPodLogReader : public PodLogReader {
     if (!SplitServer(config_.server, &host, &port)) {
       return {0, "the API server address " + config_.server + " is not https://host:port"};
     }
+    const Deadline deadline = std::chrono::steady_clock::now() + options_.open_timeout;
+    error_code ec;
     try {
       ConfigureTls(host);
-      tcp::resolver resolver(io_);
-      beast::get_lowest_layer(*stream_).expires_after(std::chrono::seconds(10));
-      beast::get_lowest_layer(*stream_).connect(resolver.resolve(host, port));
-      stream_->handshake(asio::ssl::stream_base::client);
-      http::request<http::empty_body> req{http::verb::get, request.Target(), 11};
-      req.set(http::field::host, host);
-      req.set(http::field::user_agent, "keyward/logs");
-      req.set(http::field::accept, "*/*");
-      std::string token = token_.Get(std::chrono::steady_clock::now());
-      if (!token.empty()) req.set(http::field::authorization, "Bearer " + token);
-      http::write(*stream_, req);
-      parser_.body_limit(boost::none);  // a followed log has no end
-      http::read_header(*stream_, buffer_, parser_);
-      beast::get_lowest_layer(*stream_).expires_never();
+      ec = Connect(host, port, deadline);
+      if (!ec) ec = Step(deadline, [&](auto done) { stream_->async_handshake(asio::ssl::stream_base::client, done); });
+      http::request<http::empty_body> req = RequestFor(request, host);
+      if (!ec) ec = Step(deadline, [&](auto done) { http::async_write(*stream_, req, done); });
+      // A followed log has no end. (Not boost::none: Beast 1.74 compares a
+      // Content-Length with the empty optional and refuses every body.)
+      parser_.body_limit(std::numeric_limits<std::uint64_t>::max());
+      if (!ec) ec = Step(deadline, [&](auto done) { http::async_read_header(*stream_, buffer_, parser_, done); });
     } catch (const std::exception& e) {
       return {0, std::string("the API server: ") + e.what()};
     }
+    if (ec == asio::error::timed_out) {
+      return {0, "the API server did not answer within " + std::to_string(options_.open_timeout.count()) + " ms"};
+    }
+    if (ec) return {0, "the API server: " + ec.message()};
     int code = static_cast<int>(parser_.get().result_int());
     if (code == 200) return {200, ""};
-    return {code, ErrorMessage()};
+    return {code, ErrorMessage(deadline)};
   }
 
   Read ReadSome(std::string* out, std::chrono::milliseconds wait) override {
@@ -102,6 +105,56 @@ class HttpsPodLogReader : public PodLogReader {
   }
 
  private:
+  using Deadline = std::chrono::steady_clock::time_point;
+
+  // Starts one asynchronous operation (|start| gets its completion
+  // handler) and runs it until it completes or |deadline| passes. Past the
+  // deadline the connection is closed, which ends the operation aborted,
+  // and the answer is timed_out. (A name lookup that the system resolver
+  // holds is the one wait this cannot cut short: its thread is waited for.)
+  template <class Start>
+  error_code Step(Deadline deadline, Start start) {
+    bool finished = false;
+    error_code result;
+    start([&finished, &result](error_code e, auto&&...) {
+      result = e;
+      finished = true;
+    });
+    io_.restart();
+    while (!finished && io_.run_one_until(deadline) > 0) {
+    }
+    if (finished) return result;
+    error_code ignored;
+    if (stream_) beast::get_lowest_layer(*stream_).socket().close(ignored);
+    resolver_.cancel();
+    io_.restart();
+    while (!finished && io_.run_one() > 0) {
+    }
+    return asio::error::timed_out;
+  }
+
+  error_code Connect(const std::string& host, const std::string& port, Deadline deadline) {
+    tcp::resolver::results_type endpoints;
+    error_code ec = Step(deadline, [&](auto done) {
+      resolver_.async_resolve(host, port, [&endpoints, done](error_code e, tcp::resolver::results_type r) mutable {
+        endpoints = std::move(r);
+        done(e);
+      });
+    });
+    if (ec) return ec;
+    return Step(deadline, [&](auto done) { beast::get_lowest_layer(*stream_).async_connect(endpoints, done); });
+  }
+
+  http::request<http::empty_body> RequestFor(const PodLogRequest& request, const std::string& host) {
+    http::request<http::empty_body> req{http::verb::get, request.Target(), 11};
+    req.set(http::field::host, host);
+    req.set(http::field::user_agent, "keyward/logs");
+    req.set(http::field::accept, "*/*");
+    std::string token = token_.Get(std::chrono::steady_clock::now());
+    if (!token.empty()) req.set(http::field::authorization, "Bearer " + token);
+    return req;
+  }
+
   void ConfigureTls(const std::string& host) {
     if (config_.insecure_skip_tls_verify) {
       ssl_.set_verify_mode(asio::ssl::verify_none);
@@ -128,15 +181,13 @@ class HttpsPodLogReader : public PodLogReader {
 
   // The API server's Status message for a refused log read (read in full:
   // it is small and the connection ends after it).
-  std::string ErrorMessage() {
+  std::string ErrorMessage(Deadline deadline) {
     std::string body;
     try {
-      beast::get_lowest_layer(*stream_).expires_after(std::chrono::seconds(5));
       while (!parser_.is_done() && body.size() < 64 * 1024) {
         parser_.get().body().data = chunk_;
         parser_.get().body().size = sizeof(chunk_);
-        error_code ec;
-        http::read_some(*stream_, buffer_, parser_, ec);
+        error_code ec = Step(deadline, [&](auto done) { http::async_read_some(*stream_, buffer_, parser_, done); });
         body.append(chunk_, sizeof(chunk_) - parser_.get().body().size);
         if (ec && ec != http::error::need_buffer) break;
       }
@@ -148,8 +199,10 @@ class HttpsPodLogReader : public PodLogReader {
   }
 
   KubeConfig config_;
+  const PodLogReaderOptions options_;
   BearerToken token_;
   asio::io_context io_{1};
+  tcp::resolver resolver_{io_};
   asio::ssl::context ssl_;
   std::optional<beast::ssl_stream<beast::tcp_stream>> stream_;
   beast::flat_buffer buffer_;
@@ -171,8 +224,8 @@ std::string PodLogRequest::Target() const {
   return t;
 }
 
-std::unique_ptr<PodLogReader> MakeHttpsPodLogReader(const KubeConfig& config) {
-  return std::make_unique<HttpsPodLogReader>(config);
+std::unique_ptr<PodLogReader> MakeHttpsPodLogReader(const KubeConfig& config, PodLogReaderOptions options) {
+  return std::make_unique<HttpsPodLogReader>(config, options);
 }
 
 }  // namespace keyward

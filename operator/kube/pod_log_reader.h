@@ -35,6 +35,8 @@ class PodLogReader {
  public:
   virtual ~PodLogReader() = default;
   enum class Read { kData, kTimeout, kEnd, kError };
+  // Sends the request and reads the answer's header: 200 and the log
+  // follows through ReadSome, or the refusal. Bounded in time.
   virtual PodLogOpen Open(const PodLogRequest& request) = 0;
   // Appends the next bytes of the log to |out| (kData); waits at most
   // |wait| for them (kTimeout); kEnd when the API server ended the log,
@@ -42,8 +44,18 @@ class PodLogReader {
   virtual Read ReadSome(std::string* out, std::chrono::milliseconds wait) = 0;
 };
 
+struct PodLogReaderOptions {
+  // Open's whole budget: resolving, connecting, the TLS handshake, the
+  // request, the response's header and a refusal's message. Past it Open
+  // fails with code 0, so an API server (or the kubelet behind it) that
+  // accepts and never answers costs a handler at most this long. 10 s:
+  // well above a healthy open (milliseconds), under a client's patience.
+  std::chrono::milliseconds open_timeout{10000};
+};
+
 // One reader per stream, over HTTPS with the config's CA and credentials
 // (client certificate or bearer token, the token file re-read at Open).
-std::unique_ptr<PodLogReader> MakeHttpsPodLogReader(const KubeConfig& config);
+std::unique_ptr<PodLogReader> MakeHttpsPodLogReader(const KubeConfig& config,
+                                                    PodLogReaderOptions options = {});
 
 }  // namespace keyward
