@@ -69,6 +69,9 @@ Status Replication::Start() {
   lo.threads = 1;
   lo.max_body_bytes = 64u << 20;  // a follower's usage of every key it served
   lo.max_connections = 256;
+  // A follower holds one connection; nobody without a peer certificate
+  // gets past the handshake, so a source with 8 in flight is not a peer.
+  lo.max_handshakes_per_source = 8;
   listener_ = std::make_unique<Listener>(lo, [this](const HttpRequest& r) {
     if (r.path == kPeerSyncPath) return hub_->Handle(r);
     return JsonError(404, "the peer port serves only " + std::string(kPeerSyncPath));

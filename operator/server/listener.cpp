@@ -4,6 +4,8 @@
 #include <openssl/crypto.h>
 #include <sys/socket.h>
 
+#include <optional>
+
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -18,6 +20,7 @@
 #include <boost/beast/ssl.hpp>
 
 #include "api/input_rules.h"
+#include "server/capped_counts.h"
 
 namespace keyward {
 
@@ -34,10 +37,12 @@ struct Listener::Shared {
   TlsFiles* tls = nullptr;
   std::atomic<int> connections{0};
   std::atomic<std::int64_t> refused{0};
+  std::atomic<std::int64_t> refused_per_source{0};
   std::atomic<std::int64_t> accept_errors{0};
   std::unique_ptr<asio::thread_pool> pool;  // for ListenerOptions::blocking
   std::atomic<int> blocking{0};
   std::atomic<std::int64_t> blocking_refused{0};
+  CappedCounts handshakes;  // in flight, per source address
 };
 
 struct Listener::Worker {
@@ -261,7 +266,9 @@ awaitable<void> ServePlain(tcp::socket socket, Listener::Shared& s) {
   stream.socket().shutdown(tcp::socket::shutdown_send, ec);
 }
 
-awaitable<void> ServeTls(tcp::socket socket, Listener::Shared& s) {
+// |handshake|: this connection's place among its source's handshakes in
+// flight, given back as soon as the handshake ends.
+awaitable<void> ServeTls(tcp::socket socket, Listener::Shared& s, CappedCounts::Slot handshake) {
   Counted counted{s.connections};
   SslContextPtr ctx = s.tls->Current();  // kept alive by this frame
   beast::ssl_stream<beast::tcp_stream> stream(beast::tcp_stream(std::move(socket)), *ctx);
@@ -269,10 +276,24 @@ awaitable<void> ServeTls(tcp::socket socket, Listener::Shared& s) {
   beast::get_lowest_layer(stream).expires_after(s.options.header_timeout);
   co_await stream.async_handshake(asio::ssl::stream_base::server,
                                   asio::redirect_error(asio::use_awaitable, ec));
+  handshake.Release();
   if (ec) co_return;  // TLS 1.1, plain HTTP on the TLS port, a scanner: just close
   co_await ServeRequests(stream, s, true);
   beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(1));
   co_await stream.async_shutdown(asio::redirect_error(asio::use_awaitable, ec));
+}
+
+// A place among the handshakes in flight from |socket|'s source address
+// (an empty one without the cap); nullopt when that source has
+// max_handshakes_per_source already.
+std::optional<CappedCounts::Slot> TakeHandshake(Listener::Shared& s, const tcp::socket& socket) {
+  if (!s.tls || s.options.max_handshakes_per_source <= 0) return CappedCounts::Slot();
+  error_code ec;
+  const tcp::endpoint peer = socket.remote_endpoint(ec);
+  if (ec) return std::nullopt;  // gone already
+  std::string source = peer.address().to_string();
+  if (!s.handshakes.Take(source, s.options.max_handshakes_per_source)) return std::nullopt;
+  return std::optional<CappedCounts::Slot>(std::in_place, &s.handshakes, std::move(source));
 }
 
 awaitable<void> AcceptLoop(tcp::acceptor& acceptor, Listener::Shared& s) {
@@ -299,11 +320,17 @@ awaitable<void> AcceptLoop(tcp::acceptor& acceptor, Listener::Shared& s) {
       socket.close(ec);
       continue;
     }
+    std::optional<CappedCounts::Slot> handshake = TakeHandshake(s, socket);
+    if (!handshake) {
+      ++s.refused_per_source;
+      socket.close(ec);
+      continue;
+    }
     ++s.connections;
     socket.set_option(tcp::no_delay(true), ec);
     auto executor = acceptor.get_executor();
     if (s.tls) {
-      asio::co_spawn(executor, ServeTls(std::move(socket), s), asio::detached);
+      asio::co_spawn(executor, ServeTls(std::move(socket), s, std::move(*handshake)), asio::detached);
     } else {
       asio::co_spawn(executor, ServePlain(std::move(socket), s), asio::detached);
     }
@@ -336,6 +363,7 @@ Listener::~Listener() { Stop(); }
 
 int Listener::connections() const { return shared_->connections.load(); }
 std::int64_t Listener::refused() const { return shared_->refused.load(); }
+std::int64_t Listener::refused_per_source() const { return shared_->refused_per_source.load(); }
 std::int64_t Listener::accept_errors() const { return shared_->accept_errors.load(); }
 int Listener::blocking_in_progress() const { return shared_->blocking.load(); }
 std::int64_t Listener::blocking_refused() const { return shared_->blocking_refused.load(); }

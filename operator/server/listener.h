@@ -34,6 +34,10 @@ struct ListenerOptions {
   std::function<bool(std::string_view path)> blocking;
   int blocking_threads = 4;
   int blocking_queue = 60;
+  // TLS handshakes in flight from one source address; above it a new
+  // connection from there is closed at once, so one source cannot hold
+  // every slot for a header_timeout each. 0: no such cap.
+  int max_handshakes_per_source = 0;
 };
 
 class Listener {
@@ -53,6 +57,8 @@ class Listener {
   std::uint16_t port() const { return port_; }
   int connections() const;
   std::int64_t refused() const;
+  // Connections closed because their source had max_handshakes_per_source.
+  std::int64_t refused_per_source() const;
   // Accepts that failed (EMFILE and the like), each followed by a pause.
   std::int64_t accept_errors() const;
   // Blocking requests (ListenerOptions::blocking) in progress, and those

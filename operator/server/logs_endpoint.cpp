@@ -103,19 +103,6 @@ struct HeldKey {
   std::string key;
 };
 
-// A slot of one ApiKey's stream cap, released with the stream.
-class KeyStreamSlot {
- public:
-  KeyStreamSlot(KeyStreamCounts* counts, std::string key) : counts_(counts), key_(std::move(key)) {}
-  ~KeyStreamSlot() { counts_->Release(key_); }
-  KeyStreamSlot(const KeyStreamSlot&) = delete;
-  KeyStreamSlot& operator=(const KeyStreamSlot&) = delete;
-
- private:
-  KeyStreamCounts* counts_;
-  std::string key_;
-};
-
 // The answer to a key that may not read this log.
 HttpResponse Refusal(const CheckDecision& d) {
   HttpResponse r = JsonError(StatusFor(d), IsUnusableKey(d.reason) ? "unauthenticated" : d.message);
@@ -125,16 +112,17 @@ HttpResponse Refusal(const CheckDecision& d) {
   return r;
 }
 
-// A slot of |ref|'s own stream cap, or null when it has none left.
-std::shared_ptr<KeyStreamSlot> TakeKeySlot(const LogsEndpointEnv& env, const std::string& ref) {
+// A slot of |ref|'s own stream cap, released with the stream; null when
+// it has none left.
+std::shared_ptr<CappedCounts::Slot> TakeKeySlot(const LogsEndpointEnv& env, const std::string& ref) {
   if (!env.per_key_streams->Take(ref, env.max_streams_per_key)) return nullptr;
-  return std::make_shared<KeyStreamSlot>(env.per_key_streams, ref);
+  return std::make_shared<CappedCounts::Slot>(env.per_key_streams, ref);
 }
 
 // What a stream holds until it ends: its places under both caps.
 struct StreamSlots {
   std::shared_ptr<StreamSlot> overall;
-  std::shared_ptr<KeyStreamSlot> per_key;  // null: no per-key cap
+  std::shared_ptr<CappedCounts::Slot> per_key;  // null: no per-key cap
 };
 
 // The stream's rules: the key asked again (no quota) for the same target
@@ -154,29 +142,6 @@ LogStreamOptions StreamOptions(const LogsEndpointEnv& env, const CheckDecision& 
 }
 
 }  // namespace
-
-bool KeyStreamCounts::Take(const std::string& key, int max) {
-  std::lock_guard<std::mutex> lock(mu_);
-  int& n = open_[key];
-  if (n >= max) {
-    if (n == 0) open_.erase(key);
-    return false;
-  }
-  ++n;
-  return true;
-}
-
-void KeyStreamCounts::Release(const std::string& key) {
-  std::lock_guard<std::mutex> lock(mu_);
-  auto it = open_.find(key);
-  if (it != open_.end() && --it->second <= 0) open_.erase(it);
-}
-
-int KeyStreamCounts::Count(const std::string& key) const {
-  std::lock_guard<std::mutex> lock(mu_);
-  auto it = open_.find(key);
-  return it == open_.end() ? 0 : it->second;
-}
 
 HttpResponse HandleLogs(const LogsEndpointEnv& env, const HttpRequest& request) {
   if (request.method != "GET") return JsonError(405, "use GET");
@@ -204,7 +169,7 @@ HttpResponse HandleLogs(const LogsEndpointEnv& env, const HttpRequest& request) 
   if (slot->over(env.max_streams)) {
     return JsonError(503, "too many open log streams; try again later");
   }
-  std::shared_ptr<KeyStreamSlot> key_slot;
+  std::shared_ptr<CappedCounts::Slot> key_slot;
   if (env.per_key_streams) {
     key_slot = TakeKeySlot(env, d.api_key->String());
     if (!key_slot) {

@@ -5,12 +5,11 @@
 #include <atomic>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <string>
-#include <unordered_map>
 
 #include "check/check_service.h"
 #include "kube/pod_log_reader.h"
+#include "server/capped_counts.h"
 #include "server/http_message.h"
 #include "server/metrics.h"
 
@@ -18,17 +17,7 @@ namespace keyward {
 
 // Open log streams per ApiKey ("ns/name"), for --max-log-streams-per-key:
 // one key cannot take every slot of the overall cap. Thread-safe.
-class KeyStreamCounts {
- public:
-  // Takes a slot for |key|; false, taking nothing, when it holds |max|.
-  bool Take(const std::string& key, int max);
-  void Release(const std::string& key);
-  int Count(const std::string& key) const;
-
- private:
-  mutable std::mutex mu_;
-  std::unordered_map<std::string, int> open_;
-};
+using KeyStreamCounts = CappedCounts;
 
 struct LogsEndpointEnv {
   CheckService* service = nullptr;
