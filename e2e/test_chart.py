@@ -343,6 +343,32 @@ def test_nothing_keyward_serves_is_created_in_the_release_namespace(cluster, crd
     assert r.returncode != 0 and "ApiKeyRequests in its own namespace" in r.stderr, r.stderr
 
 
+def test_webhooks_get_a_port_of_their_own(cluster):
+    """The API server reaches the webhooks on webhookPort through Service
+    port 8443; the data port does not serve them. With a client CA the
+    deployment mounts it, and the NetworkPolicy admits only webhookFrom."""
+    docs = rendered(cluster, "--set", "webhook.clientCASecretName=apiserver-webhook-client-ca",
+                    "--set", "networkPolicy.enabled=true",
+                    "--set", "networkPolicy.webhookFrom[0].ipBlock.cidr=10.0.0.10/32")
+    args = container_args(docs)
+    assert "--webhook-port=9444" in args
+    assert "--webhook-client-ca-file=/var/run/keyward/webhook-client-ca/ca.crt" in args
+    service = next(d for d in docs if d["kind"] == "Service" and d["metadata"]["name"] == RELEASE)
+    assert {"name": "webhook", "port": 8443, "targetPort": "webhook"} in service["spec"]["ports"]
+    for doc in docs:
+        if doc["kind"] in ("ValidatingWebhookConfiguration", "MutatingWebhookConfiguration"):
+            assert doc["webhooks"][0]["clientConfig"]["service"]["port"] == 8443, doc
+    policy = next(d for d in docs if d["kind"] == "NetworkPolicy")
+    webhook_rule = next(r for r in policy["spec"]["ingress"] if r["ports"] == [{"port": "webhook"}])
+    assert webhook_rule["from"] == [{"ipBlock": {"cidr": "10.0.0.10/32"}}]
+    # webhookPort=0: everything on the HTTPS port, as before.
+    flat = rendered(cluster, "--set", "webhookPort=0")
+    assert not [a for a in container_args(flat) if a.startswith("--webhook-port")]
+    for doc in flat:
+        if doc["kind"] == "ValidatingWebhookConfiguration":
+            assert doc["webhooks"][0]["clientConfig"]["service"]["port"] == 443
+
+
 def test_operator_rbac_has_no_wildcard(cluster):
     """Every rule the chart gives the operator names its groups, resources
     and verbs; the people's roles too."""

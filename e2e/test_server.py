@@ -28,15 +28,23 @@ def free_port() -> int:
 
 
 class Served:
-    def __init__(self, cluster: Cluster, proc: KeywardProcess, port: int, metrics_port: int):
+    def __init__(self, cluster: Cluster, proc: KeywardProcess, port: int, metrics_port: int,
+                 webhook_port: int = 0):
         self.cluster, self.proc, self.port, self.metrics_port = cluster, proc, port, metrics_port
         info = cluster.info
         self.ca = info["CA_CERT"]
         self.url = f"https://127.0.0.1:{port}"
+        # The webhooks' own port (--webhook-port), or the HTTPS port.
+        self.webhook_url = f"https://127.0.0.1:{webhook_port}" if webhook_port else self.url
 
-    def curl(self, path: str, *args: str, plain: bool = False) -> tuple[int, dict, str]:
-        """(status, headers, body) of one curl request."""
+    def curl(self, path: str, *args: str, plain: bool = False, webhook: bool = False) -> tuple[int, dict, str]:
+        """(status, headers, body) of one curl request; |webhook|: to the
+        webhook port with the client certificate kube-apiserver presents."""
         url = f"http://127.0.0.1:{self.metrics_port}{path}" if plain else self.url + path
+        if webhook:
+            info = self.cluster.info
+            url = self.webhook_url + path
+            args = ("--cert", info["WEBHOOK_CLIENT_CERT"], "--key", info["WEBHOOK_CLIENT_KEY"], *args)
         out = subprocess.run(["curl", "-sS", "--max-time", "10", "--cacert", self.ca, "-D", "-",
                               url, *args], capture_output=True, text=True, timeout=30)
         assert out.returncode == 0, out.stderr
@@ -57,22 +65,29 @@ class Served:
 
 
 @contextlib.contextmanager
-def serving(cluster: Cluster, tmp_path_factory, *extra_args: str) -> Iterator[Served]:
+def serving(cluster: Cluster, tmp_path_factory, *extra_args: str,
+            webhook_port: bool = False) -> Iterator[Served]:
     """One keyward with its HTTPS port on loopback and kube-apiserver's
-    TokenReview/SubjectAccessReview webhooks pointed at it, for a module."""
+    TokenReview/SubjectAccessReview webhooks pointed at it, for a module.
+    |webhook_port|: the webhooks on a port of their own, where the client
+    certificate kube-apiserver presents (signed by the cluster CA) is
+    required, as the chart runs it with webhook.clientCASecretName."""
     ensure_operator_namespace(cluster)
     info = cluster.info
     port, metrics_port = free_port(), free_port()
+    hook_port = free_port() if webhook_port else 0
+    if hook_port:
+        extra_args = (*extra_args, "--webhook-port", str(hook_port), "--webhook-client-ca-file", info["CA_CERT"])
     log = tmp_path_factory.mktemp("keyward") / "keyward.log"
     proc = KeywardProcess(cluster, log, "--tls-cert-file", info["KEYWARD_CERT"],
                           "--tls-private-key-file", info["KEYWARD_KEY"],
                           "--bind-address", "127.0.0.1", "--secure-port", str(port),
                           "--metrics-bind-address", f"127.0.0.1:{metrics_port}", *extra_args)
     proc.start()
-    s = Served(cluster, proc, port, metrics_port)
+    s = Served(cluster, proc, port, metrics_port, hook_port)
     try:
         wait_for(lambda: _ready(s), timeout=30, interval=0.1, message="keyward /readyz")
-        cluster.configure_webhooks(s.url)
+        cluster.configure_webhooks(s.webhook_url)
         yield s
     finally:
         cluster.configure_webhooks(None)
@@ -84,7 +99,7 @@ def serving(cluster: Cluster, tmp_path_factory, *extra_args: str) -> Iterator[Se
 def served(cluster: Cluster, crds, tmp_path_factory) -> Served:
     with serving(cluster, tmp_path_factory, "--max-keys-per-namespace", "5",
                  "--usage-flush-interval", "1s",
-                 "--forward-auth-path", "/logs/{namespace}/{pod}") as s:
+                 "--forward-auth-path", "/logs/{namespace}/{pod}", webhook_port=True) as s:
         yield s
 
 
@@ -323,6 +338,28 @@ def test_kubectl_with_a_key_through_the_webhooks(served: Served, cluster, namesp
     assert user["username"] == f"keyward:{namespace}:kubectl" and "keyward:apikeys" in user["groups"]
 
 
+def test_webhooks_answer_only_on_their_port_and_only_with_a_client_certificate(served: Served, cluster):
+    """--webhook-port: /validate, /mutate, /authenticate and /authorize are
+    not on the data port; on their own port a client without the
+    certificate kube-apiserver presents is refused in the handshake, and the
+    data paths are not there. kube-apiserver itself gets through: every
+    kubectl --token and admission test in this module goes that way."""
+    review = json.dumps({"apiVersion": "authorization.k8s.io/v1", "kind": "SubjectAccessReview",
+                         "spec": {"user": "alice", "resourceAttributes": {"verb": "get", "resource": "pods"}}})
+    for path in ("/validate", "/mutate", "/authenticate", "/authorize"):
+        status, _, body = served.curl(path, "-H", "Content-Type: application/json", "-d", review)
+        assert status == 404 and "--webhook-port" in body, (path, status, body)
+    anonymous = subprocess.run(["curl", "-sS", "--max-time", "10", "--cacert", served.ca,
+                                served.webhook_url + "/authorize", "-d", review],
+                               capture_output=True, text=True, timeout=30)
+    assert anonymous.returncode != 0, anonymous.stdout  # no certificate: no TLS session at all
+    status, _, body = served.curl("/authorize", "-H", "Content-Type: application/json", "-d", review,
+                                  webhook=True)
+    assert status == 200 and json.loads(body)["status"] == {"allowed": False}, body
+    status, _, _ = served.curl("/v1/check", "-H", "Content-Type: application/json", "-d", "{}", webhook=True)
+    assert status == 404
+
+
 def test_authorize_answers_only_for_the_key_authenticate_named(served: Served, cluster, namespace):
     """kube-apiserver caches a TokenReview's user, then sends that user's
     SubjectAccessReviews. The user carries the key's id (extra
@@ -335,7 +372,7 @@ def test_authorize_answers_only_for_the_key_authenticate_named(served: Served, c
     def authenticate(key: str) -> dict:
         review = {"apiVersion": "authentication.k8s.io/v1", "kind": "TokenReview", "spec": {"token": key}}
         status, _, body = served.curl("/authenticate", "-H", "Content-Type: application/json",
-                                      "-d", json.dumps(review))
+                                      "-d", json.dumps(review), webhook=True)
         assert status == 200, body
         return json.loads(body)["status"]
 
@@ -344,7 +381,7 @@ def test_authorize_answers_only_for_the_key_authenticate_named(served: Served, c
                   "spec": {**user, "resourceAttributes": {"namespace": namespace, "verb": "list",
                                                           "resource": "pods"}}}
         status, _, body = served.curl("/authorize", "-H", "Content-Type: application/json",
-                                      "-d", json.dumps(review))
+                                      "-d", json.dumps(review), webhook=True)
         assert status == 200, body
         return json.loads(body)["status"]
 
@@ -404,7 +441,7 @@ def webhook_configurations(served: Served, namespace: str) -> list[dict]:
     hook = lambda name, path: {
         "name": name, "admissionReviewVersions": ["v1"], "sideEffects": "None",
         "failurePolicy": "Fail", "timeoutSeconds": 5,
-        "clientConfig": {"url": f"{served.url}/{path}", "caBundle": ca},
+        "clientConfig": {"url": f"{served.webhook_url}/{path}", "caBundle": ca},
         # This test's namespace only: the rest of the suite runs without them.
         "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": namespace}},
         "rules": [{"apiGroups": ["keyward.io"], "apiVersions": ["v1alpha1"], "resources": ["apikeys"],

@@ -57,7 +57,7 @@ def webhook_configurations(s: Served, ns: str) -> list[dict]:
     hook = lambda name, path: {
         "name": name, "admissionReviewVersions": ["v1"], "sideEffects": "None",
         "failurePolicy": "Fail", "timeoutSeconds": 5,
-        "clientConfig": {"url": f"{s.url}/{path}", "caBundle": ca},
+        "clientConfig": {"url": f"{s.webhook_url}/{path}", "caBundle": ca},
         "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": ns}},
         "rules": [namespaced, cluster_scoped]}
     meta = {"name": f"keyward-e2e-templates-{ns}"}

@@ -90,6 +90,19 @@ void AddReplicaFlags(po::options_description& desc, RunOptions& o, FlagText& t,
   // clang-format on
 }
 
+// The webhooks' own port and who may call it.
+void AddWebhookPortFlags(po::options_description& desc, RunOptions& o) {
+  // clang-format off
+  desc.add_options()
+    ("webhook-port", po::value(&o.webhook_port)->default_value(0),
+     "serve /validate, /mutate, /authenticate and /authorize on this HTTPS port only, with the "
+     "same certificate (the API server is their only client); 0 = on --secure-port with the rest")
+    ("webhook-client-ca-file", po::value(&o.webhook_client_ca_file)->default_value(""),
+     "with --webhook-port: require there a client certificate that chains to a CA in this PEM "
+     "file (kube-apiserver presents one from its webhook kubeconfigs and AdmissionConfiguration)");
+  // clang-format on
+}
+
 // The flags of what `keyward run` serves: ports, TLS, limits, usage.
 void AddServingFlags(po::options_description& desc, RunOptions& o, FlagText& t,
                      const RunEnvironment& env) {
@@ -190,6 +203,7 @@ po::options_description RunFlags(RunOptions& o, FlagText& t, const RunEnvironmen
 
   // clang-format on
   AddServingFlags(desc, o, t, env);
+  AddWebhookPortFlags(desc, o);
   AddReplicaFlags(desc, o, t, env);
   return desc;
 }
@@ -266,6 +280,22 @@ std::string CheckPeerOptions(const RunOptions& o) {
   return "";
 }
 
+// --webhook-port and --webhook-client-ca-file; an error names the flag.
+std::string CheckWebhookPort(const RunOptions& o) {
+  if (o.webhook_port == 0) {
+    if (o.webhook_client_ca_file.empty()) return "";
+    return "--webhook-client-ca-file needs --webhook-port (the port where only the API server calls)";
+  }
+  if (o.webhook_port < 0 || o.webhook_port > 65535) {
+    return "--webhook-port must be a TCP port, 1-65535, or 0 (got " + std::to_string(o.webhook_port) + ")";
+  }
+  if (o.webhook_port == o.secure_port || o.webhook_port == o.metrics_port || o.webhook_port == o.peer_port) {
+    return "--webhook-port must differ from --secure-port, the metrics port and --peer-port (" +
+           std::to_string(o.webhook_port) + ")";
+  }
+  return "";
+}
+
 // Checks values against each other; an error names the flag.
 std::string CheckOptions(const RunOptions& o) {
   if (!o.forward_auth_path.empty()) {
@@ -286,6 +316,7 @@ std::string CheckOptions(const RunOptions& o) {
     return "--validating-webhook-configuration and --mutating-webhook-configuration need "
            "--webhook-ca-secret (the caBundle they get is that CA's)";
   }
+  if (std::string bad = CheckWebhookPort(o); !bad.empty()) return bad;
   if (o.metrics_port == o.secure_port) {
     return "--secure-port and --metrics-bind-address must use different ports (both " +
            std::to_string(o.secure_port) + ")";

@@ -42,6 +42,12 @@ struct RunOptions {
   std::string log_level = "info";
   std::string log_format = "text";
   int secure_port = 9443;                       // HTTPS: /v1/check, /v1/auth
+  // Set: /validate, /mutate, /authenticate and /authorize are served on
+  // this HTTPS port only (same certificate), and 404 on secure_port.
+  int webhook_port = 0;
+  // With webhook_port: a client certificate chaining to a CA in this file
+  // is required there (kube-apiserver's, from its webhook kubeconfigs).
+  std::string webhook_client_ca_file;
   std::string bind_address = "0.0.0.0";
   std::string tls_cert_file;                    // both empty: nothing is served over HTTPS
   std::string tls_private_key_file;

@@ -99,13 +99,20 @@ void Serving::CollectGauges(Metrics& m) {
   if (replication_) replication_->Collect(m);
 }
 
-HttpHandler Serving::HttpsRoutes() {
+bool IsWebhookPath(std::string_view path) {
+  return path == "/validate" || path == "/mutate" || path == "/authenticate" || path == "/authorize";
+}
+
+HttpHandler Serving::HttpsRoutes(Paths paths) {
   CheckEndpointsEnv env{service_.get(), &metrics_};
   env.now = usage_now_;
   env.per_key_metrics = options_.per_key_metrics;
   if (!options_.forward_auth_path.empty()) {
-    // Checked by ParseRunOptions; parsed once here for the handler.
-    forward_auth_path_ = std::make_unique<ForwardAuthPath>(*ForwardAuthPath::Parse(options_.forward_auth_path));
+    // Checked by ParseRunOptions; parsed once for every listener's routes
+    // (each holds a pointer to it).
+    if (!forward_auth_path_) {
+      forward_auth_path_ = std::make_unique<ForwardAuthPath>(*ForwardAuthPath::Parse(options_.forward_auth_path));
+    }
     env.forward_auth_path = forward_auth_path_.get();
   }
   HttpHandler checks = SecureRoutes(env);
@@ -117,7 +124,12 @@ HttpHandler Serving::HttpsRoutes() {
   };
   admission.metrics = &metrics_;
   admission.templates = templates_;
-  return [this, env, checks, admission](const HttpRequest& request) -> HttpResponse {
+  return [this, env, checks, admission, paths](const HttpRequest& request) -> HttpResponse {
+    if (paths != Paths::kAll && IsWebhookPath(request.path) != (paths == Paths::kWebhooks)) {
+      return JsonError(404, paths == Paths::kWebhooks
+                                ? "this port serves only /validate, /mutate, /authenticate and /authorize"
+                                : "the webhooks are served on --webhook-port (see docs/endpoints.md)");
+    }
     if (request.path == "/validate") return HandleValidate(admission, request);
     if (request.path == "/mutate") return HandleMutate(admission, request);
     if (request.path.substr(0, 11) == "/v1/reveal/") {
@@ -138,6 +150,23 @@ HttpHandler Serving::HttpsRoutes() {
     if (request.path == "/authorize") return HandleSubjectAccessReview(env, request);
     return checks(request);
   };
+}
+
+// The webhooks on a port of their own: the same certificate files, and
+// with --webhook-client-ca-file a client certificate required.
+Status Serving::StartWebhookPort(ListenerOptions lo) {
+  webhook_tls_ = std::make_unique<TlsFiles>(options_.tls_cert_file, options_.tls_private_key_file,
+                                            options_.webhook_client_ca_file);
+  if (Status loaded = webhook_tls_->Load(); !loaded.ok()) {
+    return loaded.Prefixed(options_.webhook_client_ca_file.empty() ? "--webhook-port" : "--webhook-client-ca-file");
+  }
+  webhook_tls_->StartWatching();
+  lo.port = static_cast<std::uint16_t>(options_.webhook_port);
+  webhooks_ = std::make_unique<Listener>(lo, HttpsRoutes(Paths::kWebhooks), webhook_tls_.get());
+  if (Status started = webhooks_->Start(); !started.ok()) return started.Prefixed("--webhook-port");
+  spdlog::info("serving /authenticate, /authorize, /validate and /mutate on https://{}:{}{}", options_.bind_address,
+               webhooks_->port(), options_.webhook_client_ca_file.empty() ? "" : " (client certificates required)");
+  return Status();
 }
 
 // The first pass must succeed before anything is served (the files it
@@ -180,11 +209,15 @@ Status Serving::StartHttps() {
   lo.port = static_cast<std::uint16_t>(options_.secure_port);
   lo.threads = options_.server_threads;
   lo.blocking = WaitsOnApiServer;  // never on the threads of /v1/check
-  https_ = std::make_unique<Listener>(lo, HttpsRoutes(), tls_.get());
+  const bool own_port = options_.webhook_port != 0;
+  https_ = std::make_unique<Listener>(lo, HttpsRoutes(own_port ? Paths::kData : Paths::kAll), tls_.get());
   if (Status started = https_->Start(); !started.ok()) return started.Prefixed("--secure-port");
-  spdlog::info("serving /v1/check, /v1/auth, /v1/reveal, {}/authenticate, /authorize, /validate "
-               "and /mutate on https://{}:{}",
-               log_config_ ? "/v1/logs, " : "", options_.bind_address, https_->port());
+  if (own_port) {
+    if (Status started = StartWebhookPort(lo); !started.ok()) return started;
+  }
+  spdlog::info("serving /v1/check, /v1/auth, /v1/reveal{}{} on https://{}:{}", log_config_ ? ", /v1/logs" : "",
+               own_port ? "" : ", /authenticate, /authorize, /validate and /mutate", options_.bind_address,
+               https_->port());
   return Status();
 }
 
@@ -220,10 +253,12 @@ bool Serving::Ready() const {
 
 void Serving::Stop() {
   if (https_) https_->Stop();
+  if (webhooks_) webhooks_->Stop();
   if (plain_) plain_->Stop();
   if (owners_) owners_->Stop();
   if (ca_keeper_) ca_keeper_->Stop();
   if (tls_) tls_->Stop();
+  if (webhook_tls_) webhook_tls_->Stop();
   if (replication_) replication_->Stop();  // a follower's last counts go to the leader
   usage_flusher_.Stop();  // after the last request: nothing counted is lost
 }

@@ -62,7 +62,11 @@ class Serving {
   Status StartHttps();
   Status StartCaKeeper();
   std::optional<std::string> VolatileGap() const;
-  HttpHandler HttpsRoutes();
+  // Which paths a listener serves: all of them on --secure-port, or with
+  // --webhook-port the data paths there and the webhooks on their own port.
+  enum class Paths { kAll, kData, kWebhooks };
+  HttpHandler HttpsRoutes(Paths paths);
+  Status StartWebhookPort(ListenerOptions lo);
   void CollectGauges(Metrics& m);
 
   const RunOptions& options_;
@@ -81,7 +85,8 @@ class Serving {
   std::unique_ptr<TlsFiles> tls_;
   std::unique_ptr<OwnerCache> owners_;
   std::unique_ptr<CheckService> service_;
-  std::unique_ptr<Listener> https_, plain_;
+  std::unique_ptr<TlsFiles> webhook_tls_;  // --webhook-port: the same files, its client CA
+  std::unique_ptr<Listener> https_, webhooks_, plain_;
   std::unique_ptr<ForwardAuthPath> forward_auth_path_;  // --forward-auth-path
   std::unique_ptr<Replication> replication_;  // --peer-port
   std::optional<KubeConfig> log_config_;  // set: /v1/logs is served

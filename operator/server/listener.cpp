@@ -19,7 +19,7 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
 
-#include "api/input_rules.h"
+#include "server/beast_messages.h"
 #include "server/capped_counts.h"
 
 namespace keyward {
@@ -53,31 +53,11 @@ struct Listener::Worker {
 
 namespace {
 
-using Request = http::request<http::string_body>;
-using Response = http::response<http::string_body>;
-
 // Decrements the live connection count when a connection's coroutine ends.
 struct Counted {
   std::atomic<int>& count;
   ~Counted() { --count; }
 };
-
-HttpRequest ViewOf(const Request& req, bool tls) {
-  HttpRequest r;
-  r.method = std::string_view(req.method_string().data(), req.method_string().size());
-  std::string_view target(req.target().data(), req.target().size());
-  auto q = target.find('?');
-  r.path = target.substr(0, q);
-  if (q != std::string_view::npos) r.query = target.substr(q + 1);
-  r.headers.reserve(16);
-  for (const auto& field : req) {
-    r.headers.emplace_back(std::string_view(field.name_string().data(), field.name_string().size()),
-                           std::string_view(field.value().data(), field.value().size()));
-  }
-  r.body = req.body();
-  r.tls = tls;
-  return r;
-}
 
 HttpResponse CallHandler(const HttpHandler& handler, const HttpRequest& request) {
   try {
@@ -110,65 +90,14 @@ awaitable<HttpResponse> CallOnPool(Listener::Shared& s, const HttpRequest& reque
   co_return out;
 }
 
-// Sets each header a handler gave, except one whose name or value is not one
-// printable line (api/input_rules.h): a value from a tenant's object, such
-// as "x\r\nRemote-User: admin", could otherwise add headers of its own.
-// That one is dropped and logged by name alone.
-template <class Message>
-void SetHeaders(const std::vector<std::pair<std::string, std::string>>& headers, Message& res) {
-  for (const auto& [k, v] : headers) {
-    if (!IsPrintableLine(k) || !IsPrintableLine(v) || k.find_first_of(" :") != std::string::npos) {
-      spdlog::error("dropped response header {}: it holds a control character", IsPrintableLine(k) ? k : "?");
-      continue;
-    }
-    res.set(k, v);
-  }
-}
-
-Response ToBeast(HttpResponse&& in, unsigned version, bool keep_alive) {
-  Response res{static_cast<http::status>(in.status), version};
-  res.set(http::field::server, "keyward");
-  res.set(http::field::content_type, in.content_type);
-  SetHeaders(in.headers, res);
-  res.body() = std::move(in.body);
-  res.keep_alive(keep_alive);
-  res.prepare_payload();
-  return res;
-}
-
-// What to answer when reading a request failed, or 0 to just close.
-int StatusForReadError(const error_code& ec) {
-  if (ec == http::error::body_limit) return 413;
-  if (ec == http::error::header_limit) return 431;
-  if (ec == http::error::end_of_stream || ec == beast::error::timeout ||
-      ec == asio::error::operation_aborted || ec == asio::error::connection_reset ||
-      ec == asio::ssl::error::stream_truncated || ec == http::error::partial_message) {
-    return 0;
-  }
-  if (ec.category() == error_code(http::error::bad_target).category()) return 400;  // malformed HTTP
-  return 0;
-}
-
 template <class Stream>
 awaitable<void> WriteError(Stream& stream, int status, unsigned version) {
   error_code ec;
   const char* text = status == 413   ? "request body larger than 1 MiB"
                      : status == 431 ? "request headers too large"
                                      : "malformed HTTP request";
-  Response res = ToBeast(JsonError(status, text), version ? version : 11, false);
+  BeastResponse res = ToBeast(JsonError(status, text), version ? version : 11, false);
   co_await http::async_write(stream, res, asio::redirect_error(asio::use_awaitable, ec));
-}
-
-// Zeroes what may hold a key once the handler is done with it: the body
-// and the Authorization header's value (Beast's own storage).
-void WipeCredentials(Request& req) {
-  OPENSSL_cleanse(req.body().data(), req.body().size());
-  for (auto& field : req) {
-    if (field.name() == http::field::authorization || field.name() == http::field::proxy_authorization) {
-      beast::string_view v = field.value();
-      OPENSSL_cleanse(const_cast<char*>(v.data()), v.size());
-    }
-  }
 }
 
 // Sends a streamed body: the header, then each piece as a chunk as soon as
@@ -235,7 +164,7 @@ awaitable<void> ServeRequests(Stream& stream, Listener::Shared& s, bool tls) {
       if (int status = StatusForReadError(ec)) co_await WriteError(stream, status, parser.get().version());
       co_return;
     }
-    Request& req = parser.get();
+    BeastRequest& req = parser.get();
     const bool keep_alive = req.keep_alive();
     const HttpRequest view = ViewOf(req, tls);
     HttpResponse out;  // not "a ? co_await b : c": GCC 12 miscompiles co_await in ?:
@@ -250,7 +179,7 @@ awaitable<void> ServeRequests(Stream& stream, Listener::Shared& s, bool tls) {
       co_return;
     }
     const bool sensitive = out.sensitive;
-    Response res = ToBeast(std::move(out), req.version(), keep_alive);
+    BeastResponse res = ToBeast(std::move(out), req.version(), keep_alive);
     lowest.expires_after(s.options.body_timeout);
     co_await http::async_write(stream, res, asio::redirect_error(asio::use_awaitable, ec));
     if (sensitive) OPENSSL_cleanse(res.body().data(), res.body().size());

@@ -101,6 +101,20 @@ TEST(RunOptions, PeerFlags) {
             std::string::npos);
 }
 
+TEST(RunOptions, WebhookPortFlags) {
+  RunOptionsParse off = Parse({});
+  ASSERT_TRUE(off.options) << off.error;
+  EXPECT_EQ(off.options->webhook_port, 0);
+  RunOptionsParse given = Parse({"--webhook-port=9444", "--webhook-client-ca-file=/etc/ca.crt"});
+  ASSERT_TRUE(given.options) << given.error;
+  EXPECT_EQ(given.options->webhook_port, 9444);
+  EXPECT_EQ(given.options->webhook_client_ca_file, "/etc/ca.crt");
+  EXPECT_NE(Parse({"--webhook-client-ca-file=/etc/ca.crt"}).error.find("needs --webhook-port"),
+            std::string::npos);
+  EXPECT_NE(Parse({"--webhook-port=9443"}).error.find("--webhook-port must differ"), std::string::npos);
+  EXPECT_NE(Parse({"--webhook-port=70000"}).error.find("--webhook-port must be a TCP port"), std::string::npos);
+}
+
 TEST(RunOptions, BadValuesNameTheFlag) {
   const std::pair<std::string, std::string> cases[] = {
       {"--kube-api-qps=abc", "--kube-api-qps"},
