@@ -101,7 +101,8 @@ _B62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 
 
 def checksum_ok(key: str) -> bool:
-    """PRODUCT.md §2: kw_ + 30 base62 + 6 base62 digits of CRC32 over the rest."""
+    """The key format (operator/keys/key_format.h): kw_ + 30 base62 + 6 base62
+    digits of CRC32 over the rest."""
     import zlib
     if len(key) != 39 or not key.startswith("kw_"):
         return False

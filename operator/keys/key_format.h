@@ -1,4 +1,4 @@
-// The keyward key format (PRODUCT.md §2): "kw_" + 30 base62 characters from
+// The keyward key format (docs/decisions.md): "kw_" + 30 base62 characters from
 // OpenSSL's CSPRNG + 6 base62 characters of CRC32 over everything before them.
 // All functions are pure or use only the thread-safe OpenSSL RNG.
 #pragma once
