@@ -63,6 +63,7 @@ demo-down:
 bench: build
 	BUILD_DIR=$(CURDIR)/$(BUILD_DIR) bench/run-decision-bench
 	BUILD_DIR=$(CURDIR)/$(BUILD_DIR) bench/run-server-bench
+	BUILD_DIR=$(CURDIR)/$(BUILD_DIR) bench/run-pool-bench
 	BUILD_DIR=$(CURDIR)/$(BUILD_DIR) bench/run-operator-bench
 	BUILD_DIR=$(CURDIR)/$(BUILD_DIR) bench/run-replica-bench
 
