@@ -35,7 +35,7 @@ def test_self_mode_keeps_its_own_ca(cluster: Cluster):
         hook = h["webhooks"][0]
         assert "caBundle" not in hook["clientConfig"], "keyward fills it"
         assert hook["clientConfig"]["service"] == {"name": RELEASE, "namespace": RELEASE_NS,
-                                                   "port": 443, "path": hook["clientConfig"]["service"]["path"]}
+                                                   "port": 8443, "path": hook["clientConfig"]["service"]["path"]}
         assert hook["failurePolicy"] == "Fail"
         selector = hook["namespaceSelector"]["matchExpressions"][0]
         assert selector["operator"] == "NotIn" and selector["values"] == [RELEASE_NS]
@@ -90,12 +90,14 @@ def test_network_policy_opens_only_its_ports(cluster: Cluster):
                     "--set", "networkPolicy.metricsFrom[0].namespaceSelector.matchLabels.team=monitoring")
     policy = by_kind(docs, "NetworkPolicy")[0]["spec"]
     assert policy["policyTypes"] == ["Ingress"]
-    https, metrics, peer = policy["ingress"]
+    https, webhook, metrics, peer = policy["ingress"]
     assert https["ports"] == [{"port": "https"}] and "from" not in https
+    # The webhook port: everyone unless networkPolicy.webhookFrom names the API server.
+    assert webhook["ports"] == [{"port": "webhook"}] and "from" not in webhook
     assert metrics["ports"] == [{"port": "metrics"}]
     assert metrics["from"] == [{"namespaceSelector": {"matchLabels": {"team": "monitoring"}}}]
     # The replicas' peer port: only keyward's own pods.
     assert peer["ports"] == [{"port": "peer"}]
     assert peer["from"] == [{"podSelector": {"matchLabels": policy["podSelector"]["matchLabels"]}}]
     off = rendered(cluster, "--set", "networkPolicy.enabled=true", "--set", "replication.enabled=false")
-    assert len(by_kind(off, "NetworkPolicy")[0]["spec"]["ingress"]) == 2
+    assert len(by_kind(off, "NetworkPolicy")[0]["spec"]["ingress"]) == 3
