@@ -20,7 +20,7 @@ namespace po = boost::program_options;
 namespace {
 
 struct CheckOptions {
-  std::string kubeconfig;
+  KubeconfigFlags kube;  // -n is the target's namespace here, not the connection's
   std::string op_namespace = kDefaultOperatorNamespace;
   std::string pepper_secret = kDefaultPepperSecret;
   AccessTarget target;
@@ -87,13 +87,13 @@ web::json::value DecisionJson(const CheckDecision& d) {
 
 // Parses the flags; returns an exit code when the command should end now.
 std::optional<int> ParseCheckFlags(int argc, char** argv, CheckOptions* o) {
-  const char* env_kubeconfig = std::getenv("KUBECONFIG");
   po::options_description desc("keyward check flags (the key is read from stdin)");
   // clang-format off
   desc.add_options()
     ("help,h", "show this help")
-    ("kubeconfig", po::value(&o->kubeconfig)->default_value(env_kubeconfig ? env_kubeconfig : ""),
-     "kubeconfig file")
+    ("kubeconfig", po::value(&o->kube.kubeconfig),
+     "this kubeconfig file alone (default: $KUBECONFIG, else ~/.kube/config, else in-cluster)")
+    ("context", po::value(&o->kube.context), "kubeconfig context (default: its current-context)")
     ("operator-namespace", po::value(&o->op_namespace)->default_value(o->op_namespace),
      "namespace of the pepper Secret")
     ("namespace,n", po::value(&o->target.namespace_name)->required(), "target namespace")
@@ -135,7 +135,7 @@ int RunCheckCommand(int argc, char** argv) {
   CheckOptions o;
   if (auto code = ParseCheckFlags(argc, argv, &o)) return *code;
   std::string key = ReadKey(std::cin);
-  Result<KubeConfig> config = o.kubeconfig.empty() ? InClusterConfig() : LoadKubeconfig(o.kubeconfig);
+  Result<KubeConfig> config = LoadClientConfig(o.kube);
   if (!config.ok()) return Fail(config.error());
   HttpKubeClient kube(*config, 20, 40);
   Result<Peppers> pepper = LoadPepper(kube, o.op_namespace, o.pepper_secret);

@@ -1,7 +1,6 @@
 #include "cmd/cli_common.h"
 
 #include <algorithm>
-#include <cstdlib>
 #include <iostream>
 
 #include "kube/json_fields.h"
@@ -11,19 +10,24 @@ namespace keyward {
 
 namespace po = boost::program_options;
 
-void AddConnectionFlags(po::options_description* desc, CliConnection* c) {
-  const char* env = std::getenv("KUBECONFIG");
+void AddConnectionFlags(po::options_description* desc, KubeconfigFlags* f) {
   desc->add_options()
-    ("kubeconfig", po::value(&c->kubeconfig)->default_value(env ? env : ""),
-     "kubeconfig file; empty = in-cluster service account (default: $KUBECONFIG)")
-    ("as", po::value(&c->as)->default_value(""), "act as this user (impersonation, like kubectl --as)");
+    ("namespace,n", po::value(&f->namespace_name), "namespace (default: the context's, else \"default\")")
+    ("kubeconfig", po::value(&f->kubeconfig),
+     "this kubeconfig file alone (default: $KUBECONFIG, else ~/.kube/config, else in-cluster)")
+    ("context", po::value(&f->context), "kubeconfig context (default: its current-context)")
+    ("cluster", po::value(&f->cluster), "kubeconfig cluster instead of the context's")
+    ("user", po::value(&f->user), "kubeconfig user instead of the context's")
+    ("as", po::value(&f->as), "act as this user (impersonation, like kubectl --as)")
+    ("as-group", po::value(&f->as_groups)->composing(), "with --as: act in this group (once)");
 }
 
-Result<std::unique_ptr<HttpKubeClient>> Connect(const CliConnection& c) {
-  Result<KubeConfig> config = c.kubeconfig.empty() ? InClusterConfig() : LoadKubeconfig(c.kubeconfig);
+Result<CliClient> Connect(const KubeconfigFlags& flags) {
+  Result<KubeConfig> config = LoadClientConfig(flags);
   if (!config.ok()) return config.status();
-  auto client = std::make_unique<HttpKubeClient>(*config, 20, 40);
-  client->SetImpersonate(c.as);
+  CliClient client;
+  client.ns = config->default_namespace.empty() ? "default" : config->default_namespace;
+  client.kube = std::make_unique<HttpKubeClient>(*config, 20, 40);
   return client;
 }
 

@@ -12,17 +12,21 @@
 #include "base/status.h"
 #include "base/time_format.h"
 #include "kube/http_kube_client.h"
+#include "kube/kube_config.h"
 
 namespace keyward {
 
-struct CliConnection {
-  std::string kubeconfig;  // "" = in-cluster
-  std::string as;          // impersonate, like kubectl --as
-};
+// kubectl's connection flags: --kubeconfig, --context, --cluster, --user,
+// -n/--namespace, --as and --as-group (kube/kube_config.h has the rules).
+void AddConnectionFlags(boost::program_options::options_description* desc, KubeconfigFlags* flags);
 
-// --kubeconfig (default $KUBECONFIG) and --as.
-void AddConnectionFlags(boost::program_options::options_description* desc, CliConnection* c);
-Result<std::unique_ptr<HttpKubeClient>> Connect(const CliConnection& c);
+// A client as the flags say, and the namespace to act in (-n, else the
+// context's, else "default").
+struct CliClient {
+  std::unique_ptr<HttpKubeClient> kube;
+  std::string ns;
+};
+Result<CliClient> Connect(const KubeconfigFlags& flags);
 
 // Every item of |path|'s collection, page by page.
 Result<std::vector<web::json::value>> ListAll(KubeClient& kube, const ResourcePath& path);

@@ -1,11 +1,12 @@
 // keyward: the operator binary. Subcommands: run, validate, check, approve,
-// deny, requests, usage, version.
+// deny, requests, usage, rotate, version.
 #include <cstring>
 #include <iostream>
 #include <string>
 
 #include "cmd/check_command.h"
 #include "cmd/request_commands.h"
+#include "cmd/rotate_command.h"
 #include "cmd/run_command.h"
 #include "cmd/usage_command.h"
 #include "cmd/validate_command.h"
@@ -20,10 +21,12 @@ void Usage(std::ostream& out) {
          "  keyward validate -f FILE|DIR|-   lint keyward manifests offline (keys, templates, requests)\n"
          "  keyward check -n NS [--pod P]     decide for a key read from stdin\n"
          "  keyward requests [-n NS|-A]      list ApiKeyRequests, pending first\n"
-         "  keyward approve -n NS REQUEST    approve an ApiKeyRequest [--reason TEXT]\n"
-         "  keyward deny -n NS REQUEST       deny an ApiKeyRequest [--reason TEXT]\n"
+         "  keyward approve [-n NS] REQ...   approve ApiKeyRequests [--reason TEXT]\n"
+         "  keyward deny [-n NS] REQ...      deny ApiKeyRequests [--reason TEXT]\n"
          "  keyward usage [-n NS|-A]         requests and cost per key [--from --to -o]\n"
-         "  keyward version                  print the version\n";
+         "  keyward rotate [-n NS] KEY...    mint a new key now (the old one overlaps)\n"
+         "  keyward version                  print the version\n\n"
+         "The commands that talk to a cluster log in as kubectl does (docs/cli.md).\n";
 }
 
 }  // namespace
@@ -41,6 +44,7 @@ int main(int argc, char** argv) {
   if (cmd == "deny") return keyward::RunDenyCommand(argc - 2, argv + 2);
   if (cmd == "requests") return keyward::RunRequestsCommand(argc - 2, argv + 2);
   if (cmd == "usage") return keyward::RunUsageCommand(argc - 2, argv + 2);
+  if (cmd == "rotate") return keyward::RunRotateCommand(argc - 2, argv + 2);
   if (cmd == "version" || cmd == "--version") {
     std::cout << "keyward " << keyward::kVersion << "\n";
     return 0;

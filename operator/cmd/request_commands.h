@@ -4,11 +4,11 @@
 
 namespace keyward {
 
-// keyward approve -n NS NAME [--reason TEXT]
+// keyward approve [-n NS] NAME... [--reason TEXT]
 int RunApproveCommand(int argc, char** argv);
-// keyward deny -n NS NAME [--reason TEXT]
+// keyward deny [-n NS] NAME... [--reason TEXT]
 int RunDenyCommand(int argc, char** argv);
-// keyward requests [-n NS | -A]: pending first.
+// keyward requests [-n NS | -A] [-o json]: pending first.
 int RunRequestsCommand(int argc, char** argv);
 
 }  // namespace keyward

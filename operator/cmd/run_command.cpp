@@ -82,8 +82,11 @@ std::thread StartSignalThread(Shutdown* shutdown) {
   return t;
 }
 
-Result<KubeConfig> LoadConfig(const std::string& kubeconfig) {
-  return kubeconfig.empty() ? InClusterConfig() : LoadKubeconfig(kubeconfig);
+Result<KubeConfig> LoadConfig(const RunOptions& o) {
+  KubeconfigFlags flags;
+  flags.kubeconfig = o.kubeconfig;
+  flags.context = o.kube_context;
+  return LoadClientConfig(flags);
 }
 
 // Which peppers this process holds, by id (never the pepper itself).
@@ -282,7 +285,7 @@ int RunOperator(const RunOptions& o) {
   SizeHttpThreadPool();
   spdlog::info("keyward {} starting: identity={} namespace={} workers={} leader-elect={}",
                kVersion, o.identity, o.operator_namespace, o.workers, o.leader_elect);
-  Result<KubeConfig> config = LoadConfig(o.kubeconfig);
+  Result<KubeConfig> config = LoadConfig(o);
   if (!config.ok()) {
     spdlog::error("kubernetes config: {}", config.error());
     return 1;

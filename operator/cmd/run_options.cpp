@@ -18,7 +18,6 @@ namespace po = boost::program_options;
 
 RunEnvironment CurrentRunEnvironment() {
   RunEnvironment env;
-  if (const char* kc = std::getenv("KUBECONFIG")) env.kubeconfig = kc;
   std::ifstream in(std::string(kServiceAccountDir) + "/namespace");
   if (in) std::getline(in, env.pod_namespace);
   char host[256] = {0};
@@ -166,8 +165,9 @@ po::options_description RunFlags(RunOptions& o, FlagText& t, const RunEnvironmen
   // clang-format off
   desc.add_options()
     ("help,h", "show this help")
-    ("kubeconfig", po::value(&o.kubeconfig)->default_value(env.kubeconfig),
-     "kubeconfig file; empty = in-cluster service account (default: $KUBECONFIG)")
+    ("kubeconfig", po::value(&o.kubeconfig)->default_value(""),
+     "this kubeconfig file alone (default: $KUBECONFIG, else ~/.kube/config, else the pod's service account)")
+    ("context", po::value(&o.kube_context)->default_value(""), "kubeconfig context (default: its current-context)")
     ("namespace", po::value(&o.operator_namespace)->default_value(
          env.pod_namespace.empty() ? kDefaultOperatorNamespace : env.pod_namespace),
      "the operator's own namespace, for the pepper Secret and the Lease (in-cluster: the pod's)")

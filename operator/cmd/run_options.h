@@ -15,7 +15,6 @@ inline constexpr const char* kDefaultPepperSecret = "keyward-pepper";
 
 // What the flags' defaults depend on besides argv, read once by the caller.
 struct RunEnvironment {
-  std::string kubeconfig;     // $KUBECONFIG, or ""
   std::string pod_namespace;  // the service account's namespace file, or ""
   std::string hostname;
   long pid = 0;
@@ -27,7 +26,8 @@ struct RunEnvironment {
 RunEnvironment CurrentRunEnvironment();
 
 struct RunOptions {
-  std::string kubeconfig;               // empty: in-cluster config
+  std::string kubeconfig;               // empty: kubectl's loading rules (kube/kube_config.h)
+  std::string kube_context;             // empty: the current-context
   std::string operator_namespace;       // pepper Secret and Lease live here
   std::vector<std::string> watch_namespaces;  // empty: all namespaces
   int workers = 4;

@@ -139,7 +139,11 @@ HttpHandler Serving::HttpsRoutes(Paths paths) {
       LogsEndpointEnv logs;
       logs.service = service_.get();
       logs.metrics = &metrics_;
-      logs.new_reader = [this] { return MakeHttpsPodLogReader(*log_config_); };
+      logs.new_reader = [this] {
+        PodLogReaderOptions options;
+        options.credentials = log_credentials_;
+        return MakeHttpsPodLogReader(*log_config_, options);
+      };
       logs.open_streams = &log_streams_;
       logs.max_streams = options_.max_log_streams;
       logs.per_key_streams = &key_log_streams_;

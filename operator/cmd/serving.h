@@ -12,6 +12,7 @@
 #include "cmd/replication.h"
 #include "cmd/run_options.h"
 #include "keys/quota_book.h"
+#include "kube/credentials.h"
 #include "kube/kube_config.h"
 #include "kube/manager.h"
 #include "server/listener.h"
@@ -45,7 +46,10 @@ class Serving {
   Status Start();
   // Before Start: also serve /v1/logs, reading pods/log with |config|'s
   // credentials (keyward's own).
-  void ServeLogs(const KubeConfig& config) { log_config_ = config; }
+  void ServeLogs(const KubeConfig& config) {
+    log_config_ = config;
+    log_credentials_ = MakeCredentialSource(config);
+  }
   // Before Start: where admission finds templates.
   void UseTemplates(TemplateLookup templates) { templates_ = std::move(templates); }
   // Stops serving, then writes the usage counted since the last batch.
@@ -90,6 +94,7 @@ class Serving {
   std::unique_ptr<ForwardAuthPath> forward_auth_path_;  // --forward-auth-path
   std::unique_ptr<Replication> replication_;  // --peer-port
   std::optional<KubeConfig> log_config_;  // set: /v1/logs is served
+  std::shared_ptr<CredentialSource> log_credentials_;  // shared by every log stream
   std::atomic<int> log_streams_{0};
   KeyStreamCounts key_log_streams_;  // --max-log-streams-per-key
   TemplateLookup templates_;

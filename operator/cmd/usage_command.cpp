@@ -23,8 +23,8 @@ struct UsageRow {
 };
 
 struct UsageFlags {
-  CliConnection conn;
-  std::string ns = "default", from, to, output = "table";
+  KubeconfigFlags conn;
+  std::string from, to, output = "table";
   bool all = false;
 };
 
@@ -119,7 +119,6 @@ int RunUsageCommand(int argc, char** argv) {
   const std::string today = FormatRfc3339(Clock::now()).substr(0, 10);
   po::options_description desc("keyward usage [-n NAMESPACE | -A] [--from DATE] [--to DATE] [-o FORMAT]");
   desc.add_options()("help,h", "show this help")
-    ("namespace,n", po::value(&f.ns)->default_value(f.ns), "namespace")
     ("all-namespaces,A", po::bool_switch(&f.all), "every namespace")
     ("from", po::value(&f.from)->default_value(today.substr(0, 8) + "01"), "first day, YYYY-MM-DD (UTC)")
     ("to", po::value(&f.to)->default_value(today), "last day, YYYY-MM-DD (UTC), included")
@@ -137,14 +136,15 @@ int RunUsageCommand(int argc, char** argv) {
   if (f.output != "table" && f.output != "json" && f.output != "csv") {
     return std::cerr << "keyward usage: -o must be table, json or csv\n", 2;
   }
-  auto kube = Connect(f.conn);
-  if (!kube.ok()) return std::cerr << "error: " << kube.error() << "\n", 1;
-  const std::string ns = f.all ? "" : f.ns;
-  auto keys = ListAll(**kube, {kApiVersion, "apikeys", ns, "", ""});
+  auto client = Connect(f.conn);
+  if (!client.ok()) return std::cerr << "error: " << client.error() << "\n", 1;
+  KubeClient& kube = *client->kube;
+  const std::string ns = f.all ? "" : client->ns;
+  auto keys = ListAll(kube, {kApiVersion, "apikeys", ns, "", ""});
   if (!keys.ok()) return std::cerr << "error: " << keys.error() << "\n", 1;
   Prices prices;
-  AddPrices(**kube, "apikeytemplates", ns, &prices);
-  AddPrices(**kube, "clusterapikeytemplates", "", &prices);
+  AddPrices(kube, "apikeytemplates", ns, &prices);
+  AddPrices(kube, "clusterapikeytemplates", "", &prices);
   std::vector<UsageRow> rows;
   for (const value& item : *keys) {
     FieldErrors ignored;

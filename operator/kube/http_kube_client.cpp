@@ -16,7 +16,6 @@ namespace http = web::http;
 namespace {
 
 constexpr auto kWatchIdleSlack = std::chrono::seconds(30);
-constexpr auto kTokenRefresh = std::chrono::minutes(1);
 
 std::string FieldString(const value& v, const char* name) {
   return v.is_object() && v.has_field(name) && v.at(name).is_string() ? v.at(name).as_string() : "";
@@ -47,28 +46,6 @@ class RequestAbort {
 };
 
 }  // namespace
-
-BearerToken::BearerToken(std::string token, std::string token_file)
-    : token_(std::move(token)), file_(std::move(token_file)) {}
-
-std::string BearerToken::Get(std::chrono::steady_clock::time_point now) {
-  if (file_.empty()) return token_;
-  std::lock_guard lock(mu_);
-  std::error_code ec;
-  auto mtime = std::filesystem::last_write_time(file_, ec);
-  if (!read_ || now - read_at_ >= kTokenRefresh || (!ec && mtime != mtime_)) {
-    std::ifstream in(file_);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    std::string t = ss.str();
-    while (!t.empty() && std::isspace(static_cast<unsigned char>(t.back()))) t.pop_back();
-    if (!t.empty()) cached_ = std::move(t);
-    read_ = true;
-    read_at_ = now;
-    if (!ec) mtime_ = mtime;
-  }
-  return cached_.empty() ? token_ : cached_;
-}
 
 std::string QueryString(const std::vector<std::pair<std::string, std::string>>& params) {
   std::string out;
@@ -124,18 +101,20 @@ HttpKubeClient::HttpKubeClient(KubeConfig config, double qps, int burst,
                                std::chrono::seconds timeout)
     : config_(std::move(config)),
       limiter_(qps, burst),
-      token_(config_.token, config_.token_file),
-      client_(config_.server, MakeConfig(timeout)) {}
+      timeout_(timeout),
+      credentials_(MakeCredentialSource(config_)) {}
 
 // The timeout is cpprestsdk's inactivity timer: it restarts on every chunk.
-http::client::http_client_config HttpKubeClient::MakeConfig(std::chrono::seconds timeout) const {
+http::client::http_client_config HttpKubeClient::MakeConfig(std::chrono::seconds timeout,
+                                                            const Credential& credential) const {
   http::client::http_client_config cfg;
   cfg.set_timeout(timeout);
   cfg.set_validate_certificates(!config_.insecure_skip_tls_verify);
+  if (!config_.proxy_url.empty()) cfg.set_proxy(web::web_proxy(web::uri(config_.proxy_url)));
   // cpprestsdk calls this once per new connection, after loading the system
   // roots; a bad PEM throws here and surfaces as a Transport status.
-  cfg.set_ssl_context_callback([ca = config_.ca_pem, cert = config_.client_cert_pem,
-                                key = config_.client_key_pem](boost::asio::ssl::context& ctx) {
+  cfg.set_ssl_context_callback([ca = config_.ca_pem, cert = credential.cert_pem,
+                                key = credential.key_pem](boost::asio::ssl::context& ctx) {
     if (!ca.empty()) {
       // Like client-go: a configured CA replaces the system roots.
       SSL_CTX_set_cert_store(ctx.native_handle(), X509_STORE_new());
@@ -150,15 +129,28 @@ http::client::http_client_config HttpKubeClient::MakeConfig(std::chrono::seconds
   return cfg;
 }
 
+std::shared_ptr<http::client::http_client> HttpKubeClient::ClientFor(const Credential& credential) {
+  std::lock_guard lock(client_mu_);
+  if (!client_ || client_cert_ != credential.cert_pem) {
+    client_ = std::make_shared<http::client::http_client>(config_.server, MakeConfig(timeout_, credential));
+    client_cert_ = credential.cert_pem;
+  }
+  return client_;
+}
+
 http::http_request HttpKubeClient::NewRequest(const http::method& method, const std::string& url,
-                                              const char* accept) {
+                                              const char* accept, const Credential& credential) {
   http::http_request req(method);
   req.set_request_uri(url);
   req.headers().add("Accept", accept);
   req.headers().add("User-Agent", user_agent_);
-  if (!impersonate_.empty()) req.headers().add("Impersonate-User", impersonate_);
-  std::string token = token_.Get(std::chrono::steady_clock::now());
-  if (!token.empty()) req.headers().add("Authorization", "Bearer " + token);
+  // cpprestsdk checks the server's certificate against (and sends as SNI)
+  // the Host header when one is set: that is tls-server-name.
+  if (!config_.tls_server_name.empty()) req.headers().add("Host", config_.tls_server_name);
+  const std::string& as = impersonate_.empty() ? config_.as_user : impersonate_;
+  if (!as.empty()) req.headers().add("Impersonate-User", as);
+  if (!as.empty() && !config_.as_group.empty()) req.headers().add("Impersonate-Group", config_.as_group);
+  if (!credential.token.empty()) req.headers().add("Authorization", "Bearer " + credential.token);
   return req;
 }
 
@@ -166,15 +158,35 @@ KubeTextResult HttpKubeClient::SendText(const http::method& method, const std::s
                                         const value* body, const std::string& content_type,
                                         const std::string& accept) {
   limiter_.Wait();
-  KubeTextResult result;
   if (may_write_ && method != http::methods::GET && !may_write_()) {
-    result.status = {0, "NotLeader", method + " " + url + ": not sent, this replica is not the leader"};
+    KubeTextResult refused;
+    refused.status = {0, "NotLeader", method + " " + url + ": not sent, this replica is not the leader"};
+    return refused;
+  }
+  Credential used;
+  KubeTextResult result = SendOnce(method, url, body, content_type, accept, &used);
+  // A 401 means nothing was done: with a fresh credential (an exec plugin
+  // run again) the request is sent once more.
+  if (result.status.code == http::status_codes::Unauthorized && credentials_->Rejected(used)) {
+    result = SendOnce(method, url, body, content_type, accept, &used);
+  }
+  return result;
+}
+
+KubeTextResult HttpKubeClient::SendOnce(const http::method& method, const std::string& url,
+                                        const value* body, const std::string& content_type,
+                                        const std::string& accept, Credential* used) {
+  KubeTextResult result;
+  Result<Credential> credential = credentials_->Get();
+  if (!credential.ok()) {
+    result.status = {0, "Credentials", method + " " + url + ": " + credential.error()};
     return result;
   }
+  *used = *credential;
   try {
-    http::http_request req = NewRequest(method, url, accept.c_str());
+    http::http_request req = NewRequest(method, url, accept.c_str(), *credential);
     if (body) req.set_body(body->serialize(), content_type.empty() ? "application/json" : content_type);
-    http::http_response resp = client_.request(req).get();
+    http::http_response resp = ClientFor(*credential)->request(req).get();
     result.body = resp.extract_utf8string(true).get();
     result.status = {resp.status_code(), "", ""};
   } catch (const std::exception& e) {
@@ -268,14 +280,18 @@ KubeStatus HttpKubeClient::Watch(const ResourcePath& path, const WatchOptions& o
   // timeout outlasts the server-side timeoutSeconds (without one, the
   // server ends a watch within an hour).
   const std::chrono::seconds server_timeout(options.timeout_seconds > 0 ? options.timeout_seconds : 3600);
-  http::client::http_client watch_client(config_.server, MakeConfig(server_timeout + kWatchIdleSlack));
+  Result<Credential> credential = credentials_->Get();
+  if (!credential.ok()) return {0, "Credentials", "watch " + path.Url() + ": " + credential.error()};
+  http::client::http_client watch_client(config_.server,
+                                         MakeConfig(server_timeout + kWatchIdleSlack, *credential));
   try {
     http::http_response resp =
         watch_client
             .request(NewRequest(http::methods::GET, url,
-                                options.metadata_only ? kAcceptMetadata : kAcceptJson),
+                                options.metadata_only ? kAcceptMetadata : kAcceptJson, *credential),
                      abort.token())
             .get();
+    if (resp.status_code() == http::status_codes::Unauthorized) credentials_->Rejected(*credential);
     if (resp.status_code() != http::status_codes::OK) {
       value json;
       try {

@@ -13,30 +13,11 @@
 #include <vector>
 
 #include "kube/kube_client.h"
+#include "kube/credentials.h"
 #include "kube/kube_config.h"
 #include "base/rate_limiter.h"
 
 namespace keyward {
-
-// The bearer token to send: token_file's contents, re-read when its mtime
-// changes or a minute has passed (bound service-account tokens rotate), else
-// the static token. Thread-safe.
-class BearerToken {
- public:
-  BearerToken(std::string token, std::string token_file);
-  // "" when there is no token. A token file that cannot be read keeps the
-  // last token read from it (or the static token).
-  std::string Get(std::chrono::steady_clock::time_point now);
-
- private:
-  const std::string token_;
-  const std::string file_;
-  std::mutex mu_;
-  std::string cached_;                            // guarded by mu_
-  std::chrono::steady_clock::time_point read_at_;  // guarded by mu_
-  std::filesystem::file_time_type mtime_;         // guarded by mu_
-  bool read_ = false;                             // guarded by mu_
-};
 
 // Blocking calls: each waits for the rate limiter, then for the answer (30 s
 // without progress at most; a watch up to timeout_seconds + 30 s idle). Do
@@ -63,7 +44,8 @@ class HttpKubeClient : public KubeClient {
   // "keyward" unless set, e.g. "keyward/0.1.0 (replica-a)": audit logs tell
   // replicas apart, and field managers stay "keyward" (the part before '/').
   void SetUserAgent(std::string user_agent) { user_agent_ = std::move(user_agent); }
-  // Acts as |user| (Impersonate-User, like kubectl --as); "" = as oneself.
+  // Acts as |user| (Impersonate-User, like kubectl --as); "" = as oneself
+  // (or as the config's as_user).
   void SetImpersonate(std::string user) { impersonate_ = std::move(user); }
 
   HttpKubeClient(const HttpKubeClient&) = delete;
@@ -82,9 +64,16 @@ class HttpKubeClient : public KubeClient {
                    const WatchHandler& handler, pplx::cancellation_token cancel) override;
 
  private:
-  web::http::client::http_client_config MakeConfig(std::chrono::seconds timeout) const;
+  web::http::client::http_client_config MakeConfig(std::chrono::seconds timeout,
+                                                  const Credential& credential) const;
   web::http::http_request NewRequest(const web::http::method& method, const std::string& url,
-                                     const char* accept);
+                                     const char* accept, const Credential& credential);
+  // The client for ordinary requests, made again when the credential's
+  // certificate changes (an exec plugin gave a new one).
+  std::shared_ptr<web::http::client::http_client> ClientFor(const Credential& credential);
+  KubeTextResult SendOnce(const web::http::method& method, const std::string& url,
+                          const web::json::value* body, const std::string& content_type,
+                          const std::string& accept, Credential* used);
   KubeResult Send(const web::http::method& method, const std::string& url,
                   const web::json::value* body, const std::string& content_type = "",
                   const std::string& accept = kAcceptJson);
@@ -96,8 +85,11 @@ class HttpKubeClient : public KubeClient {
 
   const KubeConfig config_;
   RateLimiter limiter_;
-  BearerToken token_;
-  web::http::client::http_client client_;  // ordinary requests; watches get their own
+  const std::chrono::seconds timeout_;
+  const std::shared_ptr<CredentialSource> credentials_;
+  std::mutex client_mu_;
+  std::shared_ptr<web::http::client::http_client> client_;  // guarded by client_mu_; watches get their own
+  std::string client_cert_;                                 // guarded by client_mu_: the one client_ presents
   std::function<bool()> may_write_;
   std::string user_agent_ = "keyward";
   std::string impersonate_;

@@ -51,7 +51,8 @@ bool SplitServer(const std::string& server, std::string* host, std::string* port
 class HttpsPodLogReader : public PodLogReader {
  public:
   HttpsPodLogReader(const KubeConfig& config, PodLogReaderOptions options)
-      : config_(config), options_(options), token_(config.token, config.token_file),
+      : config_(config), options_(options),
+        credentials_(options_.credentials ? options_.credentials : MakeCredentialSource(config)),
         ssl_(asio::ssl::context::tls_client) {}
 
   PodLogOpen Open(const PodLogRequest& request) override {
@@ -62,7 +63,10 @@ class HttpsPodLogReader : public PodLogReader {
     const Deadline deadline = std::chrono::steady_clock::now() + options_.open_timeout;
     error_code ec;
     try {
-      ConfigureTls(host);
+      Result<Credential> credential = credentials_->Get();
+      if (!credential.ok()) return {0, credential.error()};
+      credential_ = *credential;
+      ConfigureTls(config_.tls_server_name.empty() ? host : config_.tls_server_name);
       ec = Connect(host, port, deadline);
       if (!ec) ec = Step(deadline, [&](auto done) { stream_->async_handshake(asio::ssl::stream_base::client, done); });
       http::request<http::empty_body> req = RequestFor(request, host);
@@ -150,8 +154,7 @@ class HttpsPodLogReader : public PodLogReader {
     req.set(http::field::host, host);
     req.set(http::field::user_agent, "keyward/logs");
     req.set(http::field::accept, "*/*");
-    std::string token = token_.Get(std::chrono::steady_clock::now());
-    if (!token.empty()) req.set(http::field::authorization, "Bearer " + token);
+    if (!credential_.token.empty()) req.set(http::field::authorization, "Bearer " + credential_.token);
     return req;
   }
 
@@ -166,10 +169,9 @@ class HttpsPodLogReader : public PodLogReader {
         ssl_.add_certificate_authority(asio::buffer(config_.ca_pem.data(), config_.ca_pem.size()));
       }
     }
-    if (!config_.client_cert_pem.empty()) {
-      ssl_.use_certificate_chain(
-          asio::buffer(config_.client_cert_pem.data(), config_.client_cert_pem.size()));
-      ssl_.use_private_key(asio::buffer(config_.client_key_pem.data(), config_.client_key_pem.size()),
+    if (!credential_.cert_pem.empty()) {
+      ssl_.use_certificate_chain(asio::buffer(credential_.cert_pem.data(), credential_.cert_pem.size()));
+      ssl_.use_private_key(asio::buffer(credential_.key_pem.data(), credential_.key_pem.size()),
                            asio::ssl::context::pem);
     }
     stream_.emplace(io_, ssl_);
@@ -200,7 +202,8 @@ class HttpsPodLogReader : public PodLogReader {
 
   KubeConfig config_;
   const PodLogReaderOptions options_;
-  BearerToken token_;
+  const std::shared_ptr<CredentialSource> credentials_;
+  Credential credential_;  // the one this stream opened with
   asio::io_context io_{1};
   tcp::resolver resolver_{io_};
   asio::ssl::context ssl_;

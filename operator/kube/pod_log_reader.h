@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 
+#include "kube/credentials.h"
 #include "kube/kube_config.h"
 
 namespace keyward {
@@ -51,10 +52,14 @@ struct PodLogReaderOptions {
   // accepts and never answers costs a handler at most this long. 10 s:
   // well above a healthy open (milliseconds), under a client's patience.
   std::chrono::milliseconds open_timeout{10000};
+  // Where the token and client certificate come from; shared by every
+  // reader so an exec plugin runs once per credential, not per stream.
+  // Unset: the config's own (MakeCredentialSource).
+  std::shared_ptr<CredentialSource> credentials;
 };
 
-// One reader per stream, over HTTPS with the config's CA and credentials
-// (client certificate or bearer token, the token file re-read at Open).
+// One reader per stream, over HTTPS with the config's CA (checked against
+// tls-server-name when set) and credentials, read at Open.
 std::unique_ptr<PodLogReader> MakeHttpsPodLogReader(const KubeConfig& config,
                                                     PodLogReaderOptions options = {});
 

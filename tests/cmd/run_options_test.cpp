@@ -13,7 +13,7 @@ RunOptionsParse Parse(std::vector<std::string> args) {
   args.insert(args.begin(), "run");
   std::vector<char*> argv;
   for (std::string& a : args) argv.push_back(a.data());
-  RunEnvironment env{"", "", "host-a", 42, 1, ""};
+  RunEnvironment env{"", "host-a", 42, 1, ""};
   return ParseRunOptions(static_cast<int>(argv.size()), argv.data(), env);
 }
 
@@ -32,14 +32,15 @@ TEST(RunOptions, DefaultsAreUsable) {
   EXPECT_EQ(p.options->operator_namespace, "keyward-system");
 }
 
-// Defaults that come from the process: $KUBECONFIG and the pod's namespace.
+// Defaults that come from the process: the pod's namespace and host name.
+// $KUBECONFIG is read by the loading rules, so --kubeconfig stays empty.
 TEST(RunOptions, EnvironmentGivesDefaults) {
   std::string run = "run";
   char* argv[] = {run.data()};
-  RunEnvironment env{"/home/me/.kube/config", "keyward", "pod-1", 7, 2, ""};
+  RunEnvironment env{"keyward", "pod-1", 7, 2, ""};
   RunOptionsParse p = ParseRunOptions(1, argv, env);
   ASSERT_TRUE(p.options) << p.error;
-  EXPECT_EQ(p.options->kubeconfig, "/home/me/.kube/config");
+  EXPECT_EQ(p.options->kubeconfig, "");
   EXPECT_EQ(p.options->operator_namespace, "keyward");
   EXPECT_EQ(p.options->identity, "pod-1_7");
 }
@@ -93,7 +94,7 @@ TEST(RunOptions, PeerFlags) {
   std::vector<std::string> args = {"run", "--leader-elect", "--peer-port=9000"};
   std::vector<char*> argv;
   for (std::string& a : args) argv.push_back(a.data());
-  RunEnvironment env{"", "", "pod", 1, 1, "10.1.2.3"};
+  RunEnvironment env{"", "pod", 1, 1, "10.1.2.3"};
   RunOptionsParse pod = ParseRunOptions(static_cast<int>(argv.size()), argv.data(), env);
   ASSERT_TRUE(pod.options) << pod.error;
   EXPECT_EQ(pod.options->peer_address, "10.1.2.3:9000");

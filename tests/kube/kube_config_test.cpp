@@ -7,6 +7,7 @@
 #include <fstream>
 
 #include "base/base64.h"
+#include "testing/temp_dir.h"
 
 namespace keyward {
 namespace {
@@ -28,23 +29,7 @@ std::optional<KubeConfig> InClusterOrError(std::string* error,
 
 namespace fs = std::filesystem;
 
-class TempDir {
- public:
-  TempDir() {
-    char tmpl[] = "/tmp/keyward-test-XXXXXX";
-    path_ = mkdtemp(tmpl);
-  }
-  ~TempDir() { fs::remove_all(path_); }
-  std::string Write(const std::string& name, const std::string& content) const {
-    std::string p = path_ + "/" + name;
-    std::ofstream(p) << content;
-    return p;
-  }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
+using testing::TempDir;
 
 const char* kKubeconfig = R"(apiVersion: v1
 kind: Config
@@ -138,28 +123,63 @@ users: [{name: u, user: {tokenFile: token}}]
   EXPECT_EQ(cfg->ca_pem, "KEYWARD");  // base64 folded over two lines
   EXPECT_EQ(cfg->token_file, dir.path() + "/token");
 
+  // Each error names the file and the entry, and says what is wrong.
   auto expect_error = [&](const std::string& yaml, const std::string& want) {
     std::string p = dir.Write("bad", yaml);
     std::string e;
     EXPECT_FALSE(LoadOrError(p, &e)) << yaml;
-    EXPECT_NE(e.find("kubeconfig " + p + ": " + want), std::string::npos) << e;
+    EXPECT_NE(e.find(p), std::string::npos) << e;
+    EXPECT_NE(e.find(want), std::string::npos) << e;
   };
   const std::string ctx = "current-context: c\ncontexts: [{name: c, context: {cluster: k, user: u}}]\n";
-  expect_error("contexts: []\n", "no current-context set");
-  expect_error(ctx, "cluster \"k\" (of context \"c\") not found");
-  expect_error(ctx + "clusters: [{name: k, cluster: {}}]\n", "cluster \"k\" has no server");
+  const std::string in = " (" + dir.path() + "/bad)";
+  expect_error("contexts: []\n", "set no current-context: pass --context");
+  expect_error(ctx, "cluster \"k\" not found in");
+  expect_error(ctx + "clusters: [{name: k, cluster: {}}]\n", "cluster \"k\"" + in + " has no server");
   expect_error(ctx + "clusters: [{name: k, cluster: {server: \"127.0.0.1:6443\"}}]\n",
-               "cluster \"k\": server \"127.0.0.1:6443\" is not an http(s) URL");
+               "cluster \"k\"" + in + ": server \"127.0.0.1:6443\" is not an http(s) URL");
   const std::string cluster = ctx + "clusters: [{name: k, cluster: {server: \"https://h\"}}]\n";
-  expect_error(cluster, "user \"u\" (of context \"c\") not found");
+  expect_error(cluster, "user \"u\" not found in");
   expect_error(cluster + "users: [{name: u, user: {client-key-data: \"a*==\"}}]\n",
-               "user \"u\": client-key-data is not valid base64");
+               "user \"u\"" + in + ": client-key-data is not valid base64");
   expect_error(cluster + "users: [{name: u, user: {client-key-data: \"S0VZ\"}}]\n",
-               "user \"u\" needs both client-certificate and client-key");
+               "user \"u\"" + in + " needs both client-certificate and client-key");
   expect_error(cluster + "users: [{name: u, user: {tokenFile: nope}}]\n",
-               "user \"u\": cannot read tokenFile " + dir.path() + "/nope");
+               "user \"u\"" + in + ": cannot read tokenFile " + dir.path() + "/nope");
+  expect_error(cluster + "users: [{name: u, user: {auth-provider: {name: gcp}}}]\n",
+               "uses auth-provider, which kubectl removed; use an exec credential plugin");
+  expect_error(cluster + "users: [{name: u, user: {exec: {apiVersion: client.authentication.k8s.io/v1, "
+                         "command: p}}}]\n",
+               "exec interactiveMode is required");
+  expect_error(cluster + "users: [{name: u, user: {exec: {apiVersion: v1, command: p}}}]\n",
+               "exec apiVersion \"v1\" is not client.authentication.k8s.io/v1 or /v1beta1");
+  expect_error(ctx + "clusters: [{name: k, cluster: {server: \"https://h\", proxy-url: \"socks5://p:1080\"}}]\n",
+               "speaks only to http:// proxies");
   expect_error(ctx + "clusters: [{name: k, cluster: {server: https://h, insecure-skip-tls-verify: maybe}}]\n",
-               "");  // a wrongly typed field is an error, not an exception
+               "bad conversion");  // a wrongly typed field is an error, not an exception
+}
+
+TEST(Kubeconfig, ExecPluginAndTlsSettings) {
+  TempDir dir;
+  std::string path = dir.Write("sub/config", R"(current-context: c
+contexts: [{name: c, context: {cluster: k, user: u}}]
+clusters: [{name: k, cluster: {server: "https://10.0.0.1", tls-server-name: api.internal,
+  proxy-url: "http://proxy:3128"}}]
+users: [{name: u, user: {exec: {apiVersion: client.authentication.k8s.io/v1beta1, command: ./bin/plugin,
+  args: [get-token], env: [{name: A, value: b}], provideClusterInfo: true, installHint: "brew it"}}}]
+)");
+  std::string error;
+  auto cfg = LoadOrError(path, &error);
+  ASSERT_TRUE(cfg) << error;
+  EXPECT_EQ(cfg->tls_server_name, "api.internal");
+  EXPECT_EQ(cfg->proxy_url, "http://proxy:3128");
+  ASSERT_TRUE(cfg->exec);
+  EXPECT_EQ(cfg->exec->command, dir.path() + "/sub/./bin/plugin");  // relative to the file
+  EXPECT_EQ(cfg->exec->args, std::vector<std::string>{"get-token"});
+  EXPECT_EQ(cfg->exec->interactive_mode, "IfAvailable");  // v1beta1's default
+  EXPECT_TRUE(cfg->exec->provide_cluster_info);
+  EXPECT_EQ(cfg->exec->install_hint, "brew it");
+  EXPECT_EQ(cfg->exec->user_name, "u");
 }
 
 class InClusterConfigTest : public ::testing::Test {
