@@ -25,7 +25,7 @@ web::json::value PeriodList(std::vector<PeriodCount> periods, const std::string&
   using web::json::value;
   bool found = false;
   for (PeriodCount& p : periods) {
-    if (p.period == period) p.count = count, found = true;
+    if (p.period == period) p.count = std::max(p.count, count), found = true;
   }
   if (!found) periods.push_back({period, count});
   std::sort(periods.begin(), periods.end(),
@@ -42,9 +42,67 @@ web::json::value PeriodList(std::vector<PeriodCount> periods, const std::string&
   return list;
 }
 
+std::string MonthText(std::int64_t month_number) {
+  char text[48];
+  std::snprintf(text, sizeof text, "%04lld-%02lld", static_cast<long long>(month_number / 12),
+                static_cast<long long>(month_number % 12 + 1));
+  return text;
+}
+
+std::string DayText(std::int64_t day_number) {
+  return FormatRfc3339(TimePoint(std::chrono::hours(24 * day_number))).substr(0, 10);
+}
+
+// Adds |count| to |periods|' entry for |period| (makes it when absent).
+void AddToEntry(std::vector<PeriodCount>* periods, const std::string& period, std::int64_t count) {
+  for (PeriodCount& p : *periods) {
+    if (p.period == period) {
+      p.count += count;
+      return;
+    }
+  }
+  periods->push_back({period, count});
+}
+
+SharedCounts CountsOf(const StoredUsage& stored) {
+  if (!stored.last_used) return SharedCounts{-1, 0, -1, 0, stored.usage.total, TimePoint{}};
+  return SharedCounts{DayNumber(*stored.last_used), stored.usage.today, MonthNumber(*stored.last_used),
+                      stored.usage.this_month, stored.usage.total, *stored.last_used};
+}
+
 }  // namespace
 
-web::json::value UsagePatch(const UsageSnapshot& usage, const Usage& history) {
+StoredUsage StoredUsageOf(const web::json::value& apikey) {
+  FieldErrors ignored;
+  ApiKey key = ParseApiKey(apikey, &ignored);
+  return StoredUsage{key.status.usage, ParseRfc3339(key.status.last_used_at), key.metadata.resource_version};
+}
+
+MergedUsage MergeUsage(const UsageSnapshot& mine, const StoredUsage& stored) {
+  const SharedCounts own = Minus(mine.counts, mine.in_status);
+  const SharedCounts status = CountsOf(stored);
+  const SharedCounts merged = Larger(Larger(Plus(status, own), mine.counts), status);
+  MergedUsage out;
+  out.history = stored.usage;
+  // This replica's counts of an earlier day (month) than the one written:
+  // status's entry for that day lacks them.
+  if (own.day > 0 && own.day_id >= 0 && own.day_id != merged.day_id) {
+    AddToEntry(&out.history.daily, DayText(own.day_id), own.day);
+  }
+  if (own.month > 0 && own.month_id >= 0 && own.month_id != merged.month_id) {
+    AddToEntry(&out.history.monthly, MonthText(own.month_id), own.month);
+  }
+  out.snapshot = mine;
+  out.snapshot.last_used = merged.last_used;
+  out.snapshot.today = merged.day_id == DayNumber(merged.last_used) ? merged.day : 0;
+  out.snapshot.this_month = merged.month_id == MonthNumber(merged.last_used) ? merged.month : 0;
+  out.snapshot.total = merged.total;
+  out.snapshot.counts = merged;
+  return out;
+}
+
+web::json::value UsagePatch(const UsageSnapshot& usage, const Usage& history,
+                            const std::string& resource_version) {
   using web::json::value;
   value u = value::object();
   u["today"] = value::number(static_cast<int64_t>(usage.today));
@@ -52,13 +110,11 @@ web::json::value UsagePatch(const UsageSnapshot& usage, const Usage& history) {
   u["total"] = value::number(static_cast<int64_t>(usage.total));
   const std::string day = FormatRfc3339(usage.last_used).substr(0, 10);          // 2026-12-06
   const std::string oldest_day = FormatRfc3339(usage.last_used - std::chrono::hours(24 * 30)).substr(0, 10);
-  const std::int64_t month = MonthNumber(usage.last_used) - 11;                    // 12 months back
-  char oldest_month[48];
-  std::snprintf(oldest_month, sizeof oldest_month, "%04lld-%02lld", static_cast<long long>(month / 12),
-                static_cast<long long>(month % 12 + 1));
+  const std::string oldest_month = MonthText(MonthNumber(usage.last_used) - 11);  // 12 months back
   u["daily"] = PeriodList(history.daily, day, usage.today, 31, oldest_day, "date");
   u["monthly"] = PeriodList(history.monthly, day.substr(0, 7), usage.this_month, 12, oldest_month, "month");
   value patch;
+  if (!resource_version.empty()) patch["metadata"]["resourceVersion"] = value::string(resource_version);
   patch["status"]["usage"] = u;
   patch["status"]["lastUsedAt"] = value::string(FormatRfc3339(usage.last_used));
   return patch;
@@ -74,25 +130,51 @@ FlushCounts UsageFlusher::FlushOnce() {
   FlushCounts counts;
   if (may_write_ && !may_write_()) return counts;
   for (const UsageSnapshot& usage : book_.TakeChanged(now_())) {
-    ResourcePath path{kApiVersion, "apikeys", usage.ref.namespace_name, usage.ref.name, "status"};
-    std::optional<Usage> history = history_ ? history_(usage.ref) : std::nullopt;
-    KubeResult r = kube_.MergePatch(path, UsagePatch(usage, history.value_or(Usage{})));
-    if (r.status.ok()) {
+    if (may_write_ && !may_write_()) {  // leadership lost mid-batch: no write from here on
+      book_.MarkUnwritten(usage.ref);
+      ++counts.deferred;
+      continue;
+    }
+    KubeStatus written = Write(usage);
+    if (written.ok()) {
       ++counts.written;
-    } else if (r.status.NotFound()) {
+    } else if (written.NotFound()) {
       book_.Forget(usage.ref);  // deleted: its counts go with it
       ++counts.gone;
     } else {
       book_.MarkUnwritten(usage.ref);
       ++counts.failed;
       spdlog::warn("writing usage of ApiKey {}: {} (retried in the next batch)",
-                   usage.ref.String(), r.status.String());
+                   usage.ref.String(), written.String());
     }
   }
-  if (counts.written + counts.failed > 0) {
-    spdlog::debug("usage flushed: {} written, {} failed", counts.written, counts.failed);
+  if (counts.written + counts.failed + counts.deferred > 0) {
+    spdlog::debug("usage flushed: {} written, {} failed, {} deferred", counts.written, counts.failed,
+                  counts.deferred);
   }
   return counts;
+}
+
+KubeStatus UsageFlusher::Write(const UsageSnapshot& usage) {
+  const ResourcePath path{kApiVersion, "apikeys", usage.ref.namespace_name, usage.ref.name, "status"};
+  std::optional<StoredUsage> stored = history_ ? history_(usage.ref) : std::nullopt;
+  for (int attempt = 0;; ++attempt) {
+    MergedUsage merged = stored ? MergeUsage(usage, *stored) : MergedUsage{usage, Usage{}};
+    KubeResult r = kube_.MergePatch(
+        path, UsagePatch(merged.snapshot, merged.history, stored ? stored->resource_version : ""));
+    if (r.status.ok()) {
+      book_.Settle(usage.ref, usage.counts, merged.snapshot.counts);
+      return r.status;
+    }
+    if (!r.status.Conflict() || attempt > 0) return r.status;
+    // Status changed since the cache read it (another replica wrote usage,
+    // the controller wrote status): read it and merge again.
+    ResourcePath object = path;
+    object.subresource.clear();
+    KubeResult got = kube_.Get(object);
+    if (!got.status.ok()) return got.status;
+    stored = StoredUsageOf(got.body);
+  }
 }
 
 void UsageFlusher::Start() {

@@ -161,11 +161,13 @@ struct ApiClients {
       client->SetUserAgent(agent);
     }
   }
-  // Every write of the controller and its events is checked against
-  // leadership when it is sent, not only when its reconcile began.
+  // Every write of the controller, its events and the usage flusher is
+  // checked against leadership when it is sent, not only when its
+  // reconcile or batch began.
   void GateWrites(const std::function<bool()>& is_leader) {
     controller.SetWriteGate(is_leader);
     events.SetWriteGate(is_leader);
+    usage.SetWriteGate(is_leader);
   }
   HttpKubeClient controller, events, usage, lease, serving, reviews;
   // Secret re-checks may use a quarter of the controller's budget at most.

@@ -24,12 +24,11 @@ std::optional<FlushedUsage> CachedUsage(const Manager& manager, const ApiKeyRef&
   return FlushedUsageOf(ParseApiKey(*obj, &ignored).status);
 }
 
-// What the cached ApiKey's status holds of daily and monthly usage.
-std::optional<Usage> CachedHistory(const Manager& manager, const ApiKeyRef& ref) {
+// What the cached ApiKey's status holds of usage, and its resourceVersion.
+std::optional<StoredUsage> CachedHistory(const Manager& manager, const ApiKeyRef& ref) {
   ObjectPtr obj = manager.Get(ref.String());
   if (!obj) return std::nullopt;
-  FieldErrors ignored;
-  return ParseApiKey(*obj, &ignored).status.usage;
+  return StoredUsageOf(*obj);
 }
 
 // The clock usage and quotas count by: the real one, or (testing) one that

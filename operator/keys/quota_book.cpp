@@ -23,6 +23,8 @@ std::shared_ptr<QuotaBook::Entry> QuotaBook::FindOrAdd(const ApiKeyRef& ref) {
     if (flushed) {
       slot->counter.Restore(flushed->today, flushed->this_month, flushed->total, flushed->as_of);
       slot->last_used = flushed->as_of;
+      slot->in_status = slot->counter.Shared();  // a new counter: just what status held
+      slot->in_status.last_used = flushed->as_of;
     }
   }
   return slot;
@@ -76,8 +78,10 @@ std::vector<UsageSnapshot> QuotaBook::TakeChanged(TimePoint now) {
     // Counts of the day and month of the last use: a key last used before
     // midnight keeps that day's count (status.usage.daily), not 0.
     const TimePoint as_of = e->last_used == TimePoint{} ? now : e->last_used;
+    SharedCounts counts = e->counter.Shared();
+    counts.last_used = e->last_used;
     changed.push_back({ApiKeyRef::FromKey(id), e->counter.today(as_of), e->counter.this_month(as_of),
-                       e->counter.total(), e->last_used});
+                       e->counter.total(), e->last_used, counts, e->in_status});
   }
   return changed;
 }
@@ -87,6 +91,15 @@ void QuotaBook::MarkUnwritten(const ApiKeyRef& ref) {
     std::lock_guard lock(e->mu);
     e->changed = true;
   }
+}
+
+void QuotaBook::Settle(const ApiKeyRef& ref, const SharedCounts& taken, const SharedCounts& written) {
+  std::shared_ptr<Entry> e = Find(ref.String());
+  if (!e) return;
+  std::lock_guard lock(e->mu);
+  e->counter.Absorb(Minus(written, taken));
+  e->last_used = std::max(e->last_used, written.last_used);
+  e->in_status = written;
 }
 
 }  // namespace keyward

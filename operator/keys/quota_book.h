@@ -33,6 +33,11 @@ struct UsageSnapshot {
   ApiKeyRef ref;
   std::int64_t today = 0, this_month = 0, total = 0;
   TimePoint last_used{};
+  // The same counts with their windows, and the part of them that status
+  // already holds (restored from it, written to it, or the leader's to
+  // write): the rest is this replica's own, not yet in status.
+  SharedCounts counts;
+  SharedCounts in_status;
 };
 
 class QuotaBook {
@@ -58,6 +63,11 @@ class QuotaBook {
   // count as written until MarkUnwritten puts one back.
   std::vector<UsageSnapshot> TakeChanged(TimePoint now);
   void MarkUnwritten(const ApiKeyRef& ref);
+  // The flusher wrote |written| to status, which holds |taken| (the
+  // snapshot's counts) and what other replicas counted: the book counts
+  // those too (quotas do not reset when another replica wrote more), and
+  // from now on only counts beyond |written| are this replica's own.
+  void Settle(const ApiKeyRef& ref, const SharedCounts& taken, const SharedCounts& written);
 
   // Replication (keys/quota_book_sync.cpp, docs/replicas.md).
   struct Report {
@@ -94,6 +104,7 @@ class QuotaBook {
     std::uint64_t version = 0;  // the book's version at its last change
     SharedCounts unacked;       // follower: counted here, not acknowledged by the leader
     SharedCounts reported;      // follower: acknowledged by the leader this epoch
+    SharedCounts in_status;     // what status holds (or the leader answers for) of the counts
   };
   std::vector<std::pair<std::string, std::shared_ptr<Entry>>> All() const;
   std::shared_ptr<Entry> Find(const std::string& id) const;

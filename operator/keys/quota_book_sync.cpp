@@ -52,6 +52,7 @@ void QuotaBook::ApplyLeaderCounts(const ApiKeyRef& ref, const SharedCounts& lead
   std::lock_guard lock(e->mu);
   e->counter.SetShared(Plus(leader, e->unacked));
   e->last_used = std::max({e->last_used, leader.last_used});
+  e->in_status = leader;  // the leader writes those
   e->changed = true;  // written by this replica if it becomes leader
 }
 

@@ -30,6 +30,17 @@ void SubtractWindow(std::int64_t later_id, std::int64_t later, std::int64_t earl
   }
 }
 
+void LargerWindow(std::int64_t a_id, std::int64_t a, std::int64_t b_id, std::int64_t b,
+                  std::int64_t* id, std::int64_t* count) {
+  if (a_id == b_id) {
+    *id = a_id, *count = std::max(a, b);
+  } else if (a_id > b_id) {
+    *id = a_id, *count = a;
+  } else {
+    *id = b_id, *count = b;
+  }
+}
+
 }  // namespace
 
 SharedCounts OneRequestAt(TimePoint now) {
@@ -41,6 +52,15 @@ SharedCounts Plus(const SharedCounts& a, const SharedCounts& b) {
   AddWindow(a.day_id, a.day, b.day_id, b.day, &out.day_id, &out.day);
   AddWindow(a.month_id, a.month, b.month_id, b.month, &out.month_id, &out.month);
   out.total = a.total + b.total;
+  out.last_used = std::max(a.last_used, b.last_used);
+  return out;
+}
+
+SharedCounts Larger(const SharedCounts& a, const SharedCounts& b) {
+  SharedCounts out;
+  LargerWindow(a.day_id, a.day, b.day_id, b.day, &out.day_id, &out.day);
+  LargerWindow(a.month_id, a.month, b.month_id, b.month, &out.month_id, &out.month);
+  out.total = std::max(a.total, b.total);
   out.last_used = std::max(a.last_used, b.last_used);
   return out;
 }

@@ -22,6 +22,9 @@ SharedCounts OneRequestAt(TimePoint now);
 // a + b: counts of the same window add up; of different windows the newer
 // window's count stands (an older day's count is not today's).
 SharedCounts Plus(const SharedCounts& a, const SharedCounts& b);
+// The larger of two cumulative counts: of the same window the larger
+// count, of different windows the newer window's; the larger total.
+SharedCounts Larger(const SharedCounts& a, const SharedCounts& b);
 // What |later| (a cumulative count) holds beyond |earlier|: a window that
 // moved on counts from 0; never negative.
 SharedCounts Minus(const SharedCounts& later, const SharedCounts& earlier);

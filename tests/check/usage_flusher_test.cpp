@@ -96,9 +96,8 @@ TEST(UsageFlusher, DailyAndMonthlyHistoryRollsOver) {
   kube.Put(KeyPath("a"), ApiKeyObject("a"));
   QuotaBook book;
   TimePoint now = *ParseRfc3339("2026-10-31T23:59:00Z");
-  auto history = [&kube](const ApiKeyRef& ref) -> std::optional<Usage> {
-    FieldErrors ignored;
-    return ParseApiKey(kube.Object(KeyPath(ref.name)), &ignored).status.usage;
+  auto history = [&kube](const ApiKeyRef& ref) -> std::optional<StoredUsage> {
+    return StoredUsageOf(kube.Object(KeyPath(ref.name)));
   };
   UsageFlusher flusher(kube, book, std::chrono::seconds(30), [&now] { return now; }, history);
   for (int i = 0; i < 3; ++i) book.TryConsume({"team-a", "a"}, Limits{}, now);
@@ -122,7 +121,7 @@ TEST(UsageFlusher, HistoryIsBounded) {
   for (int m = 1; m <= 12; ++m) {
     history.monthly.push_back({"2025-" + std::string(m < 10 ? "0" : "") + std::to_string(m), m});
   }
-  UsageSnapshot snap{{"team-a", "a"}, 7, 7, 100, *ParseRfc3339("2026-11-01T08:00:00Z")};
+  UsageSnapshot snap{{"team-a", "a"}, 7, 7, 100, *ParseRfc3339("2026-11-01T08:00:00Z"), {}, {}};
   web::json::value patch = UsagePatch(snap, history);
   const auto& daily = patch.at("status").at("usage").at("daily").as_array();
   const auto& monthly = patch.at("status").at("usage").at("monthly").as_array();
@@ -132,6 +131,117 @@ TEST(UsageFlusher, HistoryIsBounded) {
   ASSERT_LE(monthly.size(), 12u);
   EXPECT_EQ(monthly.at(0).at("month").as_string(), "2026-11");
   EXPECT_EQ(monthly.at(monthly.size() - 1).at("month").as_string(), "2025-12");  // a year back at most
+}
+
+// The status an ApiKey would hold after another replica wrote |total|
+// requests, |today| of them on kNow's day.
+web::json::value WrittenByAnother(const std::string& name, std::int64_t today, std::int64_t total) {
+  web::json::value obj = ApiKeyObject(name);
+  obj["status"]["usage"]["today"] = web::json::value::number(today);
+  obj["status"]["usage"]["thisMonth"] = web::json::value::number(total);
+  obj["status"]["usage"]["total"] = web::json::value::number(total);
+  obj["status"]["lastUsedAt"] = web::json::value::string(FormatRfc3339(kNow - Seconds(30)));
+  return obj;
+}
+
+std::int64_t StatusTotal(FakeKubeClient& kube, const std::string& name) {
+  return kube.Object(KeyPath(name)).at("status").at("usage").at("total").as_number().to_int64();
+}
+
+// issue 28, item 3: a follower that becomes leader restored its counts
+// once, before the old leader wrote 60 more. Its 1 request is added to the
+// 60; before, it wrote its own 1 and usage went backwards.
+TEST(UsageFlusher, ANewLeaderAddsItsOwnCountsToWhatStatusHolds) {
+  FakeKubeClient kube;
+  kube.Put(KeyPath("a"), ApiKeyObject("a"));
+  QuotaBook book([](const ApiKeyRef&) { return std::optional<FlushedUsage>(); });  // nothing to restore
+  book.TryConsume({"team-a", "a"}, Limits{}, kNow);
+  kube.Put(KeyPath("a"), WrittenByAnother("a", 60, 60));  // the old leader's last flush
+  auto cache = [&kube](const ApiKeyRef& ref) -> std::optional<StoredUsage> {
+    return StoredUsageOf(kube.Object(KeyPath(ref.name)));
+  };
+  UsageFlusher flusher(kube, book, std::chrono::seconds(30), [] { return kNow; }, cache);
+  EXPECT_EQ(flusher.FlushOnce().written, 1);
+  EXPECT_EQ(StatusTotal(kube, "a"), 61);
+  web::json::value usage = kube.Object(KeyPath("a")).at("status").at("usage");
+  EXPECT_EQ(usage.at("today").as_number().to_int64(), 61);
+  EXPECT_EQ(usage.at("daily").at(0).at("count").as_number().to_int64(), 61);
+  // The book counts the other replica's requests too: a day quota of 62
+  // has one left, not 61.
+  Limits day{std::nullopt, 62, std::nullopt};
+  EXPECT_TRUE(book.TryConsume({"team-a", "a"}, day, kNow).allowed);
+  EXPECT_FALSE(book.TryConsume({"team-a", "a"}, day, kNow).allowed);
+  // Only what was counted since is added next time: 62, not 123.
+  flusher.FlushOnce();
+  EXPECT_EQ(StatusTotal(kube, "a"), 62);
+}
+
+// The cache is behind (another replica wrote after the watch delivered the
+// status): the write is conditional on the resourceVersion, is refused,
+// and the flusher reads status again and merges again.
+TEST(UsageFlusher, AStaleCacheIsReadAgainNotOverwritten) {
+  FakeKubeClient kube;
+  kube.Put(KeyPath("a"), WrittenByAnother("a", 10, 10));
+  web::json::value stale = kube.Object(KeyPath("a"));
+  kube.Put(KeyPath("a"), WrittenByAnother("a", 50, 50));  // written after the cache read
+  QuotaBook book([&](const ApiKeyRef&) {
+    FieldErrors ignored;
+    return FlushedUsageOf(ParseApiKey(stale, &ignored).status);
+  });
+  for (int i = 0; i < 3; ++i) book.TryConsume({"team-a", "a"}, Limits{}, kNow);
+  UsageFlusher flusher(kube, book, std::chrono::seconds(30), [] { return kNow; },
+                       [&stale](const ApiKeyRef&) -> std::optional<StoredUsage> { return StoredUsageOf(stale); });
+  EXPECT_EQ(flusher.FlushOnce().written, 1);
+  EXPECT_EQ(kube.CountCalls("patch"), 2);  // refused once, then written
+  EXPECT_EQ(kube.CountCalls("get"), 1);
+  EXPECT_EQ(StatusTotal(kube, "a"), 53);  // the 50 written meanwhile and this replica's 3
+}
+
+TEST(UsageFlusher, MergeNeverGoesBelowEitherSide) {
+  UsageSnapshot mine;
+  mine.ref = {"team-a", "a"};
+  mine.last_used = kNow;
+  mine.counts = SharedCounts{DayNumber(kNow), 5, MonthNumber(kNow), 5, 5, kNow};
+  mine.in_status = mine.counts;  // all of it written already
+  StoredUsage older{Usage{2, 2, 2, {}, {}}, kNow - Seconds(60), "7"};  // a replica behind
+  MergedUsage merged = MergeUsage(mine, older);
+  EXPECT_EQ(merged.snapshot.total, 5);
+  EXPECT_EQ(merged.snapshot.today, 5);
+  // Status from the next day (another replica counted after midnight):
+  // its day stands, and this replica's own counts of its earlier day go
+  // into that day's daily entry.
+  mine.in_status = SharedCounts{DayNumber(kNow), 3, MonthNumber(kNow), 3, 3, kNow};
+  const TimePoint tomorrow = kNow + std::chrono::hours(24);
+  StoredUsage newer{Usage{4, 9, 9, {{"2026-11-23", 4}, {"2026-11-22", 3}}, {{"2026-11", 9}}}, tomorrow, "8"};
+  merged = MergeUsage(mine, newer);
+  EXPECT_EQ(merged.snapshot.last_used, tomorrow);
+  EXPECT_EQ(merged.snapshot.today, 4);
+  EXPECT_EQ(merged.snapshot.total, 11);  // 9 + the 2 not yet written
+  EXPECT_EQ(merged.history.daily, (std::vector<PeriodCount>{{"2026-11-23", 4}, {"2026-11-22", 5}}));
+}
+
+// issue 28, item 4: leadership is checked before each write, not once per
+// batch: a replica that stops leading mid-batch writes nothing more.
+TEST(UsageFlusher, LeadershipIsCheckedBeforeEachWrite) {
+  FakeKubeClient kube;
+  QuotaBook book;
+  for (const char* name : {"a", "b", "c"}) {
+    kube.Put(KeyPath(name), ApiKeyObject(name));
+    book.TryConsume({"team-a", name}, Limits{}, kNow);
+  }
+  bool leader = true;
+  kube.before_call = [&](const std::string& verb) {
+    if (verb == "patch") leader = false;  // lost right after the first write went out
+  };
+  UsageFlusher flusher(kube, book, std::chrono::seconds(30), [] { return kNow; });
+  flusher.OnlyWhen([&] { return leader; });
+  FlushCounts counts = flusher.FlushOnce();
+  EXPECT_EQ(counts.written, 1);
+  EXPECT_EQ(counts.deferred, 2);
+  EXPECT_EQ(kube.CountCalls("patch"), 1);
+  leader = true;
+  kube.before_call = nullptr;
+  EXPECT_EQ(flusher.FlushOnce().written, 2);  // kept for the next leader's batch
 }
 
 }  // namespace

@@ -122,6 +122,11 @@ KubeResult FakeKubeClient::MergePatch(const ResourcePath& path, const value& pat
   item.subresource.clear();
   auto it = objects_.find(item.Url());
   if (it == objects_.end()) return {{404, "NotFound", "not found"}, {}};
+  // As the API server does: a resourceVersion in the patch is a precondition.
+  if (patch.has_field("metadata") && patch.at("metadata").has_field("resourceVersion") &&
+      patch.at("metadata").at("resourceVersion") != it->second.at("metadata").at("resourceVersion")) {
+    return {{409, "Conflict", "the object has been modified"}, {}};
+  }
   Merge(it->second, patch);
   it->second["metadata"]["resourceVersion"] = value::string(Bump());
   return {Ok(), it->second};
