@@ -84,8 +84,12 @@ def test_examples_become_active_with_a_secret_or_memory_only(cluster, operator, 
             assert not cluster.exists("secret", f"{name}-apikey", "-n", namespace)
     # kubectl get ak shows the printer columns.
     table = cluster.kubectl("get", "ak", "-n", namespace).stdout
-    for column in ("TYPE", "SCOPE", "PHASE", "KEY", "EXPIRES"):
-        assert column in table.splitlines()[0]
+    header = table.splitlines()[0].split()
+    for column in ("TYPE", "SCOPE", "PHASE", "READY", "REASON", "KEY", "EXPIRES"):
+        assert column in header, header
+    rows = [line.split() for line in table.splitlines()[1:]]
+    at = header.index("READY")
+    assert {row[at] for row in rows} == {"True"} and {row[at + 1] for row in rows} == {"Minted"}, table
     events = cluster.kubectl("get", "events", "-n", namespace,
                              "--field-selector", "reason=Minted", "-o", "name").stdout
     assert len(events.split()) >= len(docs)
