@@ -53,6 +53,7 @@ void Watcher::Sleep(std::chrono::milliseconds d) {
 bool Watcher::ListPages(std::vector<StoredObject>* items, std::string* rv) {
   ListOptions options = FirstPage();
   KubeTextResult page = client_.ListText(collection_, options);
+  bool unpaged = false;
   for (;;) {
     std::string error;
     std::optional<ListPage> read;
@@ -61,8 +62,20 @@ bool Watcher::ListPages(std::vector<StoredObject>* items, std::string* rv) {
     } else {
       error = page.status.String();
     }
+    if (!read && page.status.Gone() && !options.continue_token.empty() && !unpaged && !stopping_) {
+      // The continue token expired mid-list (paging outlasted etcd's
+      // compaction): start over at once as one unpaged list, which cannot
+      // expire the same way, instead of failing and paging again.
+      spdlog::warn("list {}: the continue token expired after {} objects; listing again without pages",
+                   collection_.Url(), items->size());
+      items->clear();
+      unpaged = true;
+      options = FirstPage();
+      options.limit = 0;
+      page = client_.ListText(collection_, options);
+      continue;
+    }
     if (!read) {
-      // An expired continue token means the list must start over.
       spdlog::warn("list {} failed: {}", collection_.Url(), error);
       return false;
     }

@@ -70,7 +70,8 @@ KubeResult FakeKubeClient::List(const ResourcePath& path, const ListOptions& opt
   }
   // Pages of options.limit, continue token = next index.
   std::size_t start = options.continue_token.empty() ? 0 : std::stoul(options.continue_token);
-  std::size_t end = std::min(items.size(), start + static_cast<std::size_t>(options.limit));
+  std::size_t end = options.limit > 0 ? std::min(items.size(), start + static_cast<std::size_t>(options.limit))
+                                      : items.size();  // no limit: one page
   value list;
   list["items"] = value::array();
   for (std::size_t i = start; i < end; ++i) list["items"][i - start] = items[i];

@@ -49,6 +49,27 @@ TEST(Watcher, ListsAllPagesThenSwapsInAtOnce) {
   EXPECT_EQ(w.resource_version(), kube.resource_version());
 }
 
+// issue 28, item 10: a continue token that expires mid-list (410) starts
+// the list over at once as one unpaged list, instead of failing the list
+// and paging again (which can expire again on a large collection).
+TEST(Watcher, AnExpiredContinueTokenListsAgainWithoutPages) {
+  FakeKubeClient kube;
+  for (int i = 0; i < 5; ++i) kube.Put(Item("ns", "k" + std::to_string(i)), Obj("ns", "k" + std::to_string(i), "1"));
+  int lists = 0;
+  kube.before_call = [&](const std::string& verb) {
+    if (verb == "list" && ++lists == 2) kube.FailNext("list", {410, "Expired", "continue token too old"});
+  };
+  ObjectStore store;
+  Recorder rec;
+  WatcherConfig cfg;
+  cfg.page_size = 2;
+  Watcher w(kube, kApiKeys, store, rec.Handler(), cfg);
+  ASSERT_TRUE(w.ListOnce());
+  EXPECT_EQ(lists, 3);  // a page, the expired one, then everything at once
+  EXPECT_EQ(store.size(), 5u);
+  EXPECT_EQ(rec.applied.size(), 5u);
+}
+
 TEST(Watcher, SeesEachObjectOfTheFirstListAsItsPageIsReadAndNoRelist) {
   FakeKubeClient kube;
   for (int i = 0; i < 5; ++i) kube.Put(Item("ns", "k" + std::to_string(i)), Obj("ns", "k" + std::to_string(i), "1"));
