@@ -112,6 +112,9 @@ void WorkQueue::PromoteDueLocked(SteadyClock::time_point now) {
 std::optional<std::string> WorkQueue::Get() {
   std::unique_lock lock(mu_);
   while (true) {
+    // After ShutDown nothing more is handed out, queued or not: workers
+    // finish what they hold and stop (a shutdown is not a drain).
+    if (shutting_down_) return std::nullopt;
     PromoteDueLocked(SteadyClock::now());
     if (queue_.empty() && low_head_) {
       DirtyNode* oldest = low_head_;
@@ -119,7 +122,6 @@ std::optional<std::string> WorkQueue::Get() {
       queue_.push_back(oldest->first);
     }
     if (!queue_.empty()) break;
-    if (shutting_down_) return std::nullopt;
     if (delayed_.empty()) {
       cv_.wait(lock);
     } else {
@@ -147,6 +149,12 @@ void WorkQueue::Done(const std::string& key) {
 void WorkQueue::ShutDown() {
   std::lock_guard lock(mu_);
   shutting_down_ = true;
+  // The low lane (resyncs) is dropped: nothing waits for it any more.
+  while (low_head_) {
+    const std::string key = low_head_->first;
+    UnlinkLowLocked(low_head_);
+    dirty_.erase(key);
+  }
   cv_.notify_all();
 }
 

@@ -48,11 +48,13 @@ class WorkQueue {
   void Forget(const std::string& key);
   int Failures(const std::string& key) const;
 
-  // Blocks until a key is ready or the queue shuts down (nullopt).
+  // Blocks until a key is ready or the queue shuts down (nullopt; after
+  // ShutDown always nullopt, even with keys queued).
   std::optional<std::string> Get();
   // Marks |key| as no longer being processed.
   void Done(const std::string& key);
 
+  // Get hands out nothing more; keys being processed are still Done.
   void ShutDown();
   std::size_t Len() const;  // keys ready now
 

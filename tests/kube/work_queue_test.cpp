@@ -212,6 +212,21 @@ TEST(WorkQueue, ShutDownWakesWaiters) {
   EXPECT_FALSE(got.get().has_value());
 }
 
+// issue 28, item 10: after ShutDown no queued key is handed out (high or
+// low lane); a key in flight can still be marked Done.
+TEST(WorkQueue, ShutDownHandsOutNothingMore) {
+  WorkQueue q;
+  q.Add("held");
+  ASSERT_EQ(q.Get(), "held");
+  q.Add("queued");
+  q.AddLowPriority("resync");
+  q.ShutDown();
+  EXPECT_FALSE(q.Get().has_value());
+  EXPECT_EQ(q.Len(), 1u);  // the high lane's key stays queued, the low lane is dropped
+  q.Done("held");
+  EXPECT_FALSE(q.Get().has_value());
+}
+
 TEST(ControllerRunner, NeverRunsOneKeyTwiceAtOnceAndRetriesFailures) {
   WorkQueue q(BackoffPolicy{1ms, 10ms});
   std::atomic<int> in_flight{0}, max_in_flight{0}, calls{0};
