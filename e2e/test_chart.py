@@ -10,6 +10,7 @@ webhook's certificate are wrong, the operator fails here.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import time
 import uuid
@@ -118,10 +119,14 @@ def docker(*args: str, check: bool = True, timeout: float = 120) -> subprocess.C
 # ---- fixtures --------------------------------------------------------------
 
 @pytest.fixture(scope="module")
-def image() -> str:
-    """The image built from the Dockerfile (make image)."""
-    result = subprocess.run([str(REPO_ROOT / "scripts" / "build-image")], capture_output=True,
-                            text=True, timeout=3600)
+def image(cluster: Cluster) -> str:
+    """The image built from the Dockerfile (make image). Around the keyward
+    that `make` built (KEYWARD_BIN) when there is one, so the suite does not
+    compile it again; KEYWARD_IMAGE_FROM_SOURCE=1 compiles in docker build."""
+    args = [str(REPO_ROOT / "scripts" / "build-image")]
+    if cluster.keyward_bin and os.environ.get("KEYWARD_IMAGE_FROM_SOURCE") != "1":
+        args += ["--prebuilt", cluster.keyward_bin]
+    result = subprocess.run(args, capture_output=True, text=True, timeout=3600)
     if result.returncode != 0:
         pytest.fail(f"scripts/build-image failed:\n{result.stderr[-4000:]}")
     return result.stdout.strip().splitlines()[-1]
@@ -216,10 +221,24 @@ def test_chart_refuses_values_that_would_break_it(cluster):
                             ("tls.extraNames={Bad_Name}", "/tls/extraNames/0"),
                             ("webhook.failurePolicy=Never", "/webhook/failurePolicy"),
                             ("webhook.url=http://plain", "/webhook/url"),
-                            ("logsEndpoint.maxStreams=lots", "/logsEndpoint/maxStreams")]:
+                            ("logsEndpoint.maxStreams=lots", "/logsEndpoint/maxStreams"),
+                            ("leaderElection.retryPeriod=0s", "/leaderElection/retryPeriod"),
+                            ("leaderElection.leaseDuration=0ms", "/leaderElection/leaseDuration")]:
         bad = helm(cluster, "template", RELEASE, str(CHART), "--set", value, check=False)
         assert bad.returncode != 0, f"--set {value} was accepted"
         assert expected in bad.stderr, f"--set {value}: {bad.stderr}"
+    # What keyward run would refuse at start, refused by helm instead.
+    for values, expected in [(("leaderElection.leaseDuration=10s", "leaderElection.renewDeadline=10s"),
+                              "renewDeadline (10s) must be shorter than leaderElection.leaseDuration (10s)"),
+                             (("leaderElection.renewDeadline=1m", "leaderElection.leaseDuration=1h"), None),
+                             (("leaderElection.retryPeriod=9s",),
+                              "retryPeriod (9s) must be shorter than leaderElection.renewDeadline (10s) divided by 1.2")]:
+        args = [a for v in values for a in ("--set", v)]
+        out = helm(cluster, "template", RELEASE, str(CHART), *args, check=False)
+        if expected is None:
+            assert out.returncode == 0, out.stderr
+        else:
+            assert out.returncode != 0 and expected in out.stderr, f"{values}: {out.stderr}"
     single = rendered(cluster, "--set", "leaderElection.enabled=false", "--set", "replicaCount=1")
     assert "--leader-elect" not in container_args(single)
     assert not [d for d in single if d["kind"] == "PodDisruptionBudget"]

@@ -89,3 +89,69 @@ def test_a_stalled_leader_never_writes_after_losing_the_lease(cluster, crds, nam
             a.kill()
         if b:
             assert b.stop() == 0
+
+
+def test_usage_never_goes_backwards_when_the_leader_dies(cluster, crds, namespace, tmp_path):
+    """Two replicas without --peer-port: the follower counts 1 check it never
+    writes (only the leader writes usage), the leader counts 60 and writes
+    them. The leader is SIGKILLed; the follower leads and writes its own 1
+    on top of the 60 (issue 28, item 3: it used to write its total of 1)."""
+    from test_server import Served, _ready, free_port
+    from keyward_process import secret_key, apikey_status
+    ensure_operator_namespace(cluster)
+    lease = f"usage-{namespace}"[:60]
+    info = cluster.info
+    replicas = {}
+    for name in ("u1", "u2"):
+        port, metrics = free_port(), free_port()
+        proc = KeywardProcess(
+            cluster, tmp_path / f"{name}.log", "--identity", f"{namespace}-{name}"[:60],
+            "--leader-elect", "--leader-elect-lease-name", lease,
+            "--leader-elect-lease-duration", "4s", "--leader-elect-renew-deadline", "3s",
+            "--leader-elect-retry-period", "500ms", "--usage-flush-interval", "500ms",
+            "--tls-cert-file", info["KEYWARD_CERT"], "--tls-private-key-file", info["KEYWARD_KEY"],
+            "--bind-address", "127.0.0.1", "--secure-port", str(port),
+            "--metrics-bind-address", f"127.0.0.1:{metrics}")
+        replicas[f"{namespace}-{name}"[:60]] = Served(cluster, proc, port, metrics)
+    holder = lambda: cluster.kubectl_json("get", "lease", lease, "-n", "keyward-system")["spec"].get(
+        "holderIdentity")
+    try:
+        for r in replicas.values():
+            r.proc.start()
+            wait_for(lambda r=r: _ready(r), timeout=30, interval=0.1, message="/readyz")
+        leader_name = wait_for(lambda: holder() in replicas and holder(), timeout=30, message="a leader")
+        leader = replicas[leader_name]
+        follower = next(r for n, r in replicas.items() if n != leader_name)
+        cluster.apply(apikey("counted", access=[{"scope": "namespace", "namespaces": [namespace]}]), namespace)
+        wait_phase(cluster, namespace, "counted", "Active")
+        key = secret_key(cluster, namespace, "counted-apikey")
+        for r in replicas.values():
+            wait_for(lambda r=r: r.check({"namespace": namespace}, key)[1].get("allowed") is True
+                     or None, timeout=10, interval=0.05, message="the key indexed")
+        # Those readiness checks counted too: start from what status says.
+        wait_for(lambda: apikey_status(cluster, namespace, "counted").get("usage", {}).get("total"),
+                 timeout=10, interval=0.1, message="the leader's first flush")
+        time.sleep(1.2)  # a flush interval and more: the follower's first count is not yet in status
+        before = apikey_status(cluster, namespace, "counted")["usage"]["total"]
+        assert follower.check({"namespace": namespace}, key)[1]["allowed"]
+        for _ in range(60):
+            assert leader.check({"namespace": namespace}, key)[1]["allowed"]
+        written = wait_for(lambda: (t := apikey_status(cluster, namespace, "counted")["usage"]["total"])
+                           >= before + 60 and t, timeout=10, interval=0.1, message="the leader's 60 written")
+        leader.proc.kill()
+        wait_for(lambda: holder() == next(n for n, r in replicas.items() if r is follower),
+                 timeout=30, interval=0.2, message="the follower leads")
+        # The new leader writes within a flush or two; the total never drops below the old
+        # leader's and gains the follower's own check (and its readiness check).
+        seen = []
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline:
+            seen.append(apikey_status(cluster, namespace, "counted")["usage"]["total"])
+            time.sleep(0.2)
+        print(f"\nusage total: {before} before, {written} after the leader's 60, then {sorted(set(seen))}")
+        assert min(seen) >= written, seen
+        assert seen[-1] >= written + 1, seen
+    finally:
+        for r in replicas.values():
+            if r.proc.alive():
+                r.proc.stop()

@@ -179,7 +179,7 @@ KubeTextResult HttpKubeClient::SendOnce(const http::method& method, const std::s
   KubeTextResult result;
   Result<Credential> credential = credentials_->Get();
   if (!credential.ok()) {
-    result.status = {0, "Credentials", method + " " + url + ": " + credential.error()};
+    result.status = {0, "NoCredential", method + " " + url + ": not sent: " + credential.error()};
     return result;
   }
   *used = *credential;
@@ -281,7 +281,7 @@ KubeStatus HttpKubeClient::Watch(const ResourcePath& path, const WatchOptions& o
   // server ends a watch within an hour).
   const std::chrono::seconds server_timeout(options.timeout_seconds > 0 ? options.timeout_seconds : 3600);
   Result<Credential> credential = credentials_->Get();
-  if (!credential.ok()) return {0, "Credentials", "watch " + path.Url() + ": " + credential.error()};
+  if (!credential.ok()) return {0, "NoCredential", "watch " + path.Url() + ": not sent: " + credential.error()};
   http::client::http_client watch_client(config_.server,
                                          MakeConfig(server_timeout + kWatchIdleSlack, *credential));
   try {

@@ -150,3 +150,17 @@ The Secret holding the serving certificate when keyward does not make it.
 {{- required "tls.mode=secret needs tls.secretName: a kubernetes.io/tls Secret in the release namespace" .Values.tls.secretName -}}
 {{- end -}}
 {{- end }}
+
+{{/*
+A duration as keyward run reads it ("1h30m", "500ms", "2d"), in
+milliseconds, for comparing two values before keyward run refuses them.
+*/}}
+{{- define "keyward.durationMs" -}}
+{{- $ms := dict "ns" 0.000001 "us" 0.001 "µs" 0.001 "ms" 1.0 "s" 1000.0 "m" 60000.0 "h" 3600000.0 "d" 86400000.0 "w" 604800000.0 -}}
+{{- $total := 0.0 -}}
+{{- range regexFindAll "[0-9]+(\\.[0-9]+)?(ns|us|µs|ms|s|m|h|d|w)" (toString .) -1 -}}
+{{- $unit := regexFind "(ns|us|µs|ms|s|m|h|d|w)$" . -}}
+{{- $total = addf $total (mulf (float64 (trimSuffix $unit .)) (get $ms $unit)) -}}
+{{- end -}}
+{{- $total -}}
+{{- end }}
