@@ -280,10 +280,12 @@ KubeStatus HttpKubeClient::Watch(const ResourcePath& path, const WatchOptions& o
   // timeout outlasts the server-side timeoutSeconds (without one, the
   // server ends a watch within an hour).
   const std::chrono::seconds server_timeout(options.timeout_seconds > 0 ? options.timeout_seconds : 3600);
+  std::chrono::seconds idle = server_timeout + kWatchIdleSlack;
+  if (options.allow_bookmarks) idle = std::min(idle, options.idle_timeout);
   Result<Credential> credential = credentials_->Get();
   if (!credential.ok()) return {0, "NoCredential", "watch " + path.Url() + ": not sent: " + credential.error()};
   http::client::http_client watch_client(config_.server,
-                                         MakeConfig(server_timeout + kWatchIdleSlack, *credential));
+                                         MakeConfig(idle, *credential));
   try {
     http::http_response resp =
         watch_client

@@ -2,6 +2,8 @@
 // Implementations must be safe to call from many threads at once.
 #pragma once
 #include <cpprest/json.h>
+
+#include <chrono>
 #include <pplx/pplxtasks.h>
 
 #include <functional>
@@ -64,6 +66,11 @@ struct WatchOptions {
   std::string resource_version;
   int timeout_seconds = 290;  // server ends the watch; under the 300 s proxies often allow
   bool allow_bookmarks = true;
+  // With bookmarks, kube-apiserver's watch cache sends one at least every
+  // minute even when nothing changes: a watch silent for longer than this
+  // is dead (a dropped connection, a stuck proxy) and is ended, to be
+  // resumed from its last resourceVersion.
+  std::chrono::seconds idle_timeout{90};
   bool metadata_only = false;  // PartialObjectMetadata events
 };
 

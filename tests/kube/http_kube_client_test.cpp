@@ -2,13 +2,17 @@
 // reloading, transport errors. The live cases are in http_kube_client_live_test.cpp.
 #include "kube/http_kube_client.h"
 
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <thread>
 
 namespace keyward {
 namespace {
@@ -119,6 +123,46 @@ TEST(HttpKubeClient, TransportErrorsNameTheRequestOnly) {
                        [](const std::string&, const value&) { return true; }, cancelled.get_token())
                 .code,
             0);
+}
+
+// A server that answers a watch's headers and then sends nothing, as a
+// connection whose far end died silently looks: the watch ends after
+// WatchOptions::idle_timeout (issue 28, item 5), instead of waiting out
+// timeoutSeconds and more.
+TEST(HttpKubeClient, ASilentWatchEndsAfterItsIdleTimeout) {
+  int listener = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(bind(listener, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  ASSERT_EQ(listen(listener, 1), 0);
+  socklen_t len = sizeof addr;
+  getsockname(listener, reinterpret_cast<sockaddr*>(&addr), &len);
+  std::thread server([listener] {
+    int conn = accept(listener, nullptr, nullptr);
+    char buf[4096];
+    (void)!read(conn, buf, sizeof buf);
+    const std::string head =
+        "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n";
+    (void)!write(conn, head.data(), head.size());
+    (void)!read(conn, buf, sizeof buf);  // until the client closes
+    close(conn);
+  });
+  KubeConfig cfg;
+  cfg.server = "http://127.0.0.1:" + std::to_string(ntohs(addr.sin_port));
+  HttpKubeClient kube(cfg, 100, 10);
+  WatchOptions options;
+  options.idle_timeout = std::chrono::seconds(1);
+  const auto start = Clock::now();
+  KubeStatus ended = kube.Watch(ResourcePath{"v1", "secrets", "", "", ""}, options,
+                                [](const std::string&, const value&) { return true; },
+                                pplx::cancellation_token::none());
+  const auto took = Clock::now() - start;
+  server.join();
+  close(listener);
+  EXPECT_EQ(ended.reason, "Transport") << ended.String();
+  EXPECT_GE(took, std::chrono::milliseconds(900));
+  EXPECT_LT(took, std::chrono::seconds(10)) << "the silent watch was not ended";
 }
 
 }  // namespace
