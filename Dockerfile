@@ -9,12 +9,16 @@
 #   this Debian (scripts/build-image --prebuilt BIN puts it in .prebuilt/),
 #   so CI does not compile keyward a third time.
 # Docker's classic builder builds every stage before the target, so the
-# prebuilt stages come first; without .prebuilt/ they copy one small file.
+# prebuilt stages come first; without .prebuilt/ they cost seconds.
 ARG BASE_IMAGE=keyward-base:bookworm
 
 # --- prebuilt: .prebuilt/keyward and .prebuilt/runtime-packages, if present.
+# Without them (a source build passes through here too) both are empty and
+# prebuilt-image installs nothing; use that target only through
+# scripts/build-image --prebuilt, which fills .prebuilt/ and checks the image.
 FROM ${BASE_IMAGE} AS prebuilt
 COPY CMakeLists.txt .prebuil[t] /out/
+RUN touch /out/keyward /out/runtime-packages
 
 FROM ${BASE_IMAGE} AS prebuilt-image
 COPY --from=prebuilt /out/runtime-packages /usr/share/keyward/runtime-packages
