@@ -47,7 +47,7 @@ build-asan: deps
 # Two at a time: the fuzzers (fuzz.*, 30 s each) are single-threaded.
 unit: build build-asan
 	$(TIMED) unit ctest --test-dir $(BUILD_DIR) --output-on-failure -j2
-	ASAN_OPTIONS=detect_leaks=1 \
+	ASAN_OPTIONS=detect_leaks=1 LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp \
 	  $(TIMED) unit-asan ctest --test-dir $(ASAN_DIR) --output-on-failure -j2
 
 # End-to-end suites against a real kube-apiserver on loopback.
