@@ -198,6 +198,8 @@ def test_rotate_asks_for_a_new_key(login: Login):
     assert f"ApiKey {login.namespaces[1]}/ci rotation requested" in out.stdout
     annotations = login.cluster.kubectl_json("get", "apikey", "ci", "-n", login.namespaces[1])["metadata"]["annotations"]
     assert annotations["keyward.io/rotate-requested-at"].endswith("Z")
+    hostile = login.keyward("rotate", "../../namespaces/x/*", check=False)  # never a path of its own
+    assert hostile.returncode == 1 and '".." is not a namespace name' in hostile.stderr, hostile.stderr
     missing = login.keyward("rotate", "nope", check=False)  # in the context's namespace
     assert missing.returncode == 1 and f"rotate {login.namespaces[0]}/nope" in missing.stderr, missing.stderr
 

@@ -64,6 +64,11 @@ void AddToEntry(std::vector<PeriodCount>* periods, const std::string& period, st
   periods->push_back({period, count});
 }
 
+// The most a count read back from status is taken for (10^15: thirty years
+// at a million requests a second), so status plus this replica's counts
+// cannot overflow.
+constexpr std::int64_t kMaxStoredCount = 1'000'000'000'000'000;
+
 SharedCounts CountsOf(const StoredUsage& stored) {
   if (!stored.last_used) return SharedCounts{-1, 0, -1, 0, stored.usage.total, TimePoint{}};
   return SharedCounts{DayNumber(*stored.last_used), stored.usage.today, MonthNumber(*stored.last_used),
@@ -75,7 +80,14 @@ SharedCounts CountsOf(const StoredUsage& stored) {
 StoredUsage StoredUsageOf(const web::json::value& apikey) {
   FieldErrors ignored;
   ApiKey key = ParseApiKey(apikey, &ignored);
-  return StoredUsage{key.status.usage, ParseRfc3339(key.status.last_used_at), key.metadata.resource_version};
+  // Status is read back, and whoever may write it may write anything: a
+  // negative count or one near INT64_MAX must not make a sum overflow.
+  Usage& u = key.status.usage;
+  for (std::int64_t* n : {&u.today, &u.this_month, &u.total}) *n = std::clamp<std::int64_t>(*n, 0, kMaxStoredCount);
+  for (auto* list : {&u.daily, &u.monthly}) {
+    for (PeriodCount& p : *list) p.count = std::clamp<std::int64_t>(p.count, 0, kMaxStoredCount);
+  }
+  return StoredUsage{u, ParseRfc3339(key.status.last_used_at), key.metadata.resource_version};
 }
 
 MergedUsage MergeUsage(const UsageSnapshot& mine, const StoredUsage& stored) {

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <iostream>
 
+#include "api/validation.h"
 #include "kube/json_fields.h"
 #include "kube/kube_config.h"
 
@@ -27,8 +28,15 @@ Result<CliClient> Connect(const KubeconfigFlags& flags) {
   if (!config.ok()) return config.status();
   CliClient client;
   client.ns = config->default_namespace.empty() ? "default" : config->default_namespace;
+  if (!IsDns1123Label(client.ns)) return Status::Error("namespace \"" + client.ns + "\" is not a namespace name");
   client.kube = std::make_unique<HttpKubeClient>(*config, 20, 40);
   return client;
+}
+
+Status CheckObjectName(const std::string& ns, const std::string& name) {
+  if (!IsDns1123Label(ns)) return Status::Error("\"" + ns + "\" is not a namespace name");
+  if (!IsDns1123Subdomain(name)) return Status::Error("\"" + name + "\" is not an object name");
+  return Status();
 }
 
 Result<std::vector<web::json::value>> ListAll(KubeClient& kube, const ResourcePath& path) {

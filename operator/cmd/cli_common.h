@@ -28,6 +28,11 @@ struct CliClient {
 };
 Result<CliClient> Connect(const KubeconfigFlags& flags);
 
+// An error unless |ns| is a namespace name and |name| an object name (DNS
+// labels and subdomains): they go into a URL path, where "..", "/" or "*"
+// would name another resource.
+Status CheckObjectName(const std::string& ns, const std::string& name);
+
 // Every item of |path|'s collection, page by page.
 Result<std::vector<web::json::value>> ListAll(KubeClient& kube, const ResourcePath& path);
 

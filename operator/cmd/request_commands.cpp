@@ -24,6 +24,7 @@ int Fail(const std::string& message) {
 // 0 when done, 1 when refused (already decided, not found, forbidden).
 int DecideOne(KubeClient& kube, const std::string& ns, const std::string& name, const char* command,
               const char* type, const std::string& reason) {
+  if (Status named = CheckObjectName(ns, name); !named.ok()) return Fail(std::string(command) + ": " + named.message());
   ResourcePath path{kApiVersion, "apikeyrequests", ns, name, ""};
   KubeResult got = kube.Get(path);
   if (!got.status.ok()) return Fail("ApiKeyRequest " + ns + "/" + name + ": " + ApiMessage(got));

@@ -33,6 +33,11 @@ int RunRotateCommand(int argc, char** argv) {
     const auto slash = arg.find('/');
     const std::string ns = slash == std::string::npos ? client->ns : arg.substr(0, slash);
     const std::string name = slash == std::string::npos ? arg : arg.substr(slash + 1);
+    if (Status named = CheckObjectName(ns, name); !named.ok()) {
+      std::cerr << "error: rotate " << arg << ": " << named.message() << "\n";
+      code = 1;
+      continue;
+    }
     value patch;
     patch["metadata"]["annotations"][kRotateRequestedAnnotation] = value::string(FormatRfc3339(Clock::now()));
     KubeResult r = client->kube->MergePatch({kApiVersion, "apikeys", ns, name, ""}, patch);

@@ -84,6 +84,11 @@ Result<ExecCredentialStatus> ParseExecCredential(const std::string& out, const s
   if (result.credential.cert_pem.empty() != result.credential.key_pem.empty()) {
     return Status::Error("its ExecCredential has only one of clientCertificateData and clientKeyData");
   }
+  // The token goes into an Authorization header: a CR, LF or any other
+  // control character or space would end or split it.
+  for (unsigned char c : result.credential.token) {
+    if (c <= ' ' || c == 0x7f) return Status::Error("its token holds a space or control character");
+  }
   if (result.credential.token.empty() && result.credential.cert_pem.empty()) {
     return Status::Error("its ExecCredential has neither a token nor a client certificate");
   }

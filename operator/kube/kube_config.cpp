@@ -42,6 +42,10 @@ std::string Resolve(const fs::path& dir, const std::string& file) {
   return (p.is_relative() ? dir / p : p).string();
 }
 
+bool HasControl(const std::string& s) {
+  return std::any_of(s.begin(), s.end(), [](unsigned char c) { return c < ' ' || c == 0x7f; });
+}
+
 bool IsHttpUrl(const std::string& url) {
   return web::uri::validate(url) && (url.rfind("https://", 0) == 0 || url.rfind("http://", 0) == 0);
 }
@@ -77,6 +81,11 @@ class Selector {
     }
     if (!flags.as_groups.empty()) cfg.as_group = flags.as_groups.front();
     if (!cfg.as_group.empty() && cfg.as_user.empty()) return Fail("--as-group needs --as");
+    // These become header values: a CR or LF would add headers of its own.
+    for (const auto& [what, value] : {std::pair<const char*, const std::string*>{"--as", &cfg.as_user},
+                                      {"--as-group", &cfg.as_group}}) {
+      if (HasControl(*value)) return Fail(std::string(what) + " holds a control character");
+    }
 
     const std::string cluster_name = flags.cluster.empty() ? Str(ctx, "cluster") : flags.cluster;
     if (cluster_name.empty()) return Fail("context \"" + ctx_name + "\" names no cluster");
@@ -124,6 +133,7 @@ class Selector {
       cfg->insecure_skip_tls_verify = e.body["insecure-skip-tls-verify"].as<bool>();
     }
     cfg->tls_server_name = Str(e.body, "tls-server-name");
+    if (HasControl(cfg->tls_server_name)) return Bad(where + ": tls-server-name holds a control character");
     cfg->proxy_url = Str(e.body, "proxy-url");
     if (!cfg->proxy_url.empty() && (cfg->proxy_url.rfind("http://", 0) != 0 || !IsHttpUrl(cfg->proxy_url))) {
       return Bad(where + ": proxy-url \"" + cfg->proxy_url +
@@ -153,6 +163,9 @@ class Selector {
       return Bad(where + " uses basic auth (username/password), which Kubernetes no longer accepts");
     }
     if (e.body["as"] && cfg->as_user.empty()) cfg->as_user = Str(e.body, "as");
+    if (HasControl(cfg->as_user) || HasControl(cfg->token)) {
+      return Bad(where + ": as or token holds a control character");
+    }
     if (e.body["exec"]) return Exec(name, e, where, cfg);
     return true;
   }

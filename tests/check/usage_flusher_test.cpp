@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <limits>
+
 #include "kube/fake_kube_client.h"
 
 namespace keyward {
@@ -218,6 +220,20 @@ TEST(UsageFlusher, MergeNeverGoesBelowEitherSide) {
   EXPECT_EQ(merged.snapshot.today, 4);
   EXPECT_EQ(merged.snapshot.total, 11);  // 9 + the 2 not yet written
   EXPECT_EQ(merged.history.daily, (std::vector<PeriodCount>{{"2026-11-23", 4}, {"2026-11-22", 5}}));
+}
+
+// Status is read back: a hostile count (negative, or near INT64_MAX) is
+// clamped, so status plus this replica's counts cannot overflow.
+TEST(UsageFlusher, HostileCountsInStatusAreClamped) {
+  web::json::value obj = WrittenByAnother("a", -5, 0);
+  obj["status"]["usage"]["total"] = web::json::value::number(std::numeric_limits<std::int64_t>::max());
+  StoredUsage stored = StoredUsageOf(obj);
+  EXPECT_EQ(stored.usage.today, 0);
+  EXPECT_EQ(stored.usage.total, 1'000'000'000'000'000);
+  UsageSnapshot mine;
+  mine.last_used = kNow;
+  mine.counts = SharedCounts{DayNumber(kNow), 3, MonthNumber(kNow), 3, 3, kNow};
+  EXPECT_EQ(MergeUsage(mine, stored).snapshot.total, 1'000'000'000'000'003);
 }
 
 // issue 28, item 4: leadership is checked before each write, not once per

@@ -45,6 +45,7 @@ TEST(ParseExecCredential, RefusesWhatClientGoRefusesWithoutQuotingIt) {
            "\",\"kind\":\"ExecCredential\",\"status\":{\"clientCertificateData\":\"C\"}}",
        "only one"},
       {Output("t", "tomorrow"), "not an RFC 3339 time"},
+      {Output("t\\r\\nX-Evil: 1"), "space or control character"},  // header injection
   };
   for (const auto& [out, words] : bad) {
     auto r = ParseExecCredential(out, kV1);

@@ -146,6 +146,10 @@ users: [{name: u, user: {tokenFile: token}}]
                "user \"u\"" + in + " needs both client-certificate and client-key");
   expect_error(cluster + "users: [{name: u, user: {tokenFile: nope}}]\n",
                "user \"u\"" + in + ": cannot read tokenFile " + dir.path() + "/nope");
+  expect_error(cluster + "users: [{name: u, user: {token: \"t\\r\\nX-Evil: 1\"}}]\n",
+               "as or token holds a control character");
+  expect_error(ctx + "clusters: [{name: k, cluster: {server: \"https://h\", tls-server-name: \"a\\nb\"}}]\n",
+               "tls-server-name holds a control character");
   expect_error(cluster + "users: [{name: u, user: {auth-provider: {name: gcp}}}]\n",
                "uses auth-provider, which kubectl removed; use an exec credential plugin");
   expect_error(cluster + "users: [{name: u, user: {exec: {apiVersion: client.authentication.k8s.io/v1, "
