@@ -28,7 +28,7 @@ void SetCondition(std::vector<Condition>* conditions, const std::string& type, b
 }
 
 bool SameStatus(const ApiKeyRequestStatus& a, const ApiKeyRequestStatus& b) {
-  if (a.requested_by != b.requested_by || a.decided_by != b.decided_by ||
+  if (a.requested_by != b.requested_by || a.decided_by != b.decided_by || a.phase != b.phase ||
       a.api_key_name != b.api_key_name || a.conditions.size() != b.conditions.size()) {
     return false;
   }
@@ -47,6 +47,7 @@ value StatusPatch(const ApiKeyRequestStatus& s) {
   if (!s.requested_by.empty()) st["requestedBy"] = value::string(s.requested_by);
   if (!s.decided_by.empty()) st["decidedBy"] = value::string(s.decided_by);
   if (!s.api_key_name.empty()) st["apiKeyRef"]["name"] = value::string(s.api_key_name);
+  if (!s.phase.empty()) st["phase"] = value::string(s.phase);
   value conditions = value::array();
   for (std::size_t i = 0; i < s.conditions.size(); ++i) {
     const Condition& c = s.conditions[i];
@@ -118,13 +119,22 @@ void RequestController::Event(const ApiKeyRequest& req, const std::string& type,
                       type, reason, message);
 }
 
-Action RequestController::Write(const ApiKeyRequest& req, const ApiKeyRequestStatus& status,
-                                Action then) {
+Action RequestController::Write(const ApiKeyRequest& req, ApiKeyRequestStatus status, Action then) {
+  status.phase = RequestPhase(status);
   if (SameStatus(req.status, status)) return then;
   ResourcePath path{kApiVersion, "apikeyrequests", req.metadata.namespace_name, req.metadata.name,
                     "status"};
-  KubeResult r = env_.kube->MergePatch(path, StatusPatch(status));
+  // A merge patch replaces the whole conditions array: conditional on the
+  // resourceVersion read, so an Approved or Denied written meanwhile (by an
+  // approver, with or without the webhook) fails the write instead of
+  // being erased; the next pass reads it.
+  value patch = StatusPatch(status);
+  if (!req.metadata.resource_version.empty()) {
+    patch["metadata"]["resourceVersion"] = value::string(req.metadata.resource_version);
+  }
+  KubeResult r = env_.kube->MergePatch(path, patch);
   if (r.status.NotFound()) return Action::AwaitChange();
+  if (r.status.Conflict()) return Action::Retry("ApiKeyRequest changed meanwhile; reading it again");
   if (!r.status.ok()) return Action::Retry("writing ApiKeyRequest status: " + r.status.String());
   return then;
 }
@@ -183,10 +193,14 @@ Action RequestController::Reconcile(const std::string& store_key) {
   if (!obj) return Action::AwaitChange();
   FieldErrors errors;
   ApiKeyRequest req = ParseApiKeyRequest(*obj, &errors);
-  if (req.metadata.deleting || TrueCondition(req.status.conditions, kIssued)) return Action::AwaitChange();
+  if (req.metadata.deleting) return Action::AwaitChange();
   // Followers only watch: the leader decides and writes (a new leader
   // queues every request again).
   if (!env_.is_leader()) return Action::AwaitChange();
+  if (TrueCondition(req.status.conditions, kIssued)) {
+    // Done; one write only for a request issued before status.phase existed.
+    return Write(req, req.status, Action::AwaitChange());
+  }
   ApiKeyRequestStatus status = req.status;
   if (auto by = req.metadata.annotations.find(kRequestedByAnnotation); by != req.metadata.annotations.end()) {
     status.requested_by = by->second;

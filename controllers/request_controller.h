@@ -41,7 +41,9 @@ class RequestController {
  private:
   // Approved: creates the ApiKey (or finds the one it made) and says so.
   Action Issue(const ApiKeyRequest& req, const ApiKeyTemplate& tpl, ApiKeyRequestStatus* status);
-  Action Write(const ApiKeyRequest& req, const ApiKeyRequestStatus& status, Action then);
+  // Writes |status| (its phase derived from its conditions) unless nothing
+  // changed; then |then|.
+  Action Write(const ApiKeyRequest& req, ApiKeyRequestStatus status, Action then);
   void Event(const ApiKeyRequest& req, const std::string& type, const std::string& reason,
              const std::string& message);
 

@@ -39,6 +39,7 @@ ApiKeyRequest ParseApiKeyRequest(const value& object, FieldErrors* errors) {
   ObjectReader status(st ? *st : kNull, "status", &ignored);
   req.status.requested_by = status.String("requestedBy").value_or("");
   req.status.decided_by = status.String("decidedBy").value_or("");
+  req.status.phase = status.String("phase").value_or("");
   if (const value* key = status.Get("apiKeyRef")) {
     ObjectReader kr(*key, "status.apiKeyRef", &ignored);
     req.status.api_key_name = kr.String("name").value_or("");
@@ -52,6 +53,13 @@ const Condition* TrueCondition(const std::vector<Condition>& conditions, const s
     if (c.type == type && c.status == "True") return &c;
   }
   return nullptr;
+}
+
+const char* RequestPhase(const ApiKeyRequestStatus& status) {
+  if (TrueCondition(status.conditions, kDenied)) return kDenied;
+  if (TrueCondition(status.conditions, kIssued)) return kIssued;
+  if (TrueCondition(status.conditions, kApproved)) return kApproved;
+  return "Pending";
 }
 
 }  // namespace keyward

@@ -24,6 +24,9 @@ inline constexpr const char* kIssued = "Issued";
 
 struct ApiKeyRequestStatus {
   std::string requested_by, decided_by, api_key_name;
+  // Pending, Approved, Denied or Issued (RequestPhase), for one STATUS
+  // column as `kubectl get csr` has.
+  std::string phase;
   std::vector<Condition> conditions;
 };
 
@@ -36,6 +39,10 @@ struct ApiKeyRequest {
 };
 
 ApiKeyRequest ParseApiKeyRequest(const web::json::value& object, FieldErrors* errors);
+
+// Where a request stands, from its conditions: Denied, Issued, Approved
+// (not issued yet) or Pending.
+const char* RequestPhase(const ApiKeyRequestStatus& status);
 
 // The condition of |type| with status True, or null.
 const Condition* TrueCondition(const std::vector<Condition>& conditions, const std::string& type);

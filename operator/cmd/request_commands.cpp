@@ -77,12 +77,7 @@ int Decide(int argc, char** argv, const char* command, const char* type) {
   return code;
 }
 
-std::string StateOf(const ApiKeyRequest& req) {
-  if (TrueCondition(req.status.conditions, kDenied)) return "Denied";
-  if (TrueCondition(req.status.conditions, kIssued)) return "Issued";
-  if (TrueCondition(req.status.conditions, kApproved)) return "Approved";
-  return "Pending";
-}
+std::string StateOf(const ApiKeyRequest& req) { return RequestPhase(req.status); }
 
 // -o json: one object per request, in the table's order.
 value RequestsJson(const std::vector<ApiKeyRequest>& reqs) {

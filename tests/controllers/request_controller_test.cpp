@@ -29,6 +29,7 @@ struct RequestHarness {
   FakeEvents events;
   value tpl;
   std::unique_ptr<RequestController> controller;
+  value cached;  // what the watch cache holds, when it lags the API server
   TimePoint now = *ParseRfc3339("2026-11-22T12:00:00Z");
 
   explicit RequestHarness(const std::string& approval) : tpl(TemplateObject(approval)) {
@@ -37,6 +38,7 @@ struct RequestHarness {
     env.events = &events;
     env.now = [this] { return now; };
     env.get_request = [this](const std::string& key) -> ObjectPtr {
+      if (!cached.is_null()) return std::make_shared<const value>(cached);
       value v = kube.Object(RequestPath(key.substr(key.find('/') + 1)));
       return v.is_null() ? nullptr : std::make_shared<const value>(v);
     };
@@ -79,6 +81,7 @@ TEST(RequestController, ManualRequestWaitsForApproval) {
   h.Request("grafana");
   h.Reconcile("grafana");
   EXPECT_EQ(h.Condition("grafana", "Issued"), "Pending");
+  EXPECT_EQ(JsonStringOr(h.kube.Object(RequestPath("grafana")), {"status", "phase"}), "Pending");
   EXPECT_NE(h.Condition("grafana", "Issued", "message").find("keyward approve -n team-a grafana"), std::string::npos);
   EXPECT_EQ(JsonStringOr(h.kube.Object(RequestPath("grafana")), {"status", "requestedBy"}), "bob");
   EXPECT_FALSE(h.kube.Has(ApiKeyPath("grafana")));
@@ -99,6 +102,7 @@ TEST(RequestController, ApprovedRequestIssuesAKeyOfTheTemplate) {
   EXPECT_EQ(JsonStringOr(key, {"metadata", "annotations", "keyward.io/requested-by"}), "bob");
   EXPECT_EQ(JsonStringOr(JsonArray(key, {"metadata", "ownerReferences"}).at(0), {"uid"}), "req-uid");
   EXPECT_EQ(h.Condition("grafana", "Issued"), "Issued");
+  EXPECT_EQ(JsonStringOr(h.kube.Object(RequestPath("grafana")), {"status", "phase"}), "Issued");
   EXPECT_EQ(JsonStringOr(h.kube.Object(RequestPath("grafana")), {"status", "apiKeyRef", "name"}), "grafana");
   EXPECT_EQ(h.events.reasons.back(), "Issued");
   // Issued once: another pass creates nothing more.
@@ -114,8 +118,52 @@ TEST(RequestController, DeniedRequestIssuesNothing) {
   h.Reconcile("grafana");
   EXPECT_FALSE(h.kube.Has(ApiKeyPath("grafana")));
   EXPECT_EQ(h.Condition("grafana", "Issued"), "Denied");
+  EXPECT_EQ(JsonStringOr(h.kube.Object(RequestPath("grafana")), {"status", "phase"}), "Denied");
   EXPECT_EQ(h.events.reasons.back(), "Denied");
   EXPECT_EQ(h.kube.CountCalls("create"), 0);
+}
+
+TEST(RequestController, ARequestIssuedBeforeThePhaseExistedGetsItOnce) {
+  RequestHarness h("Manual");
+  h.Request("old");
+  h.Decide("old", kApproved);
+  h.Decide("old", kIssued);
+  h.Reconcile("old");
+  EXPECT_EQ(JsonStringOr(h.kube.Object(RequestPath("old")), {"status", "phase"}), "Issued");
+  EXPECT_FALSE(h.kube.Has(ApiKeyPath("old")));  // issued already: nothing is created again
+  int patches = h.kube.CountCalls("patch");
+  h.Reconcile("old");
+  EXPECT_EQ(h.kube.CountCalls("patch"), patches);
+}
+
+TEST(RequestController, AStatusWriteNeverErasesADecisionMadeMeanwhile) {
+  RequestHarness h("Manual");
+  h.Request("grafana");
+  h.cached = h.kube.Object(RequestPath("grafana"));  // the cache has not seen what follows
+  h.Decide("grafana", kApproved);
+  Action a = h.Reconcile("grafana");  // from the stale cache: it would write Issued=Pending
+  EXPECT_TRUE(a.failed());
+  EXPECT_EQ(h.Condition("grafana", kApproved, "status"), "True") << "the approval was erased";
+  // The watch catches up: the approval is read and the key issued.
+  h.cached = value();
+  h.Reconcile("grafana");
+  EXPECT_TRUE(h.kube.Has(ApiKeyPath("grafana")));
+  EXPECT_EQ(h.Condition("grafana", kApproved, "status"), "True");
+}
+
+TEST(RequestPhase, FollowsTheConditions) {
+  ApiKeyRequestStatus s;
+  EXPECT_STREQ(RequestPhase(s), "Pending");
+  s.conditions.push_back({kApproved, "True", "", "", "", 0});
+  EXPECT_STREQ(RequestPhase(s), "Approved");
+  s.conditions.push_back({kIssued, "False", "IssueFailed", "", "", 0});
+  EXPECT_STREQ(RequestPhase(s), "Approved");
+  s.conditions.back().status = "True";
+  EXPECT_STREQ(RequestPhase(s), "Issued");
+  ApiKeyRequestStatus denied;
+  denied.conditions.push_back({kDenied, "True", "", "", "", 0});
+  denied.conditions.push_back({kIssued, "False", "Denied", "", "", 0});
+  EXPECT_STREQ(RequestPhase(denied), "Denied");
 }
 
 TEST(RequestController, AutomaticTemplateApprovesThenIssues) {
