@@ -11,8 +11,9 @@ import threading
 import urllib.request
 
 from conftest import Cluster, wait_for
-from keyward_process import apikey_status, wait_phase
+from keyward_process import apikey_status, secret_key, wait_phase
 from test_operator import apikey, operator  # noqa: F401  (the fixture)
+from test_server import serving
 
 
 def etcd(cluster: Cluster, call: str, body: dict) -> dict:
@@ -50,6 +51,47 @@ def test_a_watch_resumed_on_a_compacted_revision_relists_and_misses_nothing(
     wait_for(lambda: operator.log().count("listed /apis/keyward.io/v1alpha1/apikeys") > relists_before,
              timeout=30, message="a relist after the 410")
     assert operator.alive()
+
+
+def test_an_apikey_made_again_while_the_watch_was_down_is_a_new_key(
+        cluster, crds, namespace, tmp_path_factory):
+    """Identity is the uid: an ApiKey deleted and created again under the same
+    name while keyward saw nothing (its watch comes back 410 and relists)
+    is a new key. The old key stops working, the new one has its own hash
+    and Secret, and nothing of the old one's state is inherited."""
+    ours = [{"scope": "namespace", "namespaces": [namespace]}]
+    with serving(cluster, tmp_path_factory) as s:
+        cluster.apply(apikey("again", access=ours), namespace)
+        first = wait_phase(cluster, namespace, "again", "Active")
+        old_key = secret_key(cluster, namespace, "again-apikey")
+        assert s.check({"namespace": namespace}, old_key)[1]["allowed"]
+        first_uid = cluster.kubectl_json("get", "apikey", "again", "-n", namespace)["metadata"]["uid"]
+
+        s.proc.proc.send_signal(signal.SIGSTOP)
+        try:
+            cluster.kubectl("delete", "apikey", "again", "-n", namespace)
+            wider = ours + [{"scope": "namespace", "namespaces": ["elsewhere"]}]
+            cluster.apply(apikey("again", access=wider), namespace)
+            revision = int(etcd(cluster, "kv/range", {"key": "AA=="})["header"]["revision"])
+            etcd(cluster, "kv/compaction", {"revision": str(revision), "physical": True})
+            cluster.restart_apiserver()
+        finally:
+            s.proc.proc.send_signal(signal.SIGCONT)
+
+        made_again = cluster.kubectl_json("get", "apikey", "again", "-n", namespace)
+        assert made_again["metadata"]["uid"] != first_uid
+        status = wait_for(lambda: (st := apikey_status(cluster, namespace, "again")).get("phase") == "Active"
+                          and st.get("keyHash") and st, timeout=90, interval=0.2,
+                          message="the new ApiKey Active")
+        assert status["keyHash"] != first["keyHash"], "the new ApiKey inherited the old key's hash"
+        secret = cluster.kubectl_json("get", "secret", "again-apikey", "-n", namespace)
+        assert secret["metadata"]["ownerReferences"][0]["uid"] == made_again["metadata"]["uid"]
+        new_key = secret_key(cluster, namespace, "again-apikey")
+        assert new_key != old_key
+        assert s.check({"namespace": "elsewhere"}, new_key)[1]["allowed"]
+        for where in (namespace, "elsewhere"):
+            assert not s.check({"namespace": where}, old_key)[1]["allowed"], "the deleted ApiKey's key works"
+        assert s.proc.alive()
 
 
 def test_a_second_writer_in_a_loop_does_not_stop_status_converging(cluster, operator, namespace):

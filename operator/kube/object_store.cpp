@@ -12,7 +12,27 @@ std::string ObjectKey(const web::json::value& object) {
   return ns.empty() ? name : ns + "/" + name;
 }
 
-ObjectStore::ObjectStore(StoreOptions options) : options_(std::move(options)) {}
+namespace {
+
+const FieldPath kUidPath{"metadata", "uid"};
+
+std::vector<FieldPath> ListFields(const StoreOptions& options) {
+  std::vector<FieldPath> fields = options.label_fields;
+  fields.push_back(kUidPath);
+  return fields;
+}
+
+// 0 means "no uid"; a real uid never hashes to it.
+std::uint64_t UidHash(std::string_view uid) {
+  if (uid.empty()) return 0;
+  std::uint64_t h = std::hash<std::string_view>{}(uid);
+  return h == 0 ? 1 : h;
+}
+
+}  // namespace
+
+ObjectStore::ObjectStore(StoreOptions options)
+    : options_(std::move(options)), list_fields_(ListFields(options_)) {}
 
 const TextPacker& ObjectStore::Packer(std::string_view first_text) const {
   std::call_once(packer_made_, [&] {
@@ -24,6 +44,7 @@ const TextPacker& ObjectStore::Packer(std::string_view first_text) const {
 StoredObject ObjectStore::Pack(const ObjectPtr& object) const {
   StoredObject kept;
   kept.key = ObjectKey(*object);
+  kept.uid = JsonStringOr(*object, {"metadata", "uid"});
   if (options_.label) {
     std::vector<std::string> fields;
     for (const FieldPath& path : options_.label_fields) {
@@ -48,6 +69,11 @@ StoredObject ObjectStore::Keep(web::json::value object) const {
 StoredObject ObjectStore::KeepText(PageItem item) const {
   StoredObject kept;
   kept.key = std::move(item.key);
+  // Read with list_fields(): the label's fields, then the uid.
+  if (item.fields.size() == list_fields_.size()) {
+    kept.uid = std::move(item.fields.back());
+    item.fields.pop_back();
+  }
   if (options_.label) kept.label = options_.label(item.fields);
   if (options_.compact) {
     kept.text = Packer(item.text).Pack(item.text);
@@ -79,6 +105,7 @@ void ObjectStore::Put(Table* table, Slot slot) {
 ObjectStore::Slot ObjectStore::SlotLocked(StoredObject kept) {
   Slot slot;
   slot.tree = std::move(kept.tree);
+  slot.uid = UidHash(kept.uid);
   slot.key_size = static_cast<std::uint32_t>(kept.key.size());
   slot.text_size = static_cast<std::uint32_t>(kept.text.size());
   slot.bytes = std::make_unique_for_overwrite<char[]>(kept.key.size() + kept.text.size());
@@ -98,8 +125,11 @@ std::vector<std::string> ObjectStore::Replace(std::vector<StoredObject> objects)
   {
     std::unique_lock lock(mu_);
     for (auto& o : objects) Put(&fresh, SlotLocked(std::move(o)));
-    for (const auto& [key, _] : objects_) {
-      if (!fresh.count(key)) gone.emplace_back(key);
+    for (const auto& [key, old] : objects_) {
+      auto now = fresh.find(key);
+      if (now == fresh.end() || (old.uid && now->second.uid && old.uid != now->second.uid)) {
+        gone.emplace_back(key);
+      }
     }
     objects_.swap(fresh);
   }

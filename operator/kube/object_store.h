@@ -47,6 +47,7 @@ struct StoreOptions {
 // One object in the form its store keeps it (see ObjectStore::Keep).
 struct StoredObject {
   std::string key;
+  std::string uid;   // metadata.uid ("" when absent)
   ObjectPtr tree;    // a store that is not compact
   std::string text;  // a compact store: packed
   std::string label;
@@ -64,9 +65,13 @@ class ObjectStore {
   // The same for an item read from a list page's text.
   StoredObject KeepText(PageItem item) const;
   bool compact() const { return options_.compact; }
-  const std::vector<FieldPath>& label_fields() const { return options_.label_fields; }
+  // The fields a list page must read of each item for KeepText: the
+  // label's, then metadata.uid.
+  const std::vector<FieldPath>& list_fields() const { return list_fields_; }
   // Replaces the whole content (after a list) and marks the store ready.
-  // Returns the keys that were present before but are not in |objects|.
+  // Returns the keys whose object went away: present before but not in
+  // |objects|, or in |objects| with another metadata.uid (deleted and made
+  // again under the same name while no watch saw it: identity is the uid).
   std::vector<std::string> Replace(std::vector<StoredObject> objects);
   void Apply(const ObjectPtr& object);
   void Delete(const std::string& key);
@@ -98,6 +103,7 @@ class ObjectStore {
     std::uint32_t key_size = 0;
     std::uint32_t text_size = 0;
     std::uint16_t label = 0;  // into labels_
+    std::uint64_t uid = 0;    // a hash of metadata.uid; 0 = none
     std::string_view key() const { return {bytes.get(), key_size}; }
     std::string_view text() const { return {bytes.get() + key_size, text_size}; }
   };
@@ -118,6 +124,7 @@ class ObjectStore {
   const TextPacker& Packer(std::string_view first_text) const;
 
   const StoreOptions options_;
+  const std::vector<FieldPath> list_fields_;
   mutable std::once_flag packer_made_;
   mutable std::unique_ptr<const TextPacker> packer_;
   std::vector<std::string> labels_;  // every label seen; a slot holds its index

@@ -58,7 +58,7 @@ bool Watcher::ListPages(std::vector<StoredObject>* items, std::string* rv) {
     std::string error;
     std::optional<ListPage> read;
     if (page.status.ok()) {
-      read = ParseListPage(std::move(page.body), store_.label_fields(), &error);
+      read = ParseListPage(std::move(page.body), store_.list_fields(), &error);
     } else {
       error = page.status.String();
     }

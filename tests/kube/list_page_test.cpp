@@ -70,7 +70,7 @@ TEST(ListPage, ACompactStoreKeepsAPageItemAsItKeepsATree) {
   options.label = [](const std::vector<std::string>& f) { return f.at(0); };
   ObjectStore store(options);
   std::string error;
-  auto page = ParseListPage(kPage, store.label_fields(), &error);
+  auto page = ParseListPage(kPage, store.list_fields(), &error);
   ASSERT_TRUE(page) << error;
   std::vector<StoredObject> kept;
   for (PageItem& item : page->items) kept.push_back(store.KeepText(std::move(item)));

@@ -119,5 +119,46 @@ TEST(ObjectStore, AWatcherListsPagesIntoACompactStoreThenNamesEachKey) {
   EXPECT_FALSE(store.Get("ns/k3")->at("metadata").has_field("managedFields"));
 }
 
+TEST(ObjectStore, ARelistNamesAnObjectMadeAgainUnderTheSameNameAsGone) {
+  for (bool compact : {true, false}) {
+    ObjectStore store(compact ? Compact() : StoreOptions{});
+    std::vector<StoredObject> listed;
+    listed.push_back(store.Keep(Key("a", "k1", "Active")));
+    listed.push_back(store.Keep(Key("a", "k2", "Active")));
+    store.Replace(std::move(listed));
+    // k1 deleted and created again while the watch was down: same name,
+    // another uid. k2 unchanged but for its status.
+    value again = Key("a", "k1", "Pending");
+    again["metadata"]["uid"] = value::string("u-k1-second");
+    std::vector<StoredObject> relisted;
+    relisted.push_back(store.Keep(again));
+    relisted.push_back(store.Keep(Key("a", "k2", "Pending")));
+    EXPECT_EQ(store.Replace(std::move(relisted)), std::vector<std::string>{"a/k1"}) << compact;
+    EXPECT_EQ(JsonStringOr(*store.Get("a/k1"), {"metadata", "uid"}), "u-k1-second");
+  }
+}
+
+TEST(ObjectStore, AWatcherRelistDeletesTheOldObjectBeforeTheNewOneIsQueued) {
+  FakeKubeClient kube;
+  const ResourcePath path{"keyward.io/v1alpha1", "apikeys", "ns", "k1", ""};
+  kube.Put(path, Key("ns", "k1", "Active"));
+  ObjectStore store(Compact());
+  std::vector<std::string> events;
+  WatcherHandler handler;
+  handler.on_list_item = [&](const std::string& key) { events.push_back("list " + key); };
+  handler.on_delete = [&](const std::string& key) { events.push_back("delete " + key); };
+  Watcher watcher(kube, {"keyward.io/v1alpha1", "apikeys", "", "", ""}, store, handler, WatcherConfig{});
+  ASSERT_TRUE(watcher.ListOnce());
+  value again = Key("ns", "k1", "Active");
+  again["metadata"]["uid"] = value::string("u-k1-second");
+  kube.Put(path, again);
+  ASSERT_TRUE(watcher.ListOnce());
+  EXPECT_EQ(events, (std::vector<std::string>{"list ns/k1", "delete ns/k1", "list ns/k1"}));
+  // The same object listed again is no delete.
+  ASSERT_TRUE(watcher.ListOnce());
+  EXPECT_EQ(events.back(), "list ns/k1");
+  EXPECT_EQ(std::count(events.begin(), events.end(), "delete ns/k1"), 1);
+}
+
 }  // namespace
 }  // namespace keyward
