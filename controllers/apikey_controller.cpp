@@ -14,6 +14,7 @@ namespace keyward {
 
 
 void ApiKeyController::Forget(const ApiKeyRef& ref) {
+  if (env_.uses_template) env_.uses_template(ref, std::nullopt);
   env_.index->RemoveApiKey(ref);
   env_.volatile_keys->Erase(ref);
   secret_checks_.Forget(ref.String());
@@ -53,6 +54,7 @@ Action ApiKeyController::WriteNotReady(const ApiKey& key, const char* phase, con
   ApiKeyStatus status = key.status;
   status.phase = phase;
   status.observed_generation = key.metadata.generation;
+  status.scope = ScopeSummary(key.spec);
   SetReadyCondition(&status, false, reason, message, key.metadata.generation, env_.now());
   if (!StatusChanged(key.status, status)) return Action::AwaitChange();
   Event(key, {"Warning", reason, message});
@@ -296,6 +298,7 @@ Action ApiKeyController::Reconcile(const std::string& store_key) {
     Forget(RefOf(key));
     return Action::AwaitChange();
   }
+  if (env_.uses_template) env_.uses_template(RefOf(key), key.spec.template_ref);
   const TimePoint now = env_.now();
   FieldErrors semantic = ValidateApiKey(key, now, /*creating=*/false);
   errors.insert(errors.end(), semantic.begin(), semantic.end());
@@ -318,7 +321,7 @@ Action ApiKeyController::Reconcile(const std::string& store_key) {
     MintVolatile(key, now, &status, &out);
   }
 
-  // Readiness: phase and Ready condition.
+  // Readiness: phase, scope and Ready condition.
   status.expires_at = expiry ? FormatRfc3339(*expiry) : "";
   status.observed_generation = key.metadata.generation;
   StampCreator(key, &status);

@@ -49,6 +49,9 @@ struct ControllerEnv {
   // escape the escalation check, the key limit and the creator stamp, and
   // is never minted (Ready False, OperatorNamespace). "": no such rule.
   std::string operator_namespace;
+  // Told which template each ApiKey uses (nullopt: none, or the key is
+  // gone), as each reconcile reads it. Null: nobody listens.
+  std::function<void(const ApiKeyRef&, const std::optional<TemplateRef>&)> uses_template;
 };
 
 class ApiKeyController {

@@ -1,5 +1,7 @@
 #include "controllers/apikey_status.h"
 
+#include "keys/key_format.h"
+
 #include <vector>
 
 namespace keyward {
@@ -35,7 +37,7 @@ void SetCondition(ApiKeyStatus* status, const std::string& type, bool value, con
 }
 
 bool StatusChanged(const ApiKeyStatus& a, const ApiKeyStatus& b) {
-  if (a.phase != b.phase || a.key_hint != b.key_hint || a.key_hash != b.key_hash ||
+  if (a.phase != b.phase || a.scope != b.scope || a.key_hint != b.key_hint || a.key_hash != b.key_hash ||
       a.secret_name != b.secret_name || a.expires_at != b.expires_at || a.created_by != b.created_by ||
       a.last_rotated_at != b.last_rotated_at || a.observed_generation != b.observed_generation ||
       a.previous_key_hash != b.previous_key_hash ||
@@ -57,6 +59,7 @@ value StatusPatch(const ApiKeyStatus& s) {
   auto str = [](const std::string& v) { return v.empty() ? value::null() : value::string(v); };
   value st = value::object();
   st["phase"] = str(s.phase);
+  st["scope"] = str(s.scope);
   st["keyHint"] = str(s.key_hint);
   st["keyHash"] = str(s.key_hash);
   st["secretName"] = str(s.secret_name);
@@ -85,6 +88,18 @@ value StatusPatch(const ApiKeyStatus& s) {
   value patch;
   patch["status"] = st;
   return patch;
+}
+
+std::string ScopeSummary(const ApiKeySpec& spec) {
+  if (spec.template_ref) {
+    // The name is the tenant's text: a key pasted there never reaches status.
+    return RedactKeys((spec.template_ref->cluster() ? "clustertemplate/" : "template/") +
+                      spec.template_ref->name);
+  }
+  if (spec.access.empty()) return "";
+  std::string out = ScopeName(spec.access.front().scope);
+  if (spec.access.size() > 1) out += "+" + std::to_string(spec.access.size() - 1);
+  return out;
 }
 
 }  // namespace keyward

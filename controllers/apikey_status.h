@@ -36,6 +36,11 @@ const Condition* FindCondition(const ApiKeyStatus& status, const std::string& ty
 // conditions are ignored).
 bool StatusChanged(const ApiKeyStatus& before, const ApiKeyStatus& after);
 
+// status.scope: "template/NAME" or "clustertemplate/NAME" for a key made
+// from a template; else the first rule's scope, with "+N" when N more rules
+// follow ("namespace+2").
+std::string ScopeSummary(const ApiKeySpec& spec);
+
 // {"status": {...}} for a merge patch of the status subresource. Empty
 // strings are sent as null so stale fields are removed.
 web::json::value StatusPatch(const ApiKeyStatus& status);

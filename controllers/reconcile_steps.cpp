@@ -54,6 +54,7 @@ std::pair<std::string, std::string> ActiveReason(const ApiKeyStatus& status, con
 void SetReadiness(const ApiKey& key, const KeyOutcome& out, std::optional<TimePoint> expiry,
                   TimePoint now, ApiKeyStatus* status) {
   const std::int64_t gen = key.metadata.generation;
+  status->scope = ScopeSummary(key.spec);
   if (out.secret_conflict) {
     status->phase = kPhasePending;
     SetReadyCondition(status, false, "SecretConflict", out.message, gen, now);

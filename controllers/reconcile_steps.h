@@ -37,7 +37,7 @@ Clock::duration RotationOverlap(const ApiKey& key);
 // instead of coming due in the same second forever.
 std::chrono::milliseconds SecretCheckAfter(const std::string& ref, std::chrono::milliseconds interval);
 
-// Sets status.phase and the Ready condition from the spec, the outcome and
+// Sets status.phase, status.scope and the Ready condition from the spec, the outcome and
 // |now|: SecretConflict, Disabled, Expired, Pending (no key yet) or Active
 // (Minted / Rotated / VolatileKeyLost, or the reason it had).
 void SetReadiness(const ApiKey& key, const KeyOutcome& out, std::optional<TimePoint> expiry,

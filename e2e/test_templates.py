@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 import time
 import uuid
 from pathlib import Path
@@ -201,6 +202,60 @@ def test_automatic_template_issues_at_once(cluster: Cluster, setup: Served, ns: 
     wait_phase(cluster, ns, "ci", "Active")
     assert cluster.kubectl_json("get", "apikey", "ci", "-n", ns)["spec"]["ttl"] == "7d"
     print(f"automatic request issued in {issued_in:.2f}s")
+
+
+def columns(cluster: Cluster, *args: str) -> dict[str, dict[str, str]]:
+    """kubectl get's table as {name: {COLUMN: value}}, cut where the header's
+    columns start (a cell may be empty)."""
+    lines = cluster.kubectl("get", *args).stdout.splitlines()
+    starts = [m.start() for m in re.finditer(r"\S+", lines[0])]
+    names = lines[0].split()
+    table = {}
+    for line in lines[1:]:
+        cells = [line[a:b].strip() for a, b in zip(starts, starts[1:] + [len(line)])]
+        table[cells[0]] = dict(zip(names, cells))
+    return table
+
+
+def test_columns_say_where_requests_keys_and_templates_stand(cluster: Cluster, setup: Served, ns: str):
+    # One STATUS for requests, as kubectl get csr has: issued, denied, waiting.
+    cluster.kubectl("apply", "-n", ns, "--as", "bob", "-f", "-", input=json.dumps(request("waiting")))
+    wait_for(lambda: columns(cluster, "akr", "-n", ns).get("waiting", {}).get("STATUS") == "Pending",
+             timeout=20, interval=0.2, message="the new request Pending")
+    requests = columns(cluster, "akr", "-n", ns)
+    assert requests["grafana"]["STATUS"] == "Issued" and requests["nope"]["STATUS"] == "Denied", requests
+    assert requests["ci"]["STATUS"] == "Issued", requests
+    # SCOPE names the template of a template key, and counts a key's rules.
+    cluster.apply({"apiVersion": V, "kind": "ApiKey", "metadata": {"name": "three-rules"},
+                   "spec": {"description": "three rules", "access": [
+                       {"scope": "namespace", "namespaces": [ns]},
+                       {"scope": "pod", "namespaces": [ns], "pods": ["web-0"]},
+                       {"scope": "namespace", "namespaces": ["elsewhere"]}]}}, ns)
+    wait_phase(cluster, ns, "three-rules", "Active")
+    keys = columns(cluster, "ak", "-n", ns)
+    assert keys["grafana"]["SCOPE"] == "template/logs-reader", keys
+    assert keys["ci"]["SCOPE"] == "clustertemplate/ci-auto", keys
+    assert keys["three-rules"]["SCOPE"] == "namespace+2", keys
+    # Templates: Ready, and how many keys use them (grafana, and the key
+    # written by hand in an earlier test, if any, all counted by keyward).
+    using = lambda name: sum(1 for k in cluster.kubectl_json("get", "ak", "-n", ns)["items"]
+                             if k["spec"].get("templateRef", {}).get("name") == name)
+    wait_for(lambda: columns(cluster, "akt", "-n", ns)["logs-reader"]["KEYS"] == str(using("logs-reader")),
+             timeout=20, interval=0.2, message="keysIssued of logs-reader")
+    tpl = cluster.kubectl_json("get", "akt", "logs-reader", "-n", ns)
+    ready = next(c for c in tpl["status"]["conditions"] if c["type"] == "Ready")
+    assert ready["status"] == "True" and ready["reason"] == "Valid"
+    assert tpl["status"]["observedGeneration"] == tpl["metadata"]["generation"]
+    assert columns(cluster, "clusterapikeytemplate")["ci-auto"]["READY"] == "True"
+    # A new key of the template counts at once; a deleted one stops counting.
+    before = using("logs-reader")
+    cluster.apply({"apiVersion": V, "kind": "ApiKey", "metadata": {"name": "by-hand"},
+                   "spec": {"description": "written by hand", "templateRef": {"name": "logs-reader"}}}, ns)
+    wait_for(lambda: columns(cluster, "akt", "-n", ns)["logs-reader"]["KEYS"] == str(before + 1),
+             timeout=20, interval=0.2, message="the new key counted")
+    cluster.kubectl("delete", "apikey", "by-hand", "-n", ns)
+    wait_for(lambda: columns(cluster, "akt", "-n", ns)["logs-reader"]["KEYS"] == str(before),
+             timeout=20, interval=0.2, message="the deleted key no longer counted")
 
 
 def test_a_template_change_changes_a_live_keys_decision(cluster: Cluster, setup: Served, ns: str):

@@ -199,6 +199,7 @@ void ParseStatus(const value& v, ApiKeyStatus* s) {
   FieldErrors ignored;  // status is written by keyward itself
   ObjectReader r(v, "status", &ignored);
   s->phase = r.String("phase").value_or("");
+  s->scope = r.String("scope").value_or("");
   s->key_hint = r.String("keyHint").value_or("");
   s->key_hash = r.String("keyHash").value_or("");
   s->secret_name = r.String("secretName").value_or("");

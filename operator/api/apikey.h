@@ -92,6 +92,9 @@ struct Usage {
 
 struct ApiKeyStatus {
   std::string phase;
+  // What the key reaches, in a word for `kubectl get`: "namespace+2" (the
+  // first rule's scope and how many more rules), "template/NAME".
+  std::string scope;
   std::string key_hint, key_hash, secret_name, created_by;
   std::string expires_at, last_rotated_at, last_used_at;
   // The key replaced by the last rotation, valid until previous_valid_until.

@@ -252,9 +252,12 @@ ManagerHooks ApiKeyHooks(ApiKeyController& controller, Serving& serving, Shutdow
   // Writing stopped the moment IsLeader() turned false; exit so the pod
   // restarts clean as a candidate.
   hooks.on_lost_leadership = [&shutdown] { shutdown.Request(1); };
-  // The request controller writes as the ApiKeys' leader: its pending work
-  // is picked up when this replica becomes it.
-  hooks.on_started_leading = [&templates] { templates.EnqueueAllRequests(); };
+  // The request controller and the templates' status write as the ApiKeys'
+  // leader: their pending work is picked up when this replica becomes it.
+  hooks.on_started_leading = [&templates] {
+    templates.EnqueueAllRequests();
+    templates.EnqueueAllTemplates();
+  };
   // Ready means every Active permanent key answers at once: indexed from
   // status while the list is read, the rest before the workers start.
   hooks.on_first_list_item = [&startup](const web::json::value& apikey) { startup.Listed(apikey); };
@@ -308,6 +311,9 @@ int RunOperator(const RunOptions& o) {
   TemplateWatches templates(kube, o);
   ControllerEnv env = ControllerEnvFor(o, clients, index, volatile_keys, events, manager);
   env.templates = templates.Lookup();
+  env.uses_template = [&templates](const ApiKeyRef& ref, const std::optional<TemplateRef>& tpl) {
+    templates.KeyUses(ref, tpl);
+  };
   ApiKeyController controller(std::move(env));
   RequestController requests(RequestEnvFor(clients, templates, events, manager));
   Serving serving(o, clients.serving, clients.usage, clients.reviews, index, volatile_keys, manager);
@@ -318,7 +324,7 @@ int RunOperator(const RunOptions& o) {
     return 1;
   }
 
-  templates.StartTemplates(manager);
+  templates.StartTemplates(manager, clients.controller);
   templates.StartRequests([&requests](const std::string& key) { return requests.Reconcile(key); });
   manager.Start(ApiKeyHooks(controller, serving, shutdown, manager, templates, startup));
   int code = shutdown.Wait();

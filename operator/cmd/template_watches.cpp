@@ -1,5 +1,8 @@
 #include "cmd/template_watches.h"
 
+#include <spdlog/spdlog.h>
+
+#include "controllers/template_status.h"
 #include "keys/key_index.h"
 #include "kube/json_fields.h"
 
@@ -11,25 +14,6 @@ ManagerConfig ConfigOf(const char* plural, std::vector<std::string> namespaces) 
   // No Lease: every replica keeps these caches; the request controller
   // writes on the leader only (it asks the ApiKey manager).
   return ManagerConfig{kApiVersion, plural, std::move(namespaces), 1, std::nullopt};
-}
-
-// Every ApiKey in |apikeys| whose spec.templateRef names |kind| |name| (in
-// namespace |ns| for a namespaced template) goes back on its queue.
-void EnqueueUsers(Manager& apikeys, const std::string& kind, const std::string& ns,
-                  const std::string& name) {
-  // Before the ApiKeys' workers run, every key is queued by its first list
-  // and reads its template then: walking every key for each listed
-  // template would decode N keys T times at start for nothing.
-  if (!apikeys.Ready()) return;
-  std::vector<std::string> keys;
-  apikeys.ForEach([&](const web::json::value& key) {
-    if (JsonStringOr(key, {"spec", "templateRef", "name"}) != name) return;
-    if (JsonStringOr(key, {"spec", "templateRef", "kind"}, kTemplateKind) != kind) return;
-    const std::string key_ns = JsonStringOr(key, {"metadata", "namespace"});
-    if (kind == kTemplateKind && key_ns != ns) return;
-    keys.push_back(key_ns + "/" + JsonStringOr(key, {"metadata", "name"}));
-  });
-  for (const std::string& k : keys) apikeys.queue().Add(k);
 }
 
 }  // namespace
@@ -64,20 +48,65 @@ TemplateLookup TemplateWatches::LookupOrGet(KubeClient& kube) const {
   };
 }
 
-void TemplateWatches::StartTemplates(Manager& apikeys) {
+void TemplateWatches::StartTemplates(Manager& apikeys, KubeClient& writer) {
+  apikeys_ = &apikeys;
+  writer_ = &writer;
   ManagerHooks namespaced;
-  namespaced.reconcile = [&apikeys](const std::string& key) {
-    ApiKeyRef ref = ApiKeyRef::FromKey(key);
-    EnqueueUsers(apikeys, kTemplateKind, ref.namespace_name, ref.name);
-    return Action::AwaitChange();
-  };
+  namespaced.reconcile = [this](const std::string& key) { return ReconcileTemplate(kTemplateKind, key); };
   templates_.Start(std::move(namespaced));
   ManagerHooks cluster;
-  cluster.reconcile = [&apikeys](const std::string& key) {
-    EnqueueUsers(apikeys, kClusterTemplateKind, "", key);
-    return Action::AwaitChange();
-  };
+  cluster.reconcile = [this](const std::string& key) { return ReconcileTemplate(kClusterTemplateKind, key); };
   cluster_templates_.Start(std::move(cluster));
+}
+
+Manager& TemplateWatches::ManagerOf(const std::string& template_id) {
+  return template_id.rfind(kClusterTemplateKind, 0) == 0 ? cluster_templates_ : templates_;
+}
+
+void TemplateWatches::KeyUses(const ApiKeyRef& ref, const std::optional<TemplateRef>& tpl) {
+  for (const std::string& id : users_.Set(ref.String(), tpl ? TemplateId(*tpl, ref.namespace_name) : "")) {
+    // "ApiKeyTemplate/ns/name" -> "ns/name"; "ClusterApiKeyTemplate/name" -> "name".
+    ManagerOf(id).queue().Add(id.substr(id.find('/') + 1));
+  }
+}
+
+void TemplateWatches::EnqueueAllTemplates() {
+  templates_.EnqueueAll();
+  cluster_templates_.EnqueueAll();
+}
+
+Action TemplateWatches::ReconcileTemplate(const std::string& kind, const std::string& store_key) {
+  const bool cluster = kind == kClusterTemplateKind;
+  ObjectPtr obj = (cluster ? cluster_templates_ : templates_).Get(store_key);
+  const std::string id = kind + "/" + store_key;
+  // A new spec (or a deleted template) wakes the keys that use it; before
+  // the ApiKeys' workers run, every key is queued by its first list anyway.
+  std::string stamp;
+  if (obj) {
+    stamp = JsonStringOr(*obj, {"metadata", "uid"}) + "/" +
+            std::to_string(JsonInt(*obj, {"metadata", "generation"}).value_or(0));
+  }
+  bool wake = false;
+  {
+    std::lock_guard lock(mu_);
+    std::string& woken = woken_for_[id];
+    wake = woken != stamp;
+    woken = stamp;
+    if (!obj) woken_for_.erase(id);
+  }
+  if (wake && apikeys_->Ready()) {
+    for (const std::string& k : users_.UsersOf(id)) apikeys_->queue().Add(k);
+  }
+  if (!obj || !apikeys_->IsLeader()) return Action::AwaitChange();
+  TemplateStatus status = TemplateStatusOf(*obj, static_cast<std::int64_t>(users_.CountOf(id)));
+  std::optional<web::json::value> patch = TemplateStatusPatch(*obj, status, Clock::now());
+  if (!patch) return Action::AwaitChange();
+  ApiKeyRef ref = cluster ? ApiKeyRef{"", store_key} : ApiKeyRef::FromKey(store_key);
+  KubeResult r = writer_->MergePatch({kApiVersion, cluster ? "clusterapikeytemplates" : "apikeytemplates",
+                                      ref.namespace_name, ref.name, "status"},
+                                     *patch);
+  if (r.status.ok() || r.status.NotFound() || r.status.reason == "NotLeader") return Action::AwaitChange();
+  return Action::Retry("writing " + kind + " " + store_key + " status: " + r.status.String());
 }
 
 void TemplateWatches::StartRequests(ControllerRunner::ReconcileFn reconcile) {

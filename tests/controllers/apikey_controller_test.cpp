@@ -73,6 +73,7 @@ TEST(ApiKeyController, ScopeEditKeepsKeyAndBumpsObservedGeneration) {
   h.Reconcile("logs");
   EXPECT_EQ(h.SecretKey("logs-apikey"), key);
   EXPECT_EQ(h.Status("logs").at("observedGeneration").as_integer(), 2);
+  EXPECT_EQ(h.Status("logs").at("scope").as_string(), "namespace");
   LookupResult r = h.index.Lookup(key, h.now);
   ASSERT_EQ(r.status, LookupStatus::kFound);
   // The index decides with the edited rule at once.
@@ -82,6 +83,24 @@ TEST(ApiKeyController, ScopeEditKeepsKeyAndBumpsObservedGeneration) {
   prod.namespace_name = "prod";
   EXPECT_TRUE(Decide(r.policy->policy, staging).allowed);
   EXPECT_FALSE(Decide(r.policy->policy, prod).allowed);
+}
+
+TEST(ApiKeyController, ScopeColumnCountsEveryRule) {
+  Harness h;
+  h.Apply("logs", "  description: logs\n  access:\n  - {scope: set, namespaces: [a], setType: stateful, sets: [db]}\n"
+                  "  - {scope: namespace, namespaces: [b]}\n  - {scope: pod, namespaces: [c], pods: [p]}\n");
+  h.Reconcile("logs");
+  EXPECT_EQ(h.Status("logs").at("scope").as_string(), "set+2");
+}
+
+TEST(ApiKeyStatusScope, TemplateKeysNameTheirTemplate) {
+  ApiKeySpec spec;
+  spec.template_ref = TemplateRef{kTemplateKind, "logs-reader"};
+  EXPECT_EQ(ScopeSummary(spec), "template/logs-reader");
+  spec.template_ref = TemplateRef{kClusterTemplateKind, "audit"};
+  EXPECT_EQ(ScopeSummary(spec), "clustertemplate/audit");
+  spec.template_ref.reset();
+  EXPECT_EQ(ScopeSummary(spec), "");
 }
 
 TEST(ApiKeyController, DeletedSecretGetsANewKeyAndAnEvent) {

@@ -91,6 +91,10 @@ Called with (list $ "<name>").
 - apiGroups: ["keyward.io"]
   resources: ["apikeyrequests/status"]
   verbs: ["update", "patch"]
+# A template's status: valid or not, and how many keys use it.
+- apiGroups: ["keyward.io"]
+  resources: ["apikeytemplates/status"]
+  verbs: ["patch"]
 # keyward approves the requests of Automatic templates itself, so it holds
 # what every approver needs (as cert-manager's approver holds approve on
 # signers): the verb approve on the templates.
