@@ -70,9 +70,11 @@ bench: build
 	BUILD_DIR=$(CURDIR)/$(BUILD_DIR) bench/run-operator-bench
 	BUILD_DIR=$(CURDIR)/$(BUILD_DIR) bench/run-replica-bench
 
-# The container image from the Dockerfile (keyward:dev; KEYWARD_IMAGE overrides).
+# The container image from the Dockerfile (keyward:dev; KEYWARD_IMAGE overrides),
+# compiled in docker build; with KEYWARD_BIN set (as `make e2e` sets it for
+# the suites, e.g. docs/quickstart.md's `make image`) around that binary.
 image: deps
-	scripts/build-image
+	scripts/build-image $(if $(KEYWARD_BIN),--prebuilt $(KEYWARD_BIN))
 
 clean:
 	rm -rf $(BUILD_DIR) $(ASAN_DIR)

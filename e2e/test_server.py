@@ -18,7 +18,7 @@ import pytest
 
 from conftest import Cluster, wait_for
 from keyward_process import (KeywardProcess, ensure_default_service_account, ensure_operator_namespace,
-                             apikey_status, secret_key, wait_phase)
+                             apikey_status, checksum_ok, secret_key, wait_phase)
 
 
 def free_port() -> int:
@@ -428,6 +428,78 @@ def test_reveal_a_volatile_key_once(served: Served, cluster, namespace):
     status, _, _ = served.curl(f"/v1/reveal/{namespace}/no-such-key",
                                "-H", f"Authorization: Bearer {token('revealer')}")
     assert status in (403, 404)  # the Role names no resourceNames, so 404
+
+
+def token_kubeconfig(cluster: Cluster, token: str, namespace: str, path: Path) -> str:
+    """A kubeconfig whose user is |token| (a ServiceAccount's), in |namespace|."""
+    path.write_text(json.dumps({
+        "apiVersion": "v1", "kind": "Config", "current-context": "sa",
+        "clusters": [{"name": "loopback", "cluster": {"server": cluster.apiserver_url,
+                                                      "certificate-authority": cluster.ca_cert}}],
+        "users": [{"name": "sa", "user": {"token": token}}],
+        "contexts": [{"name": "sa", "context": {"cluster": "loopback", "user": "sa",
+                                                "namespace": namespace}}]}))
+    return str(path)
+
+
+def test_keyward_reveal_prints_a_volatile_key_once(served: Served, cluster, namespace, tmp_path):
+    if not cluster.keyward_bin:
+        pytest.skip("KEYWARD_BIN is not set")
+    cluster.apply([
+        {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": "cli-revealer"}},
+        {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role", "metadata": {"name": "cli-reveal"},
+         "rules": [{"apiGroups": ["keyward.io"], "resources": ["apikeys/reveal"], "verbs": ["get"]}]},
+        {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding", "metadata": {"name": "cli-reveal"},
+         "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": "cli-reveal"},
+         "subjects": [{"kind": "ServiceAccount", "name": "cli-revealer", "namespace": namespace}]},
+        {"apiVersion": "keyward.io/v1alpha1", "kind": "ApiKey", "metadata": {"name": "cli-ci"},
+         "spec": {"description": "e2e volatile for the CLI", "type": "volatile",
+                  "access": [{"scope": "namespace", "namespaces": [namespace]}]}},
+    ], namespace)
+    wait_phase(cluster, namespace, "cli-ci", "Active")
+    token = cluster.kubectl("create", "token", "cli-revealer", "-n", namespace).stdout.strip()
+    config = token_kubeconfig(cluster, token, namespace, tmp_path / "config")
+    reveal = lambda *args: cluster.run(cluster.keyward_bin, "reveal", "--kubeconfig", config, *args,
+                                       check=False)
+
+    # Without --url it looks for the leader's pod: keyward runs here as a
+    # process, and this user may not read the Lease; the error says what to do.
+    found = reveal("cli-ci")
+    assert found.returncode == 2 and "--url" in found.stderr, found.stderr
+    at = ("--url", served.url, "--ca-file", served.ca)
+    first = reveal("cli-ci", *at)  # the context's namespace
+    assert first.returncode == 0, first.stderr
+    key = first.stdout.strip()
+    assert checksum_ok(key) and served.check({"namespace": namespace}, key)[1]["allowed"]
+    again = reveal(f"{namespace}/cli-ci", *at)
+    assert again.returncode == 1 and "revealed already" in again.stderr
+    assert f"keyward rotate {namespace}/cli-ci" in again.stderr and key not in again.stderr
+    # A CA that did not sign keyward's certificate: refused, not trusted.
+    other_ca = tmp_path / "other-ca.crt"
+    cluster.run("openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
+                "-nodes", "-keyout", str(tmp_path / "other.key"), "-subj", "/CN=other", "-days", "1",
+                "-out", str(other_ca))
+    wrong = reveal("cli-ci", "--url", served.url, "--ca-file", str(other_ca))
+    assert wrong.returncode == 2 and "--ca-file" in wrong.stderr and "certificate" in wrong.stderr, wrong.stderr
+    assert key not in served.proc.log()
+
+
+def test_keyward_check_asks_a_running_keyward(served: Served, cluster, namespace):
+    if not cluster.keyward_bin:
+        pytest.skip("KEYWARD_BIN is not set")
+    key = key_for(cluster, namespace, "cli-check", limits={"perDay": 10})
+    check = lambda ns: cluster.run(cluster.keyward_bin, "check", "--url", served.url, "--ca-file", served.ca,
+                                   "-n", ns, input=key + "\n", check=False)
+    allowed = check(namespace)
+    assert allowed.returncode == 0, allowed.stderr
+    out = json.loads(allowed.stdout)
+    assert out["allowed"] and out["apiKey"]["name"] == "cli-check"
+    assert out["remaining"]["day"] == 9, "a check through keyward counts against the quota"
+    refused = check("kube-system")
+    assert refused.returncode == 1 and json.loads(refused.stdout)["reason"] == "not_in_scope"
+    unreachable = cluster.run(cluster.keyward_bin, "check", "--url", f"https://127.0.0.1:{free_port()}",
+                              "--ca-file", served.ca, "-n", namespace, input=key + "\n", check=False)
+    assert unreachable.returncode == 2 and key not in unreachable.stderr
 
 
 def webhook_configurations(served: Served, namespace: str) -> list[dict]:

@@ -1,6 +1,7 @@
 #include "cmd/check_command.h"
 
 #include <boost/program_options.hpp>
+#include <openssl/crypto.h>
 #include <iostream>
 #include <map>
 #include <string>
@@ -9,6 +10,7 @@
 #include "api/apikey_policy.h"
 #include "api/pepper.h"
 #include "check/check_service.h"
+#include "cmd/keyward_endpoint.h"
 #include "cmd/run_options.h"
 #include "kube/http_kube_client.h"
 #include "kube/json_fields.h"
@@ -21,7 +23,7 @@ namespace {
 
 struct CheckOptions {
   KubeconfigFlags kube;  // -n is the target's namespace here, not the connection's
-  std::string op_namespace = kDefaultOperatorNamespace;
+  EndpointFlags endpoint;  // --url: ask a running keyward; its --operator-namespace
   std::string pepper_secret = kDefaultPepperSecret;
   AccessTarget target;
 };
@@ -87,26 +89,35 @@ web::json::value DecisionJson(const CheckDecision& d) {
 
 // Parses the flags; returns an exit code when the command should end now.
 std::optional<int> ParseCheckFlags(int argc, char** argv, CheckOptions* o) {
-  po::options_description desc("keyward check flags (the key is read from stdin)");
+  po::options_description desc(
+      "keyward check -n NAMESPACE [--pod P] [--container C] [--action A] [--url URL] (the key is read from stdin)\n"
+      "Decides whether a key may act on a target, two ways:\n"
+      "- with --url, a running keyward decides (POST /v1/check): for anyone who holds the key and\n"
+      "  can reach keyward's HTTPS port; it knows volatile keys, and the check counts as one\n"
+      "  request against the key's quotas;\n"
+      "- without --url, this command decides alone from the pepper Secret and every ApiKey: for\n"
+      "  platform admins who may get secrets/" + std::string(kDefaultPepperSecret) + " in keyward's namespace and list\n"
+      "  apikeys in every namespace; nothing is counted, and volatile keys (in keyward's memory\n"
+      "  only) are unknown.\n"
+      "Prints the decision as JSON. Exit codes: 0 allowed, 1 refused, 2 bad usage or keyward\n"
+      "unreachable.\n\nFlags");
   // clang-format off
   desc.add_options()
     ("help,h", "show this help")
     ("kubeconfig", po::value(&o->kube.kubeconfig),
      "this kubeconfig file alone (default: $KUBECONFIG, else ~/.kube/config, else in-cluster)")
     ("context", po::value(&o->kube.context), "kubeconfig context (default: its current-context)")
-    ("operator-namespace", po::value(&o->op_namespace)->default_value(o->op_namespace),
-     "namespace of the pepper Secret")
     ("namespace,n", po::value(&o->target.namespace_name)->required(), "target namespace")
     ("pod", po::value(&o->target.pod)->default_value(""), "target pod (its owner is resolved)")
     ("container", po::value(&o->target.container)->default_value(""), "target container")
     ("action", po::value(&o->target.action)->default_value("log"), "action, e.g. log, metrics");
   // clang-format on
+  AddEndpointFlags(&desc, &o->endpoint);
   try {
     po::variables_map vm;
     po::store(po::command_line_parser(argc + 1, argv - 1).options(desc).run(), vm);
     if (vm.count("help")) {
-      std::cout << "Usage: echo \"$KEY\" | keyward check -n NAMESPACE [--pod P] [--container C]\n\n"
-                << desc;
+      std::cout << desc;
       return 0;
     }
     po::notify(vm);
@@ -129,16 +140,52 @@ int Fail(const std::string& message) {
   return 2;
 }
 
+// --url: POST /v1/check to a running keyward; its answer is printed as is.
+int CheckThroughKeyward(const CheckOptions& o, std::string key) {
+  std::unique_ptr<HttpKubeClient> kube;
+  if (o.endpoint.ca_file.empty()) {
+    // The CA from the cluster when the user can read it; else the system's roots.
+    if (Result<KubeConfig> config = LoadClientConfig(o.kube); config.ok()) {
+      kube = std::make_unique<HttpKubeClient>(*config, 20, 40);
+    }
+  }
+  EndpointFlags endpoint = o.endpoint;
+  Result<KeywardEndpoint> at = FindKeyward(kube.get(), endpoint);
+  if (!at.ok() && kube && o.endpoint.ca_file.empty()) at = FindKeyward(nullptr, endpoint);
+  if (!at.ok()) return Fail(at.error());
+  using web::json::value;
+  value body;
+  body["key"] = value::string(key);
+  OPENSSL_cleanse(key.data(), key.size());
+  body["namespace"] = value::string(o.target.namespace_name);
+  if (!o.target.pod.empty()) body["pod"] = value::string(o.target.pod);
+  if (!o.target.container.empty()) body["container"] = value::string(o.target.container);
+  body["action"] = value::string(o.target.action);
+  std::string text = body.serialize();
+  Result<EndpointAnswer> answer = CallKeyward(*at, "POST", "/v1/check", {}, text);
+  OPENSSL_cleanse(text.data(), text.size());
+  if (!answer.ok()) return Fail(answer.error());
+  if (answer->code != 200) return Fail("keyward (" + at->found_by + ") answered: " + AnswerMessage(*answer));
+  try {
+    value decision = value::parse(answer->body);
+    std::cout << answer->body << "\n";
+    return JsonBool(decision, {"allowed"}).value_or(false) ? 0 : 1;
+  } catch (const web::json::json_exception&) {
+    return Fail("keyward's answer was not JSON");
+  }
+}
+
 }  // namespace
 
 int RunCheckCommand(int argc, char** argv) {
   CheckOptions o;
   if (auto code = ParseCheckFlags(argc, argv, &o)) return *code;
   std::string key = ReadKey(std::cin);
+  if (!o.endpoint.url.empty()) return CheckThroughKeyward(o, std::move(key));
   Result<KubeConfig> config = LoadClientConfig(o.kube);
   if (!config.ok()) return Fail(config.error());
   HttpKubeClient kube(*config, 20, 40);
-  Result<Peppers> pepper = LoadPepper(kube, o.op_namespace, o.pepper_secret);
+  Result<Peppers> pepper = LoadPepper(kube, o.endpoint.operator_namespace, o.pepper_secret);
   if (!pepper.ok()) return Fail(pepper.error());
   KeyIndex index(pepper->current, pepper->previous);
   const TimePoint now = Clock::now();

@@ -30,6 +30,7 @@ Result<CliClient> Connect(const KubeconfigFlags& flags) {
   client.ns = config->default_namespace.empty() ? "default" : config->default_namespace;
   if (!IsDns1123Label(client.ns)) return Status::Error("namespace \"" + client.ns + "\" is not a namespace name");
   client.kube = std::make_unique<HttpKubeClient>(*config, 20, 40);
+  client.config = *config;
   return client;
 }
 

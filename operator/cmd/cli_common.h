@@ -25,6 +25,7 @@ void AddConnectionFlags(boost::program_options::options_description* desc, Kubec
 struct CliClient {
   std::unique_ptr<HttpKubeClient> kube;
   std::string ns;
+  KubeConfig config;  // what |kube| was made from (reveal sends its token elsewhere)
 };
 Result<CliClient> Connect(const KubeconfigFlags& flags);
 

@@ -1,12 +1,14 @@
 // keyward: the operator binary. Subcommands: run, validate, check, approve,
-// deny, requests, usage, rotate, version.
+// deny, requests, usage, rotate, reveal, scan, version.
 #include <cstring>
 #include <iostream>
 #include <string>
 
 #include "cmd/check_command.h"
 #include "cmd/request_commands.h"
+#include "cmd/reveal_command.h"
 #include "cmd/rotate_command.h"
+#include "cmd/scan_command.h"
 #include "cmd/run_command.h"
 #include "cmd/usage_command.h"
 #include "cmd/validate_command.h"
@@ -25,6 +27,8 @@ void Usage(std::ostream& out) {
          "  keyward deny [-n NS] REQ...      deny ApiKeyRequests [--reason TEXT]\n"
          "  keyward usage [-n NS|-A]         requests and cost per key [--from --to -o]\n"
          "  keyward rotate [-n NS] KEY...    mint a new key now (the old one overlaps)\n"
+         "  keyward reveal [-n NS] KEY       print a volatile key, once\n"
+         "  keyward scan [PATH...|-]         find keys in files (a pre-commit hook, a CI step)\n"
          "  keyward version                  print the version\n\n"
          "The commands that talk to a cluster log in as kubectl does (docs/cli.md).\n";
 }
@@ -45,6 +49,8 @@ int main(int argc, char** argv) {
   if (cmd == "requests") return keyward::RunRequestsCommand(argc - 2, argv + 2);
   if (cmd == "usage") return keyward::RunUsageCommand(argc - 2, argv + 2);
   if (cmd == "rotate") return keyward::RunRotateCommand(argc - 2, argv + 2);
+  if (cmd == "reveal") return keyward::RunRevealCommand(argc - 2, argv + 2);
+  if (cmd == "scan") return keyward::RunScanCommand(argc - 2, argv + 2);
   if (cmd == "version" || cmd == "--version") {
     std::cout << "keyward " << keyward::kVersion << "\n";
     return 0;
