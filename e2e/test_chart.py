@@ -254,7 +254,9 @@ def test_watch_namespaces_renders_roles_not_a_cluster_role(cluster):
     assert bound == {f"{RELEASE}-reviews", f"{RELEASE}-clustertemplates"}, bound
     cluster_templates = next(d for d in docs if d["kind"] == "ClusterRole"
                              and d["metadata"]["name"] == f"{RELEASE}-clustertemplates")
-    assert {r for rule in cluster_templates["rules"] for r in rule["resources"]} == {"clusterapikeytemplates"}
+    # (and its status: keyward writes Ready and keysIssued there).
+    assert {r for rule in cluster_templates["rules"] for r in rule["resources"]} == {
+        "clusterapikeytemplates", "clusterapikeytemplates/status"}
     reviews = next(d for d in docs if d["kind"] == "ClusterRole" and d["metadata"]["name"] == f"{RELEASE}-reviews")
     granted = {r for rule in reviews["rules"] for r in rule["resources"]}
     assert granted == {"tokenreviews", "subjectaccessreviews", "validatingwebhookconfigurations",
@@ -433,6 +435,8 @@ def test_chart_installs_and_the_image_runs_with_its_rbac(node, crds, image, rele
     assert not can_i(cluster, "delete", "secrets", team)
     assert not can_i(cluster, "update", "apikeys.keyward.io", team), "spec is the user's"
     assert can_i(cluster, "patch", "apikeys.keyward.io/status", team)
+    assert can_i(cluster, "patch", "apikeytemplates.keyward.io/status", team)
+    assert not can_i(cluster, "update", "apikeytemplates.keyward.io", team), "a template is its admins'"
     assert can_i(cluster, "update", "leases/keyward-leader", RELEASE_NS)
     assert not can_i(cluster, "update", "leases/kube-scheduler", "kube-system")
     assert not can_i(cluster, "get", "pods", team)
