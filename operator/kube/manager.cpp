@@ -94,6 +94,7 @@ void Manager::Start(ManagerHooks hooks) {
     }
     handler.on_delete = [this](const std::string& key) {
       if (hooks_.on_delete) hooks_.on_delete(key);
+      queue_.Drop(key);  // nothing of the old object waits for a deadline
       queue_.Add(key);
     };
     std::string ns = config_.namespaces.empty() ? "" : config_.namespaces[i];

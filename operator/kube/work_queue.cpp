@@ -94,6 +94,26 @@ void WorkQueue::Forget(const std::string& key) {
   failures_.erase(key);
 }
 
+void WorkQueue::Drop(const std::string& key) {
+  std::lock_guard lock(mu_);
+  failures_.erase(key);
+  auto it = delayed_at_.find(key);
+  if (it == delayed_at_.end()) return;
+  auto range = delayed_.equal_range(it->second);
+  for (auto d = range.first; d != range.second; ++d) {
+    if (d->second == &it->first) {
+      delayed_.erase(d);
+      break;
+    }
+  }
+  delayed_at_.erase(it);
+}
+
+std::size_t WorkQueue::Delayed() const {
+  std::lock_guard lock(mu_);
+  return delayed_at_.size();
+}
+
 int WorkQueue::Failures(const std::string& key) const {
   std::lock_guard lock(mu_);
   auto it = failures_.find(key);

@@ -47,6 +47,11 @@ class WorkQueue {
   // Clears the failure count of |key| (call after a successful reconcile).
   void Forget(const std::string& key);
   int Failures(const std::string& key) const;
+  // |key|'s object is gone: its delayed re-add (an expiry or rotation
+  // wake-up, a retry's backoff) and its failure count go too, so deleted
+  // keys leave nothing waiting. A key queued now still runs once.
+  void Drop(const std::string& key);
+  std::size_t Delayed() const;  // keys waiting for a deadline
 
   // Blocks until a key is ready or the queue shuts down (nullopt; after
   // ShutDown always nullopt, even with keys queued).

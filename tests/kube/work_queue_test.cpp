@@ -198,6 +198,23 @@ TEST(WorkQueue, RateLimitedCountsFailuresUntilForget) {
   EXPECT_EQ(q.Failures("a"), 0);
 }
 
+TEST(WorkQueue, ADroppedKeyLeavesNoDeadlineAndNoFailuresBehind) {
+  WorkQueue q;
+  q.AddAfter("ns/gone", std::chrono::hours(1));  // an expiry wake-up
+  q.AddAfter("ns/kept", std::chrono::hours(1));
+  q.AddRateLimited("ns/gone");                   // and a failed reconcile's retry
+  EXPECT_EQ(q.Delayed(), 2u);
+  q.Drop("ns/gone");
+  EXPECT_EQ(q.Delayed(), 1u);
+  EXPECT_EQ(q.Failures("ns/gone"), 0);
+  q.Drop("ns/never-queued");  // no-op
+  q.Add("ns/marker");
+  EXPECT_EQ(q.Get(), "ns/marker");
+  q.Done("ns/marker");
+  EXPECT_EQ(q.Len(), 0u);
+  EXPECT_EQ(q.Delayed(), 1u);
+}
+
 TEST(WorkQueue, ShutDownWakesWaiters) {
   WorkQueue q;
   std::promise<void> waiting;
