@@ -149,9 +149,9 @@ int CheckThroughKeyward(const CheckOptions& o, std::string key) {
       kube = std::make_unique<HttpKubeClient>(*config, 20, 40);
     }
   }
-  EndpointFlags endpoint = o.endpoint;
-  Result<KeywardEndpoint> at = FindKeyward(kube.get(), endpoint);
-  if (!at.ok() && kube && o.endpoint.ca_file.empty()) at = FindKeyward(nullptr, endpoint);
+  Result<KeywardEndpoint> at = FindKeyward(kube.get(), o.endpoint);
+  // A key holder may not read the CA Secret: then the system's roots.
+  if (!at.ok() && kube) at = FindKeyward(nullptr, o.endpoint);
   if (!at.ok()) return Fail(at.error());
   using web::json::value;
   value body;

@@ -35,8 +35,10 @@ Result<CliClient> Connect(const KubeconfigFlags& flags) {
 }
 
 Status CheckObjectName(const std::string& ns, const std::string& name) {
-  if (!IsDns1123Label(ns)) return Status::Error("\"" + ns + "\" is not a namespace name");
-  if (!IsDns1123Subdomain(name)) return Status::Error("\"" + name + "\" is not an object name");
+  // Quoted back at most 64 bytes: a name of a megabyte is not echoed whole.
+  auto quoted = [](const std::string& s) { return "\"" + s.substr(0, 64) + (s.size() > 64 ? "…\"" : "\""); };
+  if (!IsDns1123Label(ns)) return Status::Error(quoted(ns) + " is not a namespace name");
+  if (!IsDns1123Subdomain(name)) return Status::Error(quoted(name) + " is not an object name");
   return Status();
 }
 

@@ -3,10 +3,15 @@
 #include <cpprest/http_client.h>
 #include <openssl/ssl.h>
 
+#include <arpa/inet.h>
+
+#include <algorithm>
 #include <fstream>
 #include <sstream>
 
+#include "api/validation.h"
 #include "base/base64.h"
+#include "keys/key_format.h"
 #include "kube/json_fields.h"
 
 namespace keyward {
@@ -67,12 +72,34 @@ std::string PodOfIdentity(const std::string& identity) {
   return underscore == std::string::npos ? identity : identity.substr(0, underscore);
 }
 
+// Flags and fields go into a URL and a Host header: no control character,
+// space or '/' (which would split the header or reach another path).
+bool IsHostText(const std::string& s) {
+  return !s.empty() && s.size() <= 253 &&
+         std::all_of(s.begin(), s.end(), [](unsigned char c) { return c > 0x20 && c < 0x7f && c != '/'; });
+}
+
+bool IsIp(const std::string& s) {
+  unsigned char buf[16];
+  return inet_pton(AF_INET, s.c_str(), buf) == 1 || inet_pton(AF_INET6, s.c_str(), buf) == 1;
+}
+
 }  // namespace
 
 Result<KeywardEndpoint> FindKeyward(KubeClient* kube, const EndpointFlags& f) {
   KeywardEndpoint at;
+  if (!f.server_name.empty() && !IsHostText(f.server_name)) {
+    return Status::Error("--server-name must be a host name, without spaces, '/' or control characters");
+  }
+  if (!IsDns1123Label(f.operator_namespace) || !IsDns1123Subdomain(f.lease_name) || !IsDns1123Label(f.service)) {
+    return Status::Error("--operator-namespace, --lease-name and --service must be Kubernetes names");
+  }
+  if (f.port < 1 || f.port > 65535) return Status::Error("--port must be 1 to 65535");
   if (!f.url.empty()) {
-    if (f.url.rfind("https://", 0) != 0) return Status::Error("--url must start with https://");
+    if (f.url.rfind("https://", 0) != 0 || !IsHostText(f.url.substr(8, f.url.find('/', 8) - 8)) ||
+        std::any_of(f.url.begin(), f.url.end(), [](unsigned char c) { return c <= 0x20 || c == 0x7f; })) {
+      return Status::Error("--url must be https://HOST[:PORT], without spaces or control characters");
+    }
     at.url = f.url;
     while (!at.url.empty() && at.url.back() == '/') at.url.pop_back();
     at.server_name = f.server_name;
@@ -89,6 +116,8 @@ Result<KeywardEndpoint> FindKeyward(KubeClient* kube, const EndpointFlags& f) {
     const std::string identity = JsonStringOr(lease.body, {"spec", "holderIdentity"});
     if (identity.empty()) return Status::Error("Lease " + f.operator_namespace + "/" + f.lease_name + " has no holder: is keyward running?");
     const std::string pod = PodOfIdentity(identity);
+    // Whoever may write the Lease writes this name: it goes into a URL path.
+    if (!IsDns1123Subdomain(pod)) return Status::Error("the Lease's holder \"" + RedactKeys(pod.substr(0, 64)) + "\" is not a pod name");
     KubeResult got = kube->Get({"v1", "pods", f.operator_namespace, pod, ""});
     if (!got.status.ok()) {
       return Status::Error("the leader " + identity + " is not a pod this user can read (" + got.status.String() +
@@ -97,6 +126,7 @@ Result<KeywardEndpoint> FindKeyward(KubeClient* kube, const EndpointFlags& f) {
     }
     std::string ip = JsonStringOr(got.body, {"status", "podIP"});
     if (ip.empty()) return Status::Error("the leader's pod " + pod + " has no IP yet");
+    if (!IsIp(ip)) return Status::Error("the leader's pod " + pod + " has no IP address in status.podIP");
     if (ip.find(':') != std::string::npos) ip = "[" + ip + "]";
     at.url = "https://" + ip + ":" + std::to_string(f.port);
     at.server_name = f.server_name.empty() ? f.service + "." + f.operator_namespace + ".svc" : f.server_name;
@@ -105,6 +135,9 @@ Result<KeywardEndpoint> FindKeyward(KubeClient* kube, const EndpointFlags& f) {
   if (!f.ca_file.empty()) {
     Result<std::string> pem = ReadFile(f.ca_file);
     if (!pem.ok()) return pem.status();
+    if (pem->find("-----BEGIN CERTIFICATE-----") == std::string::npos) {
+      return Status::Error("--ca-file " + f.ca_file + " holds no PEM certificate");
+    }
     at.ca_pem = *pem;
   } else if (kube) {
     Result<std::string> pem = CaFromSecret(*kube, f);

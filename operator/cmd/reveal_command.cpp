@@ -72,7 +72,7 @@ int RunRevealCommand(int argc, char** argv) {
   const auto slash = target.find('/');
   const std::string ns = slash == std::string::npos ? client->ns : target.substr(0, slash);
   const std::string name = slash == std::string::npos ? target : target.substr(slash + 1);
-  if (Status named = CheckObjectName(ns, name); !named.ok()) return Fail(2, "reveal " + target + ": " + named.message());
+  if (Status named = CheckObjectName(ns, name); !named.ok()) return Fail(2, "reveal: " + named.message());
 
   Result<Credential> credential = MakeCredentialSource(client->config)->Get();
   if (!credential.ok()) return Fail(2, credential.error());

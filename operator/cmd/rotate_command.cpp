@@ -34,7 +34,7 @@ int RunRotateCommand(int argc, char** argv) {
     const std::string ns = slash == std::string::npos ? client->ns : arg.substr(0, slash);
     const std::string name = slash == std::string::npos ? arg : arg.substr(slash + 1);
     if (Status named = CheckObjectName(ns, name); !named.ok()) {
-      std::cerr << "error: rotate " << arg << ": " << named.message() << "\n";
+      std::cerr << "error: rotate: " << named.message() << "\n";
       code = 1;
       continue;
     }

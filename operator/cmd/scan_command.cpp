@@ -21,7 +21,11 @@ struct Scan {
   bool include_git = false;
   std::size_t found = 0, unreadable = 0;
 
-  void Stream(std::istream& in, const std::string& where) {
+  void Stream(std::istream& in, std::string where) {
+    // A file name with a newline or escape must not forge a line of output.
+    for (char& c : where) {
+      if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = '?';
+    }
     for (const FoundKey& k : ScanStream(in)) {
       std::cout << where << ":" << k.line << ": keyward key " << k.hint << "\n";
       ++found;
